@@ -1,1 +1,36 @@
-return 0;
+using Cocona;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spokes.Cli.Commands;
+using Spokes.Cli.Node;
+
+var (configPath, rest) = GlobalOptions.Extract(args);
+var builder = CoconaApp.CreateBuilder(rest, options =>
+{
+    options.EnableShellCompletionSupport = false;
+    options.TreatPublicMethodsAsCommands = false;
+});
+builder.Logging.ClearProviders();
+builder.Services.AddSingleton(new CliOptions(configPath));
+builder.Services.AddSingleton<AdminSession>();
+var run = new CommandRun();
+builder.Services.AddSingleton(run);
+
+var app = builder.Build();
+app.UseFilter(new CliErrorsFilter(run));
+app.AddCommand("start", (CoconaAppContext ctx) => NodeHost.RunAsync(configPath, ctx.CancellationToken))
+    .WithDescription("Run a node (edge listeners, actors, console) until stopped");
+app.AddSubCommand("users", x => x.AddCommands<UsersCommands>()).WithDescription("Manage administrators");
+app.AddSubCommand("registration", x => x.AddCommands<RegistrationCommands>()).WithDescription("Manage registration tokens");
+app.AddSubCommand("token", x => x.AddCommands<TokenCommands>()).WithDescription("Manage auth tokens");
+app.AddSubCommand("tunnel", x => x.AddCommands<TunnelCommands>()).WithDescription("List and shut down tunnels");
+app.AddSubCommand("port", x => x.AddCommands<PortCommands>()).WithDescription("List leased TCP ports");
+app.AddSubCommand("audit", x => x.AddCommands<AuditCommands>()).WithDescription("Read the audit trail");
+app.AddSubCommand("cluster", x => x.AddCommands<ClusterCommands>()).WithDescription("Inspect the cluster");
+app.AddCommands<HousekeepingCommands>();
+await app.RunAsync();
+var askedForHelp = rest.Any(a => a is "-h" or "--help" or "--version");
+if (askedForHelp && !run.Started)
+    Environment.ExitCode = 0;
+else if (!run.Started && Environment.ExitCode != 0)
+    Environment.ExitCode = Spokes.Cli.Output.ExitCodes.BadArguments;

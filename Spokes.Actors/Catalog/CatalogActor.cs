@@ -1,0 +1,96 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Spokes.Actors.Entities;
+
+namespace Spokes.Actors.Catalog;
+
+/// <summary>
+/// Cluster singleton serving every listing. Lifecycle: CatchingUp (replays the journal's "spokes" tag;
+/// queries are stashed) → Serving (follows the tag live and takes direct upserts from entities).
+/// </summary>
+public sealed class CatalogActor : ReceiveActor, IWithStash
+{
+    private readonly CatalogState _state = new();
+    private readonly Random _random = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string? _readJournalId;
+    private readonly IMaterializer _materializer = Context.Materializer();
+    private Offset _offset = Offset.NoOffset();
+
+    public IStash Stash { get; set; } = null!;
+
+    public CatalogActor(string? readJournalId)
+    {
+        _readJournalId = readJournalId;
+        if (readJournalId is null) Serving();
+        else CatchingUp();
+    }
+
+    /// <param name="readJournalId">The persistence query plugin to follow, or null for a catalog fed by
+    /// upserts only (actor tests on the in-memory journal).</param>
+    public static Props Props(string? readJournalId) => Akka.Actor.Props.Create(() => new CatalogActor(readJournalId));
+
+    protected override void PreStart()
+    {
+        if (_readJournalId is null) return;
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_readJournalId);
+        var self = Self;
+        journal.CurrentEventsByTag(JournalTags.All, Offset.NoOffset())
+            .RunForeach(e => self.Tell(e), _materializer)
+            .PipeTo(self, success: () => CaughtUp.Instance, failure: ex => new Status.Failure(ex));
+    }
+
+    private void CatchingUp()
+    {
+        Receive<EventEnvelope>(Apply);
+        Receive<ICatalogUpsert>(u => { _state.Upsert(u); Sender.Tell(CatalogAck.Instance); });
+        Receive<CaughtUp>(_ =>
+        {
+            _log.Info("catalog caught up with the journal");
+            FollowLive();
+            Become(Serving);
+            Stash.UnstashAll();
+        });
+        Receive<Status.Failure>(f => throw new InvalidOperationException("catalog could not read the journal", f.Cause));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void FollowLive()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_readJournalId!);
+        var self = Self;
+        journal.EventsByTag(JournalTags.All, _offset)
+            .RunForeach(e => self.Tell(e), _materializer)
+            .PipeTo(self, success: () => new Status.Failure(new InvalidOperationException("live journal stream ended")),
+                failure: ex => new Status.Failure(ex));
+    }
+
+    private void Serving()
+    {
+        Receive<EventEnvelope>(Apply);
+        Receive<ICatalogUpsert>(u => { _state.Upsert(u); Sender.Tell(CatalogAck.Instance); });
+        Receive<ListUsers>(_ => Sender.Tell(new UserList(_state.Users)));
+        Receive<ListRegistrations>(_ => Sender.Tell(new RegistrationList(_state.Registrations)));
+        Receive<ListAuthTokens>(_ => Sender.Tell(new AuthTokenList(_state.Tokens)));
+        Receive<ListTunnels>(_ => Sender.Tell(new TunnelList(_state.Tunnels)));
+        Receive<ListPortLeases>(_ => Sender.Tell(new PortLeaseList(_state.Leases)));
+        Receive<FindFreePorts>(f => Sender.Tell(new FreePorts(_state.FreePorts(f.Begin, f.End, f.Count, _random))));
+        // A failed live stream restarts the singleton, which replays the journal from the start.
+        Receive<Status.Failure>(f => throw new InvalidOperationException("catalog journal stream failed", f.Cause));
+    }
+
+    private void Apply(EventEnvelope envelope)
+    {
+        if (envelope.Event is IDomainEvent e)
+            _state.ApplyEvent(envelope.PersistenceId, envelope.SequenceNr, e);
+        _offset = envelope.Offset;
+    }
+
+    private sealed class CaughtUp
+    {
+        public static readonly CaughtUp Instance = new();
+    }
+}

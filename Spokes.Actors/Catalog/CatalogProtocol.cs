@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Ports;
+using Spokes.Actors.Tokens;
+using Spokes.Actors.Tunnels;
+using Spokes.Actors.Users;
+
+namespace Spokes.Actors.Catalog;
+
+/// <summary>An entity's full state after it persisted up to <see cref="SequenceNr"/>; sent to the catalog
+/// before the entity replies, so listings read the caller's own writes.</summary>
+public interface ICatalogUpsert : IWireMessage
+{
+    string PersistenceId { get; }
+    long SequenceNr { get; }
+}
+
+public sealed record UserUpserted(string PersistenceId, long SequenceNr, UserState State) : ICatalogUpsert;
+public sealed record RegistrationUpserted(string PersistenceId, long SequenceNr, RegistrationState State) : ICatalogUpsert;
+public sealed record AuthTokenUpserted(string PersistenceId, long SequenceNr, AuthTokenState State) : ICatalogUpsert;
+public sealed record TunnelUpserted(string PersistenceId, long SequenceNr, TunnelState State) : ICatalogUpsert;
+public sealed record PortUpserted(string PersistenceId, long SequenceNr, PortLeaseState State) : ICatalogUpsert;
+
+public sealed record CatalogAck : IWireMessage
+{
+    public static readonly CatalogAck Instance = new();
+}
+
+public sealed record ListUsers : IWireMessage;
+public sealed record ListRegistrations : IWireMessage;
+public sealed record ListAuthTokens : IWireMessage;
+public sealed record ListTunnels : IWireMessage;
+public sealed record ListPortLeases : IWireMessage;
+public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
+
+public sealed record UserList(ImmutableList<UserState> Users) : IWireMessage;
+public sealed record RegistrationList(ImmutableList<RegistrationState> Registrations) : IWireMessage;
+public sealed record AuthTokenList(ImmutableList<AuthTokenState> Tokens) : IWireMessage;
+public sealed record TunnelList(ImmutableList<TunnelState> Tunnels) : IWireMessage;
+public sealed record PortLeaseList(ImmutableList<PortLeaseState> Leases) : IWireMessage;
+public sealed record FreePorts(ImmutableList<int> Ports) : IWireMessage;

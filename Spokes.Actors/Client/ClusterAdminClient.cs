@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Cluster.Tools.Client;
+using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Hosting;
+
+namespace Spokes.Actors.Client;
+
+/// <summary>The cluster could not be reached; the CLI exits 3 with this one line.</summary>
+public sealed class ClusterUnreachableException(string message) : Exception(message);
+
+/// <summary>
+/// How the CLI talks to a running cluster: a small actor system of its own, remoting over the same mutual
+/// TLS as the nodes (it presents the cluster certificate), and a cluster client that sends each request to
+/// the gateway of a node through the receptionist. It never opens the store.
+/// </summary>
+public sealed class ClusterAdminClient : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _client;
+
+    private ClusterAdminClient(ActorSystem system, IActorRef client)
+    {
+        _system = system;
+        _client = client;
+    }
+
+    public static async Task<ClusterAdminClient> ConnectAsync(IReadOnlyList<(string Host, int Port)> contacts,
+        X509Certificate2 certificate, CancellationToken ct = default)
+    {
+        await ProbeAsync(contacts, certificate, ct);
+        var localHost = contacts.All(c => c.Host is "127.0.0.1" or "localhost" or "::1") ? "127.0.0.1" : "0.0.0.0";
+        var hocon = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp {
+              hostname = "{{localHost}}"
+              port = 0
+              enable-ssl = true
+            }
+            akka.cluster.client {
+              establishing-get-contacts-interval = 1s
+              reconnect-timeout = 15s
+            }
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            akka.loglevel = ERROR
+            akka.stdout-loglevel = ERROR
+            """)
+            .WithFallback(ConfigurationFactory.ParseString(SpokesHocon.Serialization))
+            .WithFallback(ConfigurationFactory.ParseString(SpokesHocon.Logging).WithFallback(
+                ConfigurationFactory.ParseString("akka.loglevel = ERROR")))
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
+        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+            validateCertificateHostname: false, CertificateValidation.PinnedCertificate(certificate.Thumbprint));
+        var setup = BootstrapSetup.Create().WithConfig(hocon).And(ssl);
+        var system = ActorSystem.Create("spokes-cli", setup);
+        var initial = contacts.Select(c =>
+            ActorPath.Parse($"{SpokesAkkaExtensions.SeedAddress(c.Host, c.Port)}/system/receptionist")).ToImmutableHashSet();
+        var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(initial)), "client");
+        return new ClusterAdminClient(system, client);
+    }
+
+    /// <summary>Fails fast, with the reason, when no contact point completes a TLS handshake with the cluster
+    /// certificate (nothing listening, or a node of another cluster).</summary>
+    private static async Task ProbeAsync(IReadOnlyList<(string Host, int Port)> contacts, X509Certificate2 certificate,
+        CancellationToken ct)
+    {
+        var errors = new List<string>();
+        foreach (var (host, port) in contacts)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync(host, port, timeout.Token);
+                await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false,
+                    (_, presented, _, _) => presented is not null &&
+                        presented.GetCertHashString() == certificate.GetCertHashString());
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = "spokes-cluster",
+                    ClientCertificates = [certificate],
+                }, timeout.Token);
+                return;
+            }
+            catch (AuthenticationException)
+            {
+                errors.Add($"{host}:{port} (its certificate is not this cluster's)");
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or IOException)
+            {
+                errors.Add($"{host}:{port} ({(ex is SocketException se ? se.SocketErrorCode.ToString() : ex is IOException ? "closed" : "timed out")})");
+            }
+        }
+        throw new ClusterUnreachableException($"cannot reach the Spokes cluster at {string.Join(", ", errors)}: is a node running?");
+    }
+
+    public async Task<IWireMessage> SendAsync(IAdminRequest request, TimeSpan timeout)
+    {
+        try
+        {
+            return await _client.Ask<IWireMessage>(new ClusterClient.Send(AdminGateway.Path, request, localAffinity: true), timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new ClusterUnreachableException(
+                $"the Spokes cluster did not answer within {timeout.TotalSeconds:0} s (is the cluster certificate the node's?)");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+    }
+}

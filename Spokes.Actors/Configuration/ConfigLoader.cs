@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Spokes.Actors.Configuration;
+
+/// <summary>A configuration problem, reported to the operator as one line naming the key.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>Reads and validates config.json; resolves the embedded default when there is none.</summary>
+public static class ConfigLoader
+{
+    public const string DefaultPath = "/etc/spokes/config.json";
+    public const string EnvironmentVariable = "SPOKES_CONFIG";
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>The embedded default: a laptop without root (SPEC §3), documented in the README.</summary>
+    public static SpokesConfig EmbeddedDefault => new()
+    {
+        Domain = "localhost",
+        DataPath = "./data",
+        Listen = new ListenConfig { Http = "127.0.0.1:8080", Https = "127.0.0.1:8443" },
+        PortRange = new PortRangeConfig { Begin = 22000, End = 22999 },
+        Cluster = new ClusterConfig { Host = "127.0.0.1", Port = 4053 },
+    };
+
+    /// <summary>Explicit path, else $SPOKES_CONFIG, else /etc/spokes/config.json if it exists, else null
+    /// (embedded default).</summary>
+    public static string? ResolvePath(string? explicitPath)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitPath)) return explicitPath;
+        var fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv;
+        return File.Exists(DefaultPath) ? DefaultPath : null;
+    }
+
+    public static SpokesConfig Load(string? path)
+    {
+        var config = path is null ? EmbeddedDefault : Parse(ReadFile(path), path);
+        var domain = Environment.GetEnvironmentVariable("DOMAIN");
+        if (path is null && !string.IsNullOrWhiteSpace(domain)) config = config with { Domain = domain.Trim() };
+        Validate(config);
+        return Normalize(config);
+    }
+
+    private static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"config: cannot read {path}: {ex.Message}");
+        }
+    }
+
+    public static SpokesConfig Parse(string json, string source = "config")
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SpokesConfig>(json, Options)
+                   ?? throw new ConfigException($"config: {source} is empty");
+        }
+        catch (JsonException ex)
+        {
+            var key = KeyFromPath(ex.Path);
+            if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal))
+                throw new ConfigException($"config: unknown key '{key}' in {source}");
+            throw new ConfigException(key.Length == 0
+                ? $"config: {source} is not valid JSON (line {ex.LineNumber + 1})"
+                : $"config: bad value for '{key}' in {source}");
+        }
+    }
+
+    private static string KeyFromPath(string? jsonPath) =>
+        (jsonPath ?? "$").TrimStart('$').TrimStart('.').Replace("['", ".").Replace("']", "");
+
+    public static void Validate(SpokesConfig c)
+    {
+        if (string.IsNullOrWhiteSpace(c.Domain) || Uri.CheckHostName(c.Domain) == UriHostNameType.Unknown)
+            throw new ConfigException($"config: 'domain' is not a valid host name: '{c.Domain}'");
+        if (string.IsNullOrWhiteSpace(c.DataPath))
+            throw new ConfigException("config: 'dataPath' must not be empty");
+        ValidatePort("portRange.begin", c.PortRange.Begin);
+        ValidatePort("portRange.end", c.PortRange.End);
+        if (c.PortRange.Begin > c.PortRange.End)
+            throw new ConfigException($"config: 'portRange' begin {c.PortRange.Begin} is after end {c.PortRange.End}");
+        if (c.TunOptions.MaxPoolSize is < 1 or > 64)
+            throw new ConfigException("config: 'tunOptions.maxPoolSize' must be between 1 and 64");
+        if (c.TunOptions.MaxPorts is < 0 or > 65535)
+            throw new ConfigException("config: 'tunOptions.maxPorts' must be between 0 and 65535");
+        if (c.TunOptions.Monitor.IntervalSeconds < 1)
+            throw new ConfigException("config: 'tunOptions.monitor.intervalSeconds' must be at least 1");
+        switch (c.Database.Provider)
+        {
+            case "sqlite": break;
+            case "postgres" when !string.IsNullOrWhiteSpace(c.Database.ConnectionString): break;
+            case "postgres": throw new ConfigException("config: 'database.connectionString' is required for postgres");
+            default: throw new ConfigException($"config: 'database.provider' must be sqlite or postgres, not '{c.Database.Provider}'");
+        }
+        ParseEndpoint("listen.http", c.Listen.Http);
+        ParseEndpoint("listen.https", c.Listen.Https);
+        if (c.Socks.Port != 0) ValidatePort("socks.port", c.Socks.Port);
+        if (c.Socks.TlsPort != 0) ValidatePort("socks.tlsPort", c.Socks.TlsPort);
+        if (!IPAddress.TryParse(c.Cluster.Host, out _) && Uri.CheckHostName(c.Cluster.Host) == UriHostNameType.Unknown)
+            throw new ConfigException($"config: 'cluster.host' is not an address: '{c.Cluster.Host}'");
+        if (c.Cluster.Port != 0) ValidatePort("cluster.port", c.Cluster.Port);
+        for (var i = 0; i < c.Cluster.Seeds.Length; i++)
+            ParseEndpoint($"cluster.seeds[{i}]", c.Cluster.Seeds[i]);
+        if (!string.IsNullOrEmpty(c.Cluster.Certificate) && !File.Exists(c.Cluster.Certificate))
+            throw new ConfigException($"config: 'cluster.certificate' file not found: {c.Cluster.Certificate}");
+        if (!string.IsNullOrEmpty(c.Tls.Certificate) != !string.IsNullOrEmpty(c.Tls.PrivateKey))
+            throw new ConfigException("config: 'tls.certificate' and 'tls.privateKey' must be given together");
+        if (c.Tls.UseLE && !Uri.TryCreate(c.Tls.AcmeDirectory, UriKind.Absolute, out _))
+            throw new ConfigException("config: 'tls.acmeDirectory' is not an absolute URL");
+    }
+
+    private static void ValidatePort(string key, int port)
+    {
+        if (port is < 1 or > 65535) throw new ConfigException($"config: '{key}' must be a port between 1 and 65535, not {port}");
+    }
+
+    /// <summary>Parses <c>host:port</c>; throws a ConfigException naming <paramref name="key"/>.</summary>
+    public static (string Host, int Port) ParseEndpoint(string key, string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
+            throw new ConfigException($"config: '{key}' must be host:port, not '{value}'");
+        return (value[..colon].Trim('[', ']'), port);
+    }
+
+    private static SpokesConfig Normalize(SpokesConfig c)
+    {
+        var dataPath = Path.GetFullPath(c.DataPath);
+        var db = c.Database.Provider == "sqlite" && string.IsNullOrWhiteSpace(c.Database.Path)
+            ? c.Database with { Path = Path.Combine(dataPath, "spokes.db") }
+            : c.Database;
+        if (db.Provider == "sqlite") db = db with { Path = Path.GetFullPath(db.Path) };
+        return c with { DataPath = dataPath, Database = db, Domain = c.Domain.Trim().ToLowerInvariant() };
+    }
+}

@@ -1,0 +1,74 @@
+namespace Spokes.Actors.Configuration;
+
+/// <summary>config.json of SPEC §3. Property names are the JSON keys (camelCase).</summary>
+public sealed record SpokesConfig
+{
+    public string Domain { get; init; } = "localhost";
+    public string DataPath { get; init; } = "./data";
+    public DatabaseConfig Database { get; init; } = new();
+    public PortRangeConfig PortRange { get; init; } = new();
+    public TunOptionsConfig TunOptions { get; init; } = new();
+    public TlsConfig Tls { get; init; } = new();
+    public ListenConfig Listen { get; init; } = new();
+    public SocksConfig Socks { get; init; } = new();
+    public ClusterConfig Cluster { get; init; } = new();
+}
+
+public sealed record DatabaseConfig
+{
+    /// <summary><c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Provider { get; init; } = "sqlite";
+    /// <summary>SQLite file; empty means <c>&lt;dataPath&gt;/spokes.db</c>.</summary>
+    public string Path { get; init; } = "";
+    public string ConnectionString { get; init; } = "";
+}
+
+public sealed record PortRangeConfig
+{
+    public int Begin { get; init; } = 22000;
+    public int End { get; init; } = 22999;
+}
+
+public sealed record TunOptionsConfig
+{
+    public int MaxPoolSize { get; init; } = 5;
+    public int MaxPorts { get; init; } = 5;
+    public bool AutoHostnames { get; init; }
+    public MonitorConfig Monitor { get; init; } = new();
+}
+
+public sealed record MonitorConfig
+{
+    public bool Enabled { get; init; }
+    public int IntervalSeconds { get; init; } = 60;
+}
+
+public sealed record TlsConfig
+{
+    public bool UseLE { get; init; }
+    public string Certificate { get; init; } = "";
+    public string PrivateKey { get; init; } = "";
+    public string AcmeDirectory { get; init; } = "https://acme-v02.api.letsencrypt.org/directory";
+    public string AcmeEmail { get; init; } = "";
+}
+
+public sealed record ListenConfig
+{
+    public string Http { get; init; } = "0.0.0.0:80";
+    public string Https { get; init; } = "0.0.0.0:443";
+}
+
+public sealed record SocksConfig
+{
+    public int Port { get; init; }
+    public int TlsPort { get; init; }
+    public string[] Allow { get; init; } = [];
+}
+
+public sealed record ClusterConfig
+{
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 4053;
+    public string[] Seeds { get; init; } = [];
+    public string Certificate { get; init; } = "";
+}

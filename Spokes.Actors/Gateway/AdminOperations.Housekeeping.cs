@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using Akka.Cluster;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Ports;
+using Spokes.Actors.Tokens;
+using Spokes.Actors.Tunnels;
+
+namespace Spokes.Actors.Gateway;
+
+public sealed partial class AdminOperations
+{
+    /// <summary>Finds (and unless <paramref name="checkOnly"/>, fixes) what a crash between two entity writes
+    /// can leave behind: tunnels of revoked tokens, leases nobody holds, ports a tunnel lists but does not
+    /// hold, active tokens without a tunnel.</summary>
+    private async Task<IWireMessage> CleanAsync(bool checkOnly, string by)
+    {
+        var tokens = (await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens())).Tokens.ToDictionary(t => t.Id);
+        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.ToDictionary(t => t.Id);
+        var leases = (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases;
+        var issues = ImmutableList.CreateBuilder<string>();
+        var fixes = new List<Func<Task>>();
+
+        foreach (var tunnel in tunnels.Values.Where(t => t.IsActive))
+        {
+            if (tokens.TryGetValue(tunnel.TokenId, out var token) && token.Active) continue;
+            issues.Add($"tunnel {tunnel.Id} is active but its auth token is revoked");
+            fixes.Add(() => ShutdownTunnelAsync(tunnel.Id, "auth token deactivated (clean)", by));
+        }
+        foreach (var lease in leases)
+        {
+            var holder = tunnels.GetValueOrDefault(lease.TunnelId!);
+            if (holder is { IsActive: true } && holder.Ports.Contains(lease.Port)) continue;
+            issues.Add($"port {lease.Port} is leased to tunnel {lease.TunnelId} which does not hold it");
+            fixes.Add(() => AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(lease.Port), null, by)));
+        }
+        var leasedTo = leases.ToDictionary(l => l.Port, l => l.TunnelId);
+        foreach (var tunnel in tunnels.Values.Where(t => t.IsActive))
+        foreach (var port in tunnel.Ports.Where(p => leasedTo.GetValueOrDefault(p) != tunnel.Id))
+        {
+            issues.Add($"tunnel {tunnel.Id} lists port {port} without holding its lease");
+            fixes.Add(() => AskForAsync<TunnelReply>(regions.Tunnels, new ReleaseTunnelPort(tunnel.Id, port, by)));
+        }
+        foreach (var token in tokens.Values.Where(t => t.Active && !tunnels.ContainsKey(t.TunnelId)))
+        {
+            issues.Add($"auth token {token.Id} has no tunnel");
+            fixes.Add(() => AskForAsync<TunnelReply>(regions.Tunnels,
+                new CreateTunnel(token.TunnelId, token.Id, token.UserId, token.UserName, token.Hostname, by)));
+        }
+        if (!checkOnly)
+            foreach (var fix in fixes)
+                await fix();
+        return new AdminCleanReport(issues.Count, issues.ToImmutable());
+    }
+
+    private async Task<IWireMessage> AuditAsync(DateTimeOffset? since)
+    {
+        var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentEventsByTagQuery>(ReadJournalId);
+        var entries = new List<AuditDto>();
+        await journal.CurrentEventsByTag(JournalTags.All, Offset.NoOffset())
+            .RunForeach(e =>
+            {
+                if (e.Event is IDomainEvent d && (since is null || d.At >= since))
+                    entries.Add(new AuditDto(d.At, e.PersistenceId, d.By, d.Describe()));
+            }, system.Materializer());
+        return new AuditReply(entries.Where(e => !e.Event.Contains(" relayed ", StringComparison.Ordinal))
+            .OrderBy(e => e.At).ToImmutableList());
+    }
+
+    /// <summary>The persistence query plugin the node runs (set by the hosting code).</summary>
+    public string ReadJournalId { get; init; } = "akka.persistence.query.journal.sql";
+
+    private IWireMessage ClusterStatus()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var state = cluster.State;
+        var online = presence.Online.Values.GroupBy(p => p.Node).ToDictionary(g => g.Key, g => g.Count());
+        return new ClusterReply(state.Members.OrderBy(m => m.Address.ToString()).Select(m => new NodeDto(
+            $"{m.Address.Host}:{m.Address.Port}",
+            state.Unreachable.Contains(m) ? "unreachable" : m.Status.ToString().ToLowerInvariant(),
+            state.Leader == m.Address,
+            m.Address == cluster.SelfAddress,
+            m.Roles.OrderBy(r => r).ToImmutableList(),
+            online.GetValueOrDefault($"{m.Address.Host}:{m.Address.Port}"))).ToImmutableList());
+    }
+}

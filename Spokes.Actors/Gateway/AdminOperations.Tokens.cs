@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Security;
+using Spokes.Actors.Tokens;
+using Spokes.Actors.Tunnels;
+using Spokes.Actors.Users;
+
+namespace Spokes.Actors.Gateway;
+
+public sealed partial class AdminOperations
+{
+    private async Task<IWireMessage> CreateRegistrationAsync(CreateRegistrationRequest r, string by)
+    {
+        var value = SecretValues.NewToken();
+        var id = RegistrationIds.For(value);
+        var reply = await AskAsync(regions.Registrations, new CreateRegistration(id, secrets.Seal(value), r.Description.Trim(), by));
+        return reply is Refusal ? reply : new AdminSecretCreated(id, value);
+    }
+
+    private async Task<IWireMessage> ListRegistrationsAsync()
+    {
+        var list = await AskForAsync<RegistrationList>(regions.Catalog, new ListRegistrations());
+        return new RegistrationsReply(list.Registrations
+            .Select(t => new RegistrationDto(t.Id, t.Created, t.Description, secrets.Open(t.SealedValue), t.Active))
+            .ToImmutableList());
+    }
+
+    private async Task<IWireMessage> RemoveRegistrationAsync(RemoveRegistrationRequest r, string by)
+    {
+        var ids = r.All
+            ? (await AskForAsync<RegistrationList>(regions.Catalog, new ListRegistrations())).Registrations
+                .Where(t => t.Active).Select(t => t.Id).ToList()
+            : [r.Id!.Trim().ToLowerInvariant()];
+        foreach (var id in ids)
+            await AskForAsync<RegistrationReply>(regions.Registrations, new SetRegistrationActive(id, false, by));
+        return new AdminCount(ids.Count);
+    }
+
+    /// <summary>Mints an auth token and its tunnel. Used by <c>token create</c> and by agents registering
+    /// with a registration token (then with the user named by the agent's <c>--id</c>).</summary>
+    public async Task<IWireMessage> CreateTokenAsync(string hostname, string? userId, string? userName, string by)
+    {
+        hostname = hostname.Trim().ToLowerInvariant();
+        if (hostname.Length > 253) return new Refusal(ErrorCode.Invalid, "hostname is too long");
+        var value = SecretValues.NewToken();
+        var tokenId = AuthTokenIds.For(value);
+        var tunnelId = TunnelIds.ForToken(tokenId);
+        await AskForAsync<AuthTokenReply>(regions.Tokens,
+            new CreateAuthToken(tokenId, secrets.Seal(value), hostname, userId, userName, tunnelId, by));
+        await AskForAsync<TunnelReply>(regions.Tunnels, new CreateTunnel(tunnelId, tokenId, userId, userName, hostname, by));
+        return new AdminSecretCreated(tokenId, value);
+    }
+
+    /// <summary>What an agent's <c>configure --registration</c> does: checks the registration token,
+    /// ensures the tunnel user for <paramref name="agentId"/>, and mints an auth token.</summary>
+    public async Task<IWireMessage> RegisterAgentAsync(string registrationValue, string? agentId, string? hostname)
+    {
+        var registration = await AskAsync(regions.Registrations, new GetRegistration(RegistrationIds.For(registrationValue)));
+        if (registration is not RegistrationReply { Registration: { Active: true } reg }
+            || !SecretValues.FixedTimeEquals(secrets.Open(reg.SealedValue), registrationValue.Trim()))
+            return new Refusal(ErrorCode.Unauthorized, "registration token is unknown or inactive");
+        string? userId = null, userName = null;
+        if (!string.IsNullOrWhiteSpace(agentId))
+        {
+            userName = UserIds.Normalize(agentId);
+            userId = UserIds.For(userName);
+            var user = await AskForAsync<UserReply>(regions.Users, new EnsureTunnelUser(userId, userName, "registration " + reg.Id));
+            if (user.User.Exists && user.User.IsAdmin)
+                return new Refusal(ErrorCode.Conflict, $"id '{agentId}' belongs to an administrator");
+        }
+        return await CreateTokenAsync(hostname ?? "", userId, userName, "registration " + reg.Id);
+    }
+
+    private async Task<IWireMessage> ListTokensAsync()
+    {
+        var list = await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens());
+        return new TokensReply(list.Tokens
+            .Select(t => new TokenDto(t.Id, t.Created, t.UserName ?? "", t.TunnelId, t.Hostname, secrets.Open(t.SealedValue), t.Active))
+            .ToImmutableList());
+    }
+
+    private async Task<IWireMessage> RemoveTokenAsync(RemoveTokenRequest r, string by)
+    {
+        var tokens = (await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens())).Tokens;
+        List<AuthTokenState> targets;
+        if (r.All)
+        {
+            targets = tokens.Where(t => t.Active).ToList();
+        }
+        else
+        {
+            var id = r.Id!.Trim().ToLowerInvariant();
+            var reply = await AskAsync(regions.Tokens, new GetAuthToken(id));
+            if (reply is not AuthTokenReply found) return new Refusal(ErrorCode.NotFound, $"auth token {id} not found");
+            targets = [found.Token];
+        }
+        foreach (var token in targets)
+            await RevokeTokenAsync(token, by);
+        return new AdminCount(targets.Count);
+    }
+
+    /// <summary>Deactivates the token, then shuts its tunnel down (which frees its ports). A crash between
+    /// the steps leaves a tunnel that <c>clean</c> shuts down.</summary>
+    private async Task RevokeTokenAsync(AuthTokenState token, string by)
+    {
+        await AskForAsync<AuthTokenReply>(regions.Tokens, new DeactivateAuthToken(token.Id, by));
+        await ShutdownTunnelAsync(token.TunnelId, "auth token deactivated", by);
+    }
+}

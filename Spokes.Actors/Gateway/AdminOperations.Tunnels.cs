@@ -1,0 +1,78 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Ports;
+using Spokes.Actors.Tunnels;
+
+namespace Spokes.Actors.Gateway;
+
+public sealed partial class AdminOperations
+{
+    private async Task<IWireMessage> ListTunnelsAsync(ListTunnelsRequest r)
+    {
+        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels;
+        var online = presence.Online;
+        var now = Now;
+        return new TunnelsReply(tunnels
+            .Where(t => r.All || t.IsActive)
+            .Select(t => ToDto(t, online.GetValueOrDefault(t.Id), now))
+            .Where(t => !r.OnlineOnly || t.Online)
+            .ToImmutableList());
+    }
+
+    public static TunnelDto ToDto(TunnelState t, SessionPresence? session, DateTimeOffset now) => new(
+        t.Id, t.UserName ?? "", t.Hostname, session is not null,
+        session?.ClientAddress ?? t.LastAddress,
+        session is null ? 0 : (long)Math.Max(0, (now - session.Since).TotalSeconds),
+        t.DailyAt(now), t.MonthlyAt(now), t.Created,
+        t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "");
+
+    /// <summary>Shuts a tunnel down: persists it, then frees each of its ports. Idempotent.</summary>
+    public async Task<IWireMessage> ShutdownTunnelAsync(string id, string reason, string by)
+    {
+        id = id.Trim().ToLowerInvariant();
+        var before = await AskAsync(regions.Tunnels, new GetTunnel(id));
+        if (before is not TunnelReply { Tunnel: var tunnel })
+            return new Refusal(ErrorCode.NotFound, $"tunnel {id} not found");
+        await AskForAsync<TunnelReply>(regions.Tunnels, new ShutdownTunnel(id, reason, by));
+        foreach (var port in tunnel.Ports)
+            await AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(port), id, by));
+        system.EventStream.Publish(new TunnelShutdownRequested(id, reason));
+        return new AdminDone($"Tunnel {id} shut down");
+    }
+
+    private async Task<IWireMessage> ListPortsAsync()
+    {
+        var leases = (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases;
+        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.ToDictionary(t => t.Id);
+        var online = presence.Online;
+        var now = Now;
+        return new PortsReply(leases.Select(l =>
+        {
+            var tunnel = tunnels.GetValueOrDefault(l.TunnelId!);
+            var dto = tunnel is null ? null : ToDto(tunnel, online.GetValueOrDefault(tunnel.Id), now);
+            return new PortDto(l.Port, dto?.User ?? "", l.TunnelId!, dto?.Online ?? false, dto?.UptimeSeconds ?? 0,
+                dto?.BytesDaily ?? 0, dto?.BytesMonthly ?? 0,
+                l.DestinationHost is null ? "" : $"{l.DestinationHost}:{l.DestinationPort}");
+        }).ToImmutableList());
+    }
+
+    /// <summary>Leases a port for a tunnel within the node's current options.</summary>
+    public async Task<IWireMessage> AllocatePortAsync(string tunnelId, string by)
+    {
+        var o = options.Current;
+        return await AskAsync(regions.Tunnels, new AllocatePort(tunnelId, o.MaxPorts, options.Range.Begin, options.Range.End, by));
+    }
+
+    /// <summary>Gives a port back: the tunnel forgets it first, then the lease is freed.</summary>
+    public async Task<IWireMessage> ReleasePortAsync(string tunnelId, int port, string by)
+    {
+        var reply = await AskAsync(regions.Tunnels, new ReleaseTunnelPort(tunnelId, port, by));
+        if (reply is Refusal) return reply;
+        return await AskAsync(regions.Ports, new ReleasePort(PortIds.For(port), tunnelId, by));
+    }
+}
+
+/// <summary>Published on the node's event stream when a tunnel must lose its session (the data plane
+/// listens and closes the agent's connections).</summary>
+public sealed record TunnelShutdownRequested(string TunnelId, string Reason);

@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Users;
+
+namespace Spokes.Actors.Gateway;
+
+/// <summary>A request from the CLI (through the cluster client) or the console to the cluster.</summary>
+public interface IAdminRequest : IWireMessage;
+
+/// <summary>Names a user by email (or agent id) or by its id.</summary>
+public sealed record UserSelector(string? Email, string? Id)
+{
+    public string EntityId => Id is { Length: > 0 } ? Id.Trim().ToLowerInvariant() : UserIds.For(Email ?? "");
+    public override string ToString() => Id is { Length: > 0 } ? $"id {Id}" : $"'{Email}'";
+}
+
+public sealed record AddUserRequest(string Email, string FullName, string PasswordHash, bool TwoFactor, string Origin) : IAdminRequest;
+public sealed record ListUsersRequest(bool All) : IAdminRequest;
+public sealed record ChangePasswordRequest(UserSelector User, string PasswordHash) : IAdminRequest;
+public sealed record TwoFactorRequest(UserSelector User, TwoFactorChange Change) : IAdminRequest;
+public sealed record CreateRegistrationRequest(string Description) : IAdminRequest;
+public sealed record ListRegistrationsRequest : IAdminRequest;
+public sealed record RemoveRegistrationRequest(string? Id, bool All) : IAdminRequest;
+public sealed record CreateTokenRequest(string Hostname) : IAdminRequest;
+public sealed record ListTokensRequest : IAdminRequest;
+public sealed record RemoveTokenRequest(string? Id, bool All) : IAdminRequest;
+public sealed record ListTunnelsRequest(bool OnlineOnly, bool All) : IAdminRequest;
+public sealed record ShutdownTunnelRequest(string Id) : IAdminRequest;
+public sealed record ListPortsRequest : IAdminRequest;
+public sealed record CleanRequest(bool CheckOnly) : IAdminRequest;
+public sealed record AuditRequest(DateTimeOffset? Since) : IAdminRequest;
+public sealed record ClusterStatusRequest : IAdminRequest;
+
+/// <summary>Success with a line for the operator (e.g. "User created!").</summary>
+public sealed record AdminDone(string Message) : IWireMessage;
+/// <summary>A new secret value (registration or auth token), shown once by the CLI.</summary>
+public sealed record AdminSecretCreated(string Id, string Value) : IWireMessage;
+public sealed record AdminCount(int Count) : IWireMessage;
+public sealed record AdminCleanReport(int Count, ImmutableList<string> Issues) : IWireMessage;
+
+public sealed record UserDto(string Id, string Email, string Fullname, string Origin, DateTimeOffset Created, bool TwoFactor);
+public sealed record RegistrationDto(string Id, DateTimeOffset Created, string Description, string Value, bool Active);
+public sealed record TokenDto(string Id, DateTimeOffset Created, string User, string Tunnel, string Hostname, string Value, bool Active);
+public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
+    long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node);
+public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
+    long BytesMonthly, string Destination);
+public sealed record AuditDto(DateTimeOffset At, string Entity, string By, string Event);
+public sealed record NodeDto(string Address, string Status, bool Leader, bool Self, ImmutableList<string> Roles, int Tunnels);
+
+public sealed record UsersReply(ImmutableList<UserDto> Users) : IWireMessage;
+public sealed record RegistrationsReply(ImmutableList<RegistrationDto> Registrations) : IWireMessage;
+public sealed record TokensReply(ImmutableList<TokenDto> Tokens) : IWireMessage;
+public sealed record TunnelsReply(ImmutableList<TunnelDto> Tunnels) : IWireMessage;
+public sealed record PortsReply(ImmutableList<PortDto> Ports) : IWireMessage;
+public sealed record AuditReply(ImmutableList<AuditDto> Entries) : IWireMessage;
+public sealed record ClusterReply(ImmutableList<NodeDto> Nodes) : IWireMessage;

@@ -1,0 +1,18 @@
+using System.Collections.Immutable;
+
+namespace Spokes.Actors.Gateway;
+
+/// <summary>Where a tunnel's session lives right now (replicated cluster-wide).</summary>
+public sealed record SessionPresence(string TunnelId, string Node, string ClientAddress, DateTimeOffset Since) : Entities.IWireMessage;
+
+/// <summary>Online state of tunnels, read locally without an actor round trip.</summary>
+public interface ITunnelPresence
+{
+    ImmutableDictionary<string, SessionPresence> Online { get; }
+}
+
+/// <summary>Presence of a node without a data plane: every tunnel offline.</summary>
+public sealed class NoPresence : ITunnelPresence
+{
+    public ImmutableDictionary<string, SessionPresence> Online => ImmutableDictionary<string, SessionPresence>.Empty;
+}

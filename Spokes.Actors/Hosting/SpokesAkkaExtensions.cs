@@ -1,0 +1,136 @@
+using System.Security.Cryptography.X509Certificates;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Akka.Remote.Transport.DotNetty;
+using Microsoft.Extensions.DependencyInjection;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Configuration;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Ports;
+using Spokes.Actors.Security;
+using Spokes.Actors.Tokens;
+using Spokes.Actors.Tunnels;
+using Spokes.Actors.Users;
+
+namespace Spokes.Actors.Hosting;
+
+/// <summary>Akka.Hosting wiring, one method per concern.</summary>
+public static class SpokesAkkaExtensions
+{
+    public const string NodeRole = "node";
+
+    public static AkkaConfigurationBuilder WithSpokesBasics(this AkkaConfigurationBuilder builder) =>
+        builder.AddHocon(SpokesHocon.Serialization, HoconAddMode.Prepend)
+            .AddHocon(SpokesHocon.Logging, HoconAddMode.Prepend);
+
+    /// <summary>Remoting over mutual TLS with the cluster certificate pinned: a peer without it cannot
+    /// finish the handshake, so it can neither join nor send a message.</summary>
+    public static AkkaConfigurationBuilder WithSpokesRemoting(this AkkaConfigurationBuilder builder, string host, int port,
+        X509Certificate2 certificate) =>
+        builder.WithRemoting(new RemoteOptions
+        {
+            HostName = host,
+            Port = port,
+            EnableSsl = true,
+            Ssl = new SslOptions
+            {
+                X509Certificate = certificate,
+                SuppressValidation = false,
+                RequireMutualAuthentication = true,
+                ValidateCertificateHostname = false,
+                CustomValidator = CertificateValidation.PinnedCertificate(certificate.Thumbprint),
+            },
+        });
+
+    public static string SeedAddress(string host, int port) => $"akka.ssl.tcp://{SpokesHocon.SystemName}@{host}:{port}";
+
+    public static AkkaConfigurationBuilder WithSpokesCluster(this AkkaConfigurationBuilder builder, SpokesConfig config)
+    {
+        var seeds = config.Cluster.Seeds.Length == 0
+            ? [SeedAddress(config.Cluster.Host, config.Cluster.Port)]
+            : config.Cluster.Seeds.Select(s =>
+            {
+                var (host, port) = ConfigLoader.ParseEndpoint("cluster.seeds", s);
+                return SeedAddress(host, port);
+            }).ToArray();
+        return builder.AddHocon(SpokesHocon.Cluster, HoconAddMode.Prepend)
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [NodeRole],
+                SeedNodes = seeds,
+                SplitBrainResolver = new KeepMajorityOption { Role = NodeRole },
+            });
+    }
+
+    /// <summary>The journal and snapshot store: the SQLite file (WAL) or PostgreSQL.</summary>
+    public static AkkaConfigurationBuilder WithSpokesPersistence(this AkkaConfigurationBuilder builder, DatabaseConfig db)
+    {
+        var (connectionString, provider) = db.Provider == "postgres"
+            ? (db.ConnectionString, LinqToDB.ProviderName.PostgreSQL)
+            : (SqliteStore.Prepare(db.Path), LinqToDB.ProviderName.SQLiteMS);
+        return builder.WithSqlPersistence(connectionString, provider, autoInitialize: true,
+            tagStorageMode: Akka.Persistence.Sql.Config.TagMode.TagTable);
+    }
+
+    /// <summary>The catalog singleton and one shard region per entity type.</summary>
+    public static AkkaConfigurationBuilder WithSpokesEntities(this AkkaConfigurationBuilder builder, TimeProvider time)
+    {
+        var shard = new ShardOptions { Role = NodeRole, RememberEntities = false, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData };
+        return builder
+            .WithSingleton<CatalogActor>("catalog", (_, _, _) => CatalogActor.Props(SqlReadJournalId),
+                new ClusterSingletonOptions { Role = NodeRole }, createProxyToo: true)
+            .WithShardRegion<UserEntity>(UserEntity.Kind, (_, registry, _) =>
+                id => UserEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IUserMessage>(), shard)
+            .WithShardRegion<RegistrationEntity>(RegistrationEntity.Kind, (_, registry, _) =>
+                id => RegistrationEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IRegistrationMessage>(), shard)
+            .WithShardRegion<AuthTokenEntity>(AuthTokenEntity.Kind, (_, registry, _) =>
+                id => AuthTokenEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IAuthTokenMessage>(), shard)
+            .WithShardRegion<PortLeaseEntity>(PortLeaseEntity.Kind, (_, registry, _) =>
+                id => PortLeaseEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IPortLeaseMessage>(), shard)
+            .WithShardRegion<TunnelEntity>(TunnelEntity.Kind, (_, registry, _) =>
+                id => TunnelEntity.Props(id, registry.Get<CatalogActor>(), registry.Get<PortLeaseEntity>(), time),
+                new EntityExtractor<ITunnelMessage>(), shard);
+    }
+
+    public const string SqlReadJournalId = "akka.persistence.query.journal.sql";
+
+    /// <summary>Starts the admin gateway and offers it to cluster clients (the CLI).</summary>
+    public static AkkaConfigurationBuilder WithSpokesGateway(this AkkaConfigurationBuilder builder) =>
+        builder.WithClusterClientReceptionist(role: NodeRole)
+            .WithActors((system, registry, resolver) =>
+            {
+                var operations = resolver.GetService<AdminOperations>();
+                var gateway = system.ActorOf(AdminGateway.Props(operations), AdminGateway.Name);
+                ClusterClientReceptionist.Get(system).RegisterService(gateway);
+                registry.Register<AdminGateway>(gateway);
+            });
+
+    /// <summary>Registers the services that wrap the actors (for the gateway, the edge and the console).</summary>
+    public static IServiceCollection AddSpokesServices(this IServiceCollection services, SpokesConfig config,
+        X509Certificate2 clusterCertificate)
+    {
+        services.AddSingleton(config);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
+        services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
+        services.AddSingleton<ITunnelPresence, NoPresence>();
+        services.AddSingleton(sp =>
+        {
+            var registry = sp.GetRequiredService<ActorRegistry>();
+            return new SpokesRegions(registry.Get<UserEntity>(), registry.Get<RegistrationEntity>(),
+                registry.Get<AuthTokenEntity>(), registry.Get<TunnelEntity>(), registry.Get<PortLeaseEntity>(),
+                registry.Get<CatalogActor>());
+        });
+        services.AddSingleton(sp => new AdminOperations(sp.GetRequiredService<Akka.Actor.ActorSystem>(),
+            sp.GetRequiredService<SpokesRegions>(), sp.GetRequiredService<SecretBox>(),
+            sp.GetRequiredService<TunnelOptionsSource>(), sp.GetRequiredService<ITunnelPresence>(),
+            sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+}

@@ -1,0 +1,62 @@
+using Spokes.Actors.Serialization;
+
+namespace Spokes.Actors.Hosting;
+
+/// <summary>HOCON shared by nodes and the CLI client.</summary>
+public static class SpokesHocon
+{
+    public const string SystemName = "spokes";
+
+    /// <summary>Binds every Spokes type to <see cref="SpokesSerializer"/> and replaces the default JSON
+    /// serializer (which would resolve type names from the wire) with one that refuses.</summary>
+    public static readonly string Serialization = $$"""
+        akka.actor {
+          serialize-messages = off
+          serializers {
+            spokes = "{{typeof(SpokesSerializer).AssemblyQualifiedName}}"
+            json = "{{typeof(RefusingSerializer).AssemblyQualifiedName}}"
+          }
+          serialization-bindings {
+            "Spokes.Actors.Entities.IWireMessage, Spokes.Actors" = spokes
+          }
+        }
+        """;
+
+    /// <summary>Logging: plain lines on stdout; dead letters are not logged, because their text would
+    /// carry message contents.</summary>
+    public const string Logging = """
+        akka {
+          loglevel = INFO
+          stdout-loglevel = INFO
+          log-dead-letters = off
+          log-dead-letters-during-shutdown = off
+          log-config-on-start = off
+          actor.debug { receive = off, autoreceive = off, lifecycle = off, unhandled = off }
+          remote {
+            log-remote-lifecycle-events = off
+            log-received-messages = off
+            log-sent-messages = off
+          }
+        }
+        """;
+
+    /// <summary>Cluster tuning: a lone node is up at once; stopping hands shards off quickly.</summary>
+    public const string Cluster = """
+        akka.cluster {
+          sharding {
+            handoff-timeout = 5s
+            passivate-idle-entity-after = 10m
+            least-shard-allocation-strategy.rebalance-absolute-limit = 5
+          }
+          run-coordinated-shutdown-when-down = on
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+          split-brain-resolver {
+            active-strategy = keep-majority
+            stable-after = 7s
+          }
+        }
+        akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 5s
+        akka.coordinated-shutdown.exit-clr = off
+        akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
+        """;
+}

@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Security;
+
+namespace Spokes.Actors.Tunnels;
+
+public interface ITunnelMessage : IEntityMessage;
+
+public static class TunnelIds
+{
+    /// <summary>One tunnel per auth token: its id follows from the token's id.</summary>
+    public static string ForToken(string tokenId) => SecretValues.DeriveId("tunnel", tokenId);
+}
+
+/// <summary>An HTTP/S rule as cached by the node (the agent is the source of truth while online).</summary>
+public sealed record HttpRuleInfo(string Domain, string Destination, int? HttpPort, int? TlsPort, string? Webroot,
+    bool Redirect, string? HostHeader, bool Password, bool BasicAuth, bool LetsEncrypt, bool CustomCertificate);
+
+public sealed record CreateTunnel(string EntityId, string TokenId, string? UserId, string? UserName, string Hostname, string By)
+    : ITunnelMessage;
+public sealed record ShutdownTunnel(string EntityId, string Reason, string By) : ITunnelMessage;
+/// <summary>Leases one more port from the range for this tunnel (quota and range come from the node's
+/// current tunnel options).</summary>
+public sealed record AllocatePort(string EntityId, int MaxPorts, int RangeBegin, int RangeEnd, string By) : ITunnelMessage;
+public sealed record ReleaseTunnelPort(string EntityId, int Port, string By) : ITunnelMessage;
+public sealed record CacheHttpRules(string EntityId, ImmutableList<HttpRuleInfo> Rules, string By) : ITunnelMessage;
+public sealed record RecordSessionStart(string EntityId, string Address, string By) : ITunnelMessage;
+public sealed record AddBandwidth(string EntityId, long Bytes, DateTimeOffset Until) : ITunnelMessage;
+public sealed record GetTunnel(string EntityId) : ITunnelMessage;
+
+public sealed record TunnelReply(TunnelState Tunnel) : IWireMessage;
+public sealed record PortAllocated(int Port) : IWireMessage;
+
+public sealed record TunnelCreated(string Id, string TokenId, string? UserId, string? UserName, string Hostname,
+    DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} created ({(Hostname.Length == 0 ? "no hostname" : Hostname)})";
+}
+public sealed record TunnelShutDown(string Id, string Reason, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} shut down: {Reason}";
+}
+public sealed record TunnelPortAdded(string Id, int Port, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} holds port {Port}";
+}
+public sealed record TunnelPortRemoved(string Id, int Port, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} gave up port {Port}";
+}
+public sealed record TunnelRulesCached(string Id, ImmutableList<HttpRuleInfo> Rules, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} rules: {(Rules.Count == 0 ? "none" : string.Join(", ", Rules.Select(r => r.Domain)))}";
+}
+public sealed record TunnelSessionStarted(string Id, string Address, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} connected from {Address}";
+}
+/// <summary>Bytes relayed since the previous batch; counters roll over by UTC day and month.</summary>
+public sealed record TunnelBandwidthAdded(string Id, long Bytes, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} relayed {Bytes} bytes";
+}

@@ -1,0 +1,64 @@
+using Spokes.Actors.Entities;
+using Spokes.Actors.Security;
+
+namespace Spokes.Actors.Users;
+
+public static class UserOrigin
+{
+    public const string AdminCli = "Admin CLI";
+    public const string Setup = "Setup";
+    public const string TunnelRegistration = "Tunnel Registration";
+}
+
+public static class UserIds
+{
+    /// <summary>A user's entity id follows from its normalized email (or agent id), so the entity itself
+    /// enforces uniqueness: no index, no race.</summary>
+    public static string For(string emailOrId) => SecretValues.DeriveId("user", Normalize(emailOrId));
+    public static string Normalize(string emailOrId) => emailOrId.Trim().ToLowerInvariant();
+}
+
+public interface IUserMessage : IEntityMessage;
+
+public sealed record CreateUser(string EntityId, string Email, string FullName, string Origin, string? PasswordHash,
+    bool TwoFactor, string By) : IUserMessage;
+public sealed record EnsureTunnelUser(string EntityId, string Name, string By) : IUserMessage;
+public sealed record ChangePassword(string EntityId, string PasswordHash, string By) : IUserMessage;
+public sealed record ChangeFullName(string EntityId, string FullName, string By) : IUserMessage;
+public sealed record SetTwoFactor(string EntityId, TwoFactorChange Change, string By) : IUserMessage;
+/// <summary>Stores an enrolled TOTP seed (sealed) once the user proved a code from it.</summary>
+public sealed record CompleteTwoFactorEnrolment(string EntityId, string SealedSecret, long AcceptedStep, string By) : IUserMessage;
+/// <summary>Records an accepted TOTP time step so that a code is accepted once only.</summary>
+public sealed record AcceptTotpStep(string EntityId, long Step, string By) : IUserMessage;
+public sealed record GetUser(string EntityId) : IUserMessage;
+
+public enum TwoFactorChange { Enable, Disable, Reset }
+
+public sealed record UserReply(UserState User) : IWireMessage;
+
+public sealed record UserCreated(string Id, string Email, string FullName, string Origin, string? PasswordHash,
+    bool TwoFactor, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"user {Email} created ({Origin}{(TwoFactor ? ", 2FA" : "")})";
+}
+public sealed record PasswordChanged(string Id, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string PasswordHash { get; init; } = "";
+    public string Describe() => "password changed";
+}
+public sealed record FullNameChanged(string Id, string FullName, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"full name set to '{FullName}'";
+}
+public sealed record TwoFactorChanged(string Id, TwoFactorChange Change, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"two-factor {Change.ToString().ToLowerInvariant()}";
+}
+public sealed record TwoFactorEnrolled(string Id, string SealedSecret, long AcceptedStep, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => "two-factor enrolment completed";
+}
+public sealed record TotpStepAccepted(string Id, long Step, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => "signed in with a one-time code";
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Spokes.Actors.Client;
+using Spokes.Actors.Configuration;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Security;
+using Spokes.Cli.Output;
+
+namespace Spokes.Cli.Commands;
+
+/// <summary>The global options every command shares.</summary>
+public sealed record CliOptions(string? ConfigPath);
+
+/// <summary>Sends one request to the cluster and turns the answer into output and an exit code. Commands
+/// stay thin: they build a request and say how to print the reply.</summary>
+public sealed class AdminSession(CliOptions options)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public async Task<int> RunAsync<TReply>(IAdminRequest request, Action<TReply> print) where TReply : IWireMessage
+    {
+        try
+        {
+            var reply = await SendAsync(request);
+            switch (reply)
+            {
+                case TReply ok:
+                    print(ok);
+                    return ExitCodes.Ok;
+                case Refusal refusal:
+                    Console.Error.WriteLine("Error: " + refusal.Message);
+                    return ExitCodes.For(refusal);
+                default:
+                    Console.Error.WriteLine($"Error: unexpected reply {reply.GetType().Name}");
+                    return ExitCodes.Failed;
+            }
+        }
+        catch (CliException ex)
+        {
+            Console.Error.WriteLine("Error: " + ex.Message);
+            return ex.ExitCode;
+        }
+    }
+
+    public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Formats.Json));
+
+    private async Task<IWireMessage> SendAsync(IAdminRequest request)
+    {
+        SpokesConfig config;
+        try
+        {
+            config = ConfigLoader.Load(ConfigLoader.ResolvePath(options.ConfigPath));
+        }
+        catch (ConfigException ex)
+        {
+            throw CliException.BadArguments(ex.Message);
+        }
+        var certificatePath = ClusterCertificate.PathFor(config.DataPath, config.Cluster.Certificate);
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+        try
+        {
+            certificate = ClusterCertificate.Load(certificatePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new CliException(ExitCodes.Unreachable,
+                $"cannot read the cluster certificate {certificatePath} ({ex.GetType().Name}): run as the user that owns the node's data");
+        }
+        var contacts = new List<(string, int)> { (ContactHost(config.Cluster.Host), config.Cluster.Port) };
+        contacts.AddRange(config.Cluster.Seeds.Select(s => ConfigLoader.ParseEndpoint("cluster.seeds", s)));
+        try
+        {
+            await using var client = await ClusterAdminClient.ConnectAsync(contacts.Distinct().ToList(), certificate);
+            return await client.SendAsync(request, Timeout);
+        }
+        catch (ClusterUnreachableException ex)
+        {
+            throw new CliException(ExitCodes.Unreachable, ex.Message);
+        }
+    }
+
+    private static string ContactHost(string host) => host is "0.0.0.0" or "::" ? "127.0.0.1" : host;
+}

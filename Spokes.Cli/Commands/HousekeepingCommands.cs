@@ -1,0 +1,54 @@
+using Cocona;
+using Spokes.Actors.Gateway;
+using Spokes.Cli.Output;
+
+namespace Spokes.Cli.Commands;
+
+public sealed class HousekeepingCommands(AdminSession session)
+{
+    [Command("clean", Description = "Find and fix orphaned ports and tunnels of revoked tokens (--check: only report)")]
+    public Task<int> Clean([Option("check")] bool check = false) =>
+        session.RunAsync<AdminCleanReport>(new CleanRequest(check), report =>
+        {
+            foreach (var issue in report.Issues) Console.WriteLine("- " + issue);
+            Console.WriteLine($"Issues {(check ? "Found" : "Fixed")} (tunnels + ports): {report.Count}");
+        });
+}
+
+public sealed class AuditCommands(AdminSession session)
+{
+    [Command("ls", Description = "List every change (the journal), oldest first; --since 2026-01-31, 12h, 7d")]
+    public Task<int> List([Option("since")] string? since = null, [Option("json")] bool json = false)
+    {
+        var from = Formats.ParseSince(since, DateTimeOffset.Now);
+        return session.RunAsync<AuditReply>(new AuditRequest(from), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Entries);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["Time", "Entity", "By", "Event"],
+                reply.Entries.Select(e => (IReadOnlyList<string>)[Formats.Seconds(e.At), e.Entity, e.By, e.Event]),
+                AsciiTable.Count(reply.Entries.Count, "event", "events")));
+        });
+    }
+}
+
+public sealed class ClusterCommands(AdminSession session)
+{
+    [Command("status", Description = "Show the cluster's nodes")]
+    public Task<int> Status([Option("json")] bool json = false) =>
+        session.RunAsync<ClusterReply>(new ClusterStatusRequest(), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Nodes);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["Node", "Status", "Leader", "This node", "Roles", "Tunnels"],
+                reply.Nodes.Select(n => (IReadOnlyList<string>)[n.Address, n.Status, Formats.Bool(n.Leader), Formats.Bool(n.Self),
+                    string.Join(",", n.Roles), n.Tunnels.ToString(System.Globalization.CultureInfo.InvariantCulture)]),
+                AsciiTable.Count(reply.Nodes.Count, "node", "nodes")));
+        });
+}

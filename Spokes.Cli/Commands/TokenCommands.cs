@@ -1,0 +1,75 @@
+using Cocona;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Security;
+using Spokes.Cli.Output;
+
+namespace Spokes.Cli.Commands;
+
+public sealed class RegistrationCommands(AdminSession session)
+{
+    [Command("create", Description = "Create a registration token (it can only mint auth tokens)")]
+    public Task<int> Create([Option("description")] string? description = null) =>
+        session.RunAsync<AdminSecretCreated>(new CreateRegistrationRequest(description ?? ""), created =>
+        {
+            Console.WriteLine("Registration token:");
+            Console.WriteLine(created.Value);
+        });
+
+    [Command("ls", Description = "List registration tokens")]
+    public Task<int> List([Option("json")] bool json = false) =>
+        session.RunAsync<RegistrationsReply>(new ListRegistrationsRequest(), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Registrations);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["ID", "Created", "Description", "Value", "Active"],
+                reply.Registrations.Select(r => (IReadOnlyList<string>)[r.Id, Formats.Seconds(r.Created), r.Description,
+                    SecretValues.Truncate(r.Value, 14), Formats.Bool(r.Active)]),
+                AsciiTable.Count(reply.Registrations.Count, "registration token", "registration tokens")));
+        });
+
+    [Command("rm", Description = "Deactivate a registration token (--id) or all of them (--all)")]
+    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false)
+    {
+        var (target, everything) = Selector.IdOrAll(id, all);
+        return session.RunAsync<AdminCount>(new RemoveRegistrationRequest(target, everything), count =>
+            Console.WriteLine(AsciiTable.Count(count.Count, "registration token", "registration tokens") + " deactivated"));
+    }
+}
+
+public sealed class TokenCommands(AdminSession session)
+{
+    [Command("create", Description = "Create an auth token (and its tunnel) for an agent")]
+    public Task<int> Create([Option("hostname")] string? hostname = null) =>
+        session.RunAsync<AdminSecretCreated>(new CreateTokenRequest(hostname ?? ""), created =>
+        {
+            Console.WriteLine("Client auth-token:");
+            Console.WriteLine(created.Value);
+        });
+
+    [Command("ls", Description = "List auth tokens (--expand: whole values)")]
+    public Task<int> List([Option("expand")] bool expand = false, [Option("json")] bool json = false) =>
+        session.RunAsync<TokensReply>(new ListTokensRequest(), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Tokens);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["ID", "Created", "User", "Tunnel", "Value", "Active"],
+                reply.Tokens.Select(t => (IReadOnlyList<string>)[t.Id, Formats.Minutes(t.Created), t.User,
+                    t.Hostname.Length > 0 ? t.Hostname : t.Tunnel, expand ? t.Value : SecretValues.Truncate(t.Value),
+                    Formats.Bool(t.Active)]),
+                AsciiTable.Count(reply.Tokens.Count, "token", "tokens")));
+        });
+
+    [Command("rm", Description = "Revoke an auth token (--id) or all (--all); its tunnel shuts down")]
+    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false)
+    {
+        var (target, everything) = Selector.IdOrAll(id, all);
+        return session.RunAsync<AdminCount>(new RemoveTokenRequest(target, everything), count =>
+            Console.WriteLine(AsciiTable.Count(count.Count, "auth token", "auth tokens") + " deactivated, tunnels shut down"));
+    }
+}

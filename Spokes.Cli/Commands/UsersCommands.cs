@@ -1,0 +1,83 @@
+using Cocona;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Security;
+using Spokes.Actors.Users;
+using Spokes.Cli.Input;
+using Spokes.Cli.Output;
+
+namespace Spokes.Cli.Commands;
+
+[HasSubCommands(typeof(TwoFactorCommands), "two-factor", Description = "Enable, disable or reset two-factor sign-in")]
+public sealed class UsersCommands(AdminSession session)
+{
+    [Command("add", Description = "Create an administrator")]
+    public Task<int> Add([Option("email")] string email, [Option("fullname")] string? fullname = null,
+        [Option("enable2FA")] bool enable2FA = false, [Option("password-stdin")] bool passwordStdin = false)
+    {
+        var hash = PasswordHasher.Hash(PasswordReader.Read(passwordStdin, "Password: "));
+        return session.RunAsync<AdminDone>(new AddUserRequest(email, fullname ?? "", hash, enable2FA, UserOrigin.AdminCli), done =>
+        {
+            if (enable2FA) Console.WriteLine("Info: Two-factor authentication (one-time-passcodes) will be setup on first-login.");
+            Console.WriteLine(done.Message);
+        });
+    }
+
+    [Command("ls", Description = "List administrators (--all: tunnel users too)")]
+    public Task<int> List([Option("all")] bool all = false, [Option("json")] bool json = false) =>
+        session.RunAsync<UsersReply>(new ListUsersRequest(all), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Users);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["ID", "Email", "Fullname", "Origin", "2FA", "Created"],
+                reply.Users.Select(u => (IReadOnlyList<string>)[u.Id, u.Email, u.Fullname, u.Origin, Formats.Bool(u.TwoFactor),
+                    Formats.Minutes(u.Created)]),
+                AsciiTable.Count(reply.Users.Count, "user", "users")));
+        });
+
+    [Command("passwd", Description = "Change a user's password")]
+    public Task<int> Passwd([Option("email")] string? email = null, [Option("id")] string? id = null,
+        [Option("password-stdin")] bool passwordStdin = false)
+    {
+        var user = Selector.User(email, id);
+        var hash = PasswordHasher.Hash(PasswordReader.Read(passwordStdin, $"New password for {user}: "));
+        return session.RunAsync<AdminDone>(new ChangePasswordRequest(user, hash), done => Console.WriteLine(done.Message));
+    }
+}
+
+public sealed class TwoFactorCommands(AdminSession session)
+{
+    [Command("enable", Description = "Require two-factor sign-in; set up on next login")]
+    public Task<int> Enable([Option("email")] string? email = null, [Option("id")] string? id = null) =>
+        Change(TwoFactorChange.Enable, email, id);
+
+    [Command("disable", Description = "Remove the two-factor requirement")]
+    public Task<int> Disable([Option("email")] string? email = null, [Option("id")] string? id = null) =>
+        Change(TwoFactorChange.Disable, email, id);
+
+    [Command("reset", Description = "Forget the two-factor secret; set up again on next login")]
+    public Task<int> Reset([Option("email")] string? email = null, [Option("id")] string? id = null) =>
+        Change(TwoFactorChange.Reset, email, id);
+
+    private Task<int> Change(TwoFactorChange change, string? email, string? id) =>
+        session.RunAsync<AdminDone>(new TwoFactorRequest(Selector.User(email, id), change), done => Console.WriteLine(done.Message));
+}
+
+internal static class Selector
+{
+    public static UserSelector User(string? email, string? id)
+    {
+        if (string.IsNullOrWhiteSpace(email) == string.IsNullOrWhiteSpace(id))
+            throw CliException.BadArguments("give exactly one of --email or --id");
+        return new UserSelector(email, id);
+    }
+
+    public static (string? Id, bool All) IdOrAll(string? id, bool all)
+    {
+        if (string.IsNullOrWhiteSpace(id) == !all)
+            throw CliException.BadArguments("give exactly one of --id or --all");
+        return (id, all);
+    }
+}

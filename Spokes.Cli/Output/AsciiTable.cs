@@ -1,0 +1,25 @@
+using System.Text;
+
+namespace Spokes.Cli.Output;
+
+/// <summary>The boxed tables of the reference manual: a rule above and below every row.</summary>
+public static class AsciiTable
+{
+    public static string Render(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, string footer)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        var rule = "+" + string.Join("+", widths.Select(w => new string('-', w + 2))) + "+";
+        var text = new StringBuilder();
+        text.AppendLine(rule).AppendLine(Line(headers, widths)).AppendLine(rule);
+        foreach (var row in all)
+            text.AppendLine(Line(row, widths)).AppendLine(rule);
+        text.Append(footer);
+        return text.ToString();
+    }
+
+    private static string Line(IReadOnlyList<string> cells, int[] widths) =>
+        "| " + string.Join(" | ", cells.Select((c, i) => c.PadRight(widths[i]))) + " |";
+
+    public static string Count(int n, string singular, string plural) => $"{n} {(n == 1 ? singular : plural)}";
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Spokes.Cli.Output;
+
+/// <summary>How values look in tables and JSON.</summary>
+public static class Formats
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static string Minutes(DateTimeOffset t) => t.ToLocalTime().ToString("MMM d, yyyy HH:mm", Invariant);
+    public static string Seconds(DateTimeOffset t) => t.ToLocalTime().ToString("MMM d, yyyy HH:mm:ss", Invariant);
+    public static string Bool(bool b) => b ? "true" : "false";
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KB", "MB", "GB", "TB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString("0.00", Invariant) + " " + units[unit];
+    }
+
+    public static string Uptime(long seconds) => seconds switch
+    {
+        < 60 => $"{seconds} secs",
+        < 3600 => $"{seconds / 60} mins",
+        < 86400 => $"{seconds / 3600} hours",
+        _ => $"{seconds / 86400} days",
+    };
+
+    /// <summary>Parses <c>--since</c>: an ISO date/time, or a duration back from now (30m, 12h, 7d).</summary>
+    public static DateTimeOffset? ParseSince(string? text, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = text.Trim();
+        if (text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out var n))
+        {
+            TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(n),
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                _ => null,
+            };
+            if (span is { } s) return now - s;
+        }
+        if (DateTimeOffset.TryParse(text, Invariant, DateTimeStyles.AssumeLocal, out var at)) return at;
+        throw CliException.BadArguments($"--since: '{text}' is neither a date/time nor a duration like 30m, 12h or 7d");
+    }
+}
