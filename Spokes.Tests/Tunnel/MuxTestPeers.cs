@@ -84,6 +84,29 @@ internal static class MuxTestPeers
         }
     }
 
+    /// <summary>Reads frames until a Ping ACK arrives; returns its opaque value.</summary>
+    public static async Task<uint> ReadUntilPingAckAsync(PipeReader input)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cts.Token);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            while (FrameReader.TryParse(buffer, out FrameHeader header, out _, out SequencePosition consumed))
+            {
+                buffer = buffer.Slice(consumed);
+                if (header.Type == FrameType.Ping && header.Has(FrameFlags.Ack))
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return header.Length;
+                }
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            Assert.False(result.IsCompleted, "connection ended before the Ping ACK");
+        }
+    }
+
     /// <summary>Reads until the connection ends (the session closed its output).</summary>
     public static async Task DrainToEndAsync(PipeReader input)
     {
