@@ -24,7 +24,7 @@ public class MuxStreamLifecycleTests
 
         var reply = await MuxTestPeers.ReadAllAsync(stream.Input).WaitAsync(MuxTestPeers.Timeout);
         Assert.Equal("reply to request", Encoding.UTF8.GetString(reply));
-        await WaitUntilAsync(() => client.OpenStreams == 0 && server.OpenStreams == 0);
+        await AssertNoOpenStreamsAsync(client, server);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public class MuxStreamLifecycleTests
         await Assert.ThrowsAsync<MuxStreamResetException>(() => MuxTestPeers.ReadAllAsync(peer.Input).WaitAsync(MuxTestPeers.Timeout));
         await Assert.ThrowsAsync<MuxStreamResetException>(async () => await peer.Output.WriteAsync(new byte[10]));
         await Assert.ThrowsAsync<MuxStreamResetException>(async () => await stream.Input.ReadAsync());
-        await WaitUntilAsync(() => client.OpenStreams == 0 && server.OpenStreams == 0);
+        await AssertNoOpenStreamsAsync(client, server);
 
         // The session itself is unharmed.
         var next = await client.OpenStreamAsync();
@@ -130,15 +130,12 @@ public class MuxStreamLifecycleTests
         Assert.Equal("ping", await reader.ReadToEndAsync().WaitAsync(MuxTestPeers.Timeout));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task AssertNoOpenStreamsAsync(MuxSession client, MuxSession server)
     {
-        // Stream bookkeeping settles after the last frame is handled; poll the state, bounded by a deadline.
-        var deadline = DateTime.UtcNow + MuxTestPeers.Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Yield();
-            await Task.Delay(1);
-        }
+        // A ping round trip on each side orders us after every frame the peer sent before it.
+        await client.PingAsync().WaitAsync(MuxTestPeers.Timeout);
+        await server.PingAsync().WaitAsync(MuxTestPeers.Timeout);
+        Assert.Equal(0, client.OpenStreams);
+        Assert.Equal(0, server.OpenStreams);
     }
 }
