@@ -83,7 +83,7 @@ public sealed partial class MuxSession : IAsyncDisposable
             throw new MuxException("the session is closed", CloseReason);
         }
 
-        if (RemoteGoAway is { } code || Volatile.Read(ref _localGoAway) != 0)
+        if (RemoteGoAway is not null || Volatile.Read(ref _localGoAway) != 0)
         {
             throw new MuxException("the session is going away; no new streams");
         }
