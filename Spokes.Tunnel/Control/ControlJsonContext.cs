@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace Spokes.Tunnel.Control;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowOutOfOrderMetadataProperties = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(ControlMessage))]
+[JsonSerializable(typeof(StreamOpenHeader))]
+internal sealed partial class ControlJsonContext : JsonSerializerContext;

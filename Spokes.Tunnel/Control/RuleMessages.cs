@@ -1,0 +1,73 @@
+namespace Spokes.Tunnel.Control;
+
+/// <summary>An HTTP/TLS rule of a tunnel (spokes-agent http add).</summary>
+public sealed record HttpRule
+{
+    public required string Domain { get; init; }
+    public required string Destination { get; init; }
+    public int? HttpPort { get; init; }
+    public int? TlsPort { get; init; }
+    public string? Webroot { get; init; }
+    public bool Redirect { get; init; }
+    public string? HostHeader { get; init; }
+    public string? Password { get; init; }
+    public string? BasicUser { get; init; }
+    public string? BasicPass { get; init; }
+    public bool LetsEncrypt { get; init; }
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
+}
+
+/// <summary>A leased TCP port and where it forwards (unset until tcp forward).</summary>
+public sealed record TcpRule
+{
+    public required int Port { get; init; }
+    public string? Destination { get; init; }
+    public int? DstPort { get; init; }
+}
+
+// Rule requests travel in both directions: agent → node when the operator runs a rule command,
+// node → agent when the server pushes a change. The receiver applies it and replies Ok or Error.
+
+/// <summary>Agent → node after Welcome: the agent's full rule set; Ok carries a RuleResult per rule.</summary>
+public sealed record SyncRules : ControlRequest
+{
+    public required IReadOnlyList<HttpRule> Http { get; init; }
+    public required IReadOnlyList<TcpRule> Tcp { get; init; }
+}
+
+public sealed record HttpAdd : ControlRequest
+{
+    public required HttpRule Rule { get; init; }
+}
+
+public sealed record HttpRemove : ControlRequest
+{
+    public required string Domain { get; init; }
+}
+
+/// <summary>Agent → node: lease a port; Ok carries Port.</summary>
+public sealed record TcpAllocate : ControlRequest;
+
+/// <summary>Node → agent: a port was leased to this tunnel by the server (e.g. by an administrator).</summary>
+public sealed record TcpAllocated : ControlRequest
+{
+    public required int Port { get; init; }
+}
+
+public sealed record TcpForward : ControlRequest
+{
+    public required int Port { get; init; }
+    public required string Destination { get; init; }
+    public required int DstPort { get; init; }
+}
+
+public sealed record TcpReset : ControlRequest
+{
+    public required int Port { get; init; }
+}
+
+public sealed record TcpRelease : ControlRequest
+{
+    public required int Port { get; init; }
+}

@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Spokes.Tunnel.Frames;
+
+namespace Spokes.Tunnel.Mux;
+
+/// <summary>
+/// A multiplexer session over one connection (docs/protocol.md). The client (agent, who dialled)
+/// opens odd stream ids, the server (node) even ones. A read loop and a write loop start at once;
+/// the read loop never waits for a stream's consumer, so one stalled stream cannot block others.
+/// </summary>
+public sealed partial class MuxSession : IAsyncDisposable
+{
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly MuxOptions _options;
+    private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
+    private readonly Channel<MuxStream> _accepted = Channel.CreateUnbounded<MuxStream>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly ConcurrentDictionary<uint, (TaskCompletionSource<TimeSpan> Reply, long Sent)> _pings = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _streamCount;
+    private uint _nextStreamId;
+    private uint _highestPeerStreamId;
+    private uint _pingId;
+    private int _localGoAway;
+    private int _closeState;
+    private volatile bool _closing;
+    private volatile bool _cleanedUp;
+    private ITimer? _closeTimer;
+
+    public MuxSession(IDuplexPipe transport, bool isClient, MuxOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _options = options ?? MuxOptions.Default;
+        _options.Validate();
+        _input = transport.Input;
+        _output = transport.Output;
+        IsClient = isClient;
+        _nextStreamId = isClient ? 1u : 2u;
+        _ = RunAsync();
+    }
+
+    /// <summary>A session over a stream (e.g. an authenticated SslStream); completing the session disposes the stream.</summary>
+    public static MuxSession Create(Stream transport, bool isClient, MuxOptions? options = null)
+    {
+        var reader = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        var writer = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
+        return new MuxSession(new DuplexPipe(reader, writer), isClient, options);
+    }
+
+    /// <summary>True on the side that dialled (the agent): it opens odd stream ids.</summary>
+    public bool IsClient { get; }
+
+    /// <summary>Streams currently open in either direction.</summary>
+    public int OpenStreams => Volatile.Read(ref _streamCount);
+
+    /// <summary>Completes (never faults) when both loops have stopped and every stream was aborted.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Why the session ended: null for a clean close or end of connection.</summary>
+    public Exception? CloseReason { get; private set; }
+
+    /// <summary>The code of the peer's GoAway, if it sent one: it accepts no new streams.</summary>
+    public GoAwayCode? RemoteGoAway { get; private set; }
+
+    public bool IsClosed => _closing;
+
+    /// <summary>
+    /// Opens a stream; <paramref name="openHeader"/> (≤ 4 KiB) rides on the SYN frame. Data may be
+    /// written at once: there is no round trip. If the peer refuses (limit, going away) the stream is reset.
+    /// </summary>
+    public Task<MuxStream> OpenStreamAsync(ReadOnlyMemory<byte> openHeader = default, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (openHeader.Length > FrameHeader.MaxOpenHeaderLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(openHeader), $"open header exceeds {FrameHeader.MaxOpenHeaderLength} bytes");
+        }
+
+        if (_closing)
+        {
+            throw new MuxException("the session is closed", CloseReason);
+        }
+
+        if (RemoteGoAway is not null || Volatile.Read(ref _localGoAway) != 0)
+        {
+            throw new MuxException("the session is going away; no new streams");
+        }
+
+        if (Interlocked.Increment(ref _streamCount) > _options.MaxStreams)
+        {
+            Interlocked.Decrement(ref _streamCount);
+            throw new MuxException($"the session already has {_options.MaxStreams} open streams");
+        }
+
+        uint id = Interlocked.Add(ref _nextStreamId, 2) - 2;
+        byte[] header = openHeader.ToArray();
+        var stream = new MuxStream(this, id, header, _options) { PendingSyn = header };
+        _streams[id] = stream;
+        if (_cleanedUp)
+        {
+            stream.AbortBySession(new MuxException("the session is closed", CloseReason));
+            throw new MuxException("the session is closed", CloseReason);
+        }
+
+        Schedule(stream);
+        return Task.FromResult(stream);
+    }
+
+    /// <summary>Next stream opened by the peer (its <see cref="MuxStream.Header"/> carries the open header); null once the session is closed.</summary>
+    public async ValueTask<MuxStream?> AcceptStreamAsync(CancellationToken cancellationToken = default)
+    {
+        while (await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_accepted.Reader.TryRead(out var stream))
+            {
+                return stream;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Round-trip time of a Ping frame.</summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    {
+        uint id = Interlocked.Increment(ref _pingId);
+        var reply = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pings[id] = (reply, _options.TimeProvider.GetTimestamp());
+        if (_closing)
+        {
+            _pings.TryRemove(id, out _);
+            throw new MuxException("the session is closed", CloseReason);
+        }
+
+        EnqueueControl(new ControlFrame(new FrameHeader(FrameType.Ping, FrameFlags.Syn, 0, id)));
+        try
+        {
+            return await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pings.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Tells the peer no new streams will be accepted; open streams carry on.</summary>
+    public ValueTask GoAwayAsync(GoAwayCode code = GoAwayCode.Normal)
+    {
+        if (Interlocked.Exchange(ref _localGoAway, 1) == 0 && !_closing)
+        {
+            EnqueueControl(new ControlFrame(new FrameHeader(FrameType.GoAway, FrameFlags.None, 0, (uint)code)));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes the connection at once, without GoAway; every stream is aborted.</summary>
+    public void Abort(Exception? reason = null) => Close(reason, null);
+
+    /// <summary>Sends GoAway(Normal), closes the connection and waits for the loops to stop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Close(null, Volatile.Read(ref _localGoAway) == 0 ? GoAwayCode.Normal : null);
+        await Completion.ConfigureAwait(false);
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,147 @@
+using System.IO.Pipelines;
+using System.Buffers;
+using Spokes.Tunnel.Frames;
+
+namespace Spokes.Tunnel.Mux;
+
+/// <summary>Flow control and peer events; called by the session's read and write loops.</summary>
+public sealed partial class MuxStream
+{
+    /// <summary>Read loop: buffer a Data payload. Never waits: the receive pipe has no pause threshold, the window bounds it.</summary>
+    internal void OnData(in ReadOnlySequence<byte> payload)
+    {
+        long length = payload.Length;
+        if (length > Volatile.Read(ref _receiveWindow))
+        {
+            throw new MuxProtocolException(GoAwayCode.ProtocolError,
+                $"stream {Id} received {length} bytes beyond its window of {Volatile.Read(ref _receiveWindow)}");
+        }
+
+        Interlocked.Add(ref _receiveWindow, -length);
+        if (_reset != 0)
+        {
+            return;
+        }
+
+        var writer = _receive.Writer;
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            writer.Write(segment.Span);
+        }
+
+        ValueTask<FlushResult> flush = writer.FlushAsync();
+        bool readerGone = !flush.IsCompletedSuccessfully || flush.Result.IsCompleted;
+        if (readerGone)
+        {
+            // The application stopped reading: discard, but keep the peer's window open.
+            OnConsumed(length);
+        }
+    }
+
+    /// <summary>Application consumed bytes from Input: advertise them back in batches.</summary>
+    internal void OnConsumed(long bytes)
+    {
+        if (bytes <= 0 || _remoteFin || _reset != 0)
+        {
+            return;
+        }
+
+        long pending = Interlocked.Add(ref _unadvertised, bytes);
+        if (pending >= _updateThreshold && Interlocked.CompareExchange(ref _updateQueued, 1, 0) == 0)
+        {
+            _session.EnqueueWindowUpdate(this);
+        }
+    }
+
+    /// <summary>Write loop: take the delta to advertise now (0 when nothing is due).</summary>
+    internal uint TakeWindowUpdate()
+    {
+        Volatile.Write(ref _updateQueued, 0);
+        long delta = Interlocked.Exchange(ref _unadvertised, 0);
+        if (delta <= 0 || _remoteFin || _reset != 0)
+        {
+            return 0;
+        }
+
+        Interlocked.Add(ref _receiveWindow, delta);
+        return (uint)delta;
+    }
+
+    /// <summary>Read loop: the peer granted more send window.</summary>
+    internal void OnWindowUpdate(uint delta)
+    {
+        if (Interlocked.Add(ref _sendWindow, delta) > int.MaxValue)
+        {
+            throw new MuxProtocolException(GoAwayCode.ProtocolError, $"stream {Id} window grew beyond 2^31-1");
+        }
+    }
+
+    /// <summary>Read loop: FIN from the peer completes Input; returns true when both sides are done.</summary>
+    internal bool OnRemoteFin()
+    {
+        if (_remoteFin)
+        {
+            return false;
+        }
+
+        _remoteFin = true;
+        _receive.Writer.Complete();
+        return Interlocked.Increment(ref _finCount) == 2;
+    }
+
+    /// <summary>Write loop: our FIN is on the wire; returns true when both sides are done.</summary>
+    internal bool OnLocalFinSent()
+    {
+        LocalFinSent = true;
+        CompleteSendReader(null);
+        return Interlocked.Increment(ref _finCount) == 2;
+    }
+
+    /// <summary>Read loop: RST from the peer aborts both directions.</summary>
+    internal bool OnRemoteReset()
+    {
+        _resetByPeer = true;
+        if (Interlocked.Exchange(ref _reset, 1) != 0)
+        {
+            return false;
+        }
+
+        var error = new MuxStreamResetException(Id, byPeer: true);
+        _failure = error;
+        if (!_remoteFin)
+        {
+            _remoteFin = true;
+            _receive.Writer.Complete(error);
+        }
+
+        _send.Writer.CancelPendingFlush();
+        return true;
+    }
+
+    /// <summary>The session ended: fail whatever is still open. Runs after both loops stopped.</summary>
+    internal void AbortBySession(Exception error)
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        _failure ??= error;
+        if (!_remoteFin)
+        {
+            _remoteFin = true;
+            _receive.Writer.Complete(error);
+        }
+
+        CompleteSendReader(error);
+    }
+
+    internal void CompleteSendReader(Exception? error)
+    {
+        if (!SendReaderDone)
+        {
+            SendReaderDone = true;
+            _send.Reader.Complete(error);
+        }
+    }
+}
