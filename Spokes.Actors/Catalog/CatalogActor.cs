@@ -77,6 +77,22 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
         Receive<ListAuthTokens>(_ => Sender.Tell(new AuthTokenList(_state.Tokens)));
         Receive<ListTunnels>(_ => Sender.Tell(new TunnelList(_state.Tunnels)));
         Receive<ListPortLeases>(_ => Sender.Tell(new PortLeaseList(_state.Leases)));
+        Receive<ClaimDomain>(c =>
+        {
+            var owner = _state.DomainOwner(c.Domain, c.TunnelId);
+            if (owner is not null)
+            {
+                Sender.Tell(new Refusal(ErrorCode.Conflict, $"domain {c.Domain} belongs to another tunnel ({owner})"));
+                return;
+            }
+            _state.Claim(c.Domain, c.TunnelId);
+            Sender.Tell(new DomainClaimed(c.Domain));
+        });
+        Receive<ReleaseDomain>(r =>
+        {
+            _state.Release(r.Domain, r.TunnelId);
+            Sender.Tell(CatalogAck.Instance);
+        });
         Receive<FindFreePorts>(f => Sender.Tell(new FreePorts(_state.FreePorts(f.Begin, f.End, f.Count, _random))));
         // A failed live stream restarts the singleton, which replays the journal from the start.
         Receive<Status.Failure>(f => throw new InvalidOperationException("catalog journal stream failed", f.Cause));

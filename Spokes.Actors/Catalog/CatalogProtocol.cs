@@ -39,3 +39,9 @@ public sealed record AuthTokenList(ImmutableList<AuthTokenState> Tokens) : IWire
 public sealed record TunnelList(ImmutableList<TunnelState> Tunnels) : IWireMessage;
 public sealed record PortLeaseList(ImmutableList<PortLeaseState> Leases) : IWireMessage;
 public sealed record FreePorts(ImmutableList<int> Ports) : IWireMessage;
+
+/// <summary>Asks whether <paramref name="Domain"/> may route to <paramref name="TunnelId"/>. The catalog is
+/// a singleton, so claims are decided one at a time cluster-wide: a domain belongs to one tunnel.</summary>
+public sealed record ClaimDomain(string Domain, string TunnelId) : IWireMessage;
+public sealed record ReleaseDomain(string Domain, string TunnelId) : IWireMessage;
+public sealed record DomainClaimed(string Domain) : IWireMessage;

@@ -19,7 +19,26 @@ public sealed class CatalogState
     private readonly Dictionary<string, Versioned<TunnelState>> _tunnels = new();
     private readonly Dictionary<string, Versioned<PortLeaseState>> _ports = new();
 
+    private readonly Dictionary<string, string> _pendingClaims = new(StringComparer.OrdinalIgnoreCase);
+
     private readonly record struct Versioned<T>(long SequenceNr, T State);
+
+    /// <summary>The active tunnel other than <paramref name="tunnelId"/> that holds <paramref name="domain"/>
+    /// (cached rules or a claim not yet persisted), or null when the domain is free for it.</summary>
+    public string? DomainOwner(string domain, string tunnelId)
+    {
+        if (_pendingClaims.TryGetValue(domain, out var pending) && pending != tunnelId) return pending;
+        return _tunnels.Values.Select(v => v.State)
+            .FirstOrDefault(t => t.IsActive && t.Id != tunnelId &&
+                                 t.HttpRules.Any(r => string.Equals(r.Domain, domain, StringComparison.OrdinalIgnoreCase)))?.Id;
+    }
+
+    public void Claim(string domain, string tunnelId) => _pendingClaims[domain] = tunnelId;
+
+    public void Release(string domain, string tunnelId)
+    {
+        if (_pendingClaims.TryGetValue(domain, out var owner) && owner == tunnelId) _pendingClaims.Remove(domain);
+    }
 
     public void Upsert(ICatalogUpsert upsert)
     {
@@ -28,7 +47,12 @@ public sealed class CatalogState
             case UserUpserted u: Put(_users, u.PersistenceId, u.SequenceNr, u.State); break;
             case RegistrationUpserted r: Put(_registrations, r.PersistenceId, r.SequenceNr, r.State); break;
             case AuthTokenUpserted t: Put(_tokens, t.PersistenceId, t.SequenceNr, t.State); break;
-            case TunnelUpserted t: Put(_tunnels, t.PersistenceId, t.SequenceNr, t.State); break;
+            case TunnelUpserted t:
+                Put(_tunnels, t.PersistenceId, t.SequenceNr, t.State);
+                // Once persisted in the tunnel's rules (or dropped from them), a claim is no longer pending.
+                foreach (var domain in _pendingClaims.Where(c => c.Value == t.State.Id).Select(c => c.Key).ToList())
+                    _pendingClaims.Remove(domain);
+                break;
             case PortUpserted p: Put(_ports, p.PersistenceId, p.SequenceNr, p.State); break;
         }
     }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Ports;
@@ -37,7 +38,8 @@ public sealed partial class AdminOperations
         await AskForAsync<TunnelReply>(regions.Tunnels, new ShutdownTunnel(id, reason, by));
         foreach (var port in tunnel.Ports)
             await AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(port), id, by));
-        system.EventStream.Publish(new TunnelShutdownRequested(id, reason));
+        Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system).Mediator.Tell(
+            new Akka.Cluster.Tools.PublishSubscribe.Publish(SessionTopics.Shutdown, new TunnelShutdownRequested(id, reason)), ActorRefs.NoSender);
         return new AdminDone($"Tunnel {id} shut down");
     }
 
@@ -72,7 +74,3 @@ public sealed partial class AdminOperations
         return await AskAsync(regions.Ports, new ReleasePort(PortIds.For(port), tunnelId, by));
     }
 }
-
-/// <summary>Published on the node's event stream when a tunnel must lose its session (the data plane
-/// listens and closes the agent's connections).</summary>
-public sealed record TunnelShutdownRequested(string TunnelId, string Reason);

@@ -2,8 +2,9 @@ using System.Collections.Immutable;
 
 namespace Spokes.Actors.Gateway;
 
-/// <summary>Where a tunnel's session lives right now (replicated cluster-wide).</summary>
-public sealed record SessionPresence(string TunnelId, string Node, string ClientAddress, DateTimeOffset Since) : Entities.IWireMessage;
+/// <summary>Where a tunnel's session lives right now and what it routes (replicated cluster-wide).</summary>
+public sealed record SessionPresence(string TunnelId, string SessionId, string Node, string ClientAddress, DateTimeOffset Since,
+    ImmutableList<string> Domains, ImmutableList<int> Ports) : Entities.IWireMessage;
 
 /// <summary>Online state of tunnels, read locally without an actor round trip.</summary>
 public interface ITunnelPresence

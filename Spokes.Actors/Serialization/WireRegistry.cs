@@ -35,7 +35,6 @@ public static class WireRegistry
         ("ev.tun.port.removed", typeof(TunnelPortRemoved)),
         ("ev.tun.rules", typeof(TunnelRulesCached)),
         ("ev.tun.session", typeof(TunnelSessionStarted)),
-        ("ev.tun.bandwidth", typeof(TunnelBandwidthAdded)),
         ("ev.port.leased", typeof(PortLeased)),
         ("ev.port.dest", typeof(PortDestinationSet)),
         ("ev.port.dest.reset", typeof(PortDestinationReset)),
@@ -72,7 +71,6 @@ public static class WireRegistry
         ("tun.release", typeof(ReleaseTunnelPort)),
         ("tun.rules", typeof(CacheHttpRules)),
         ("tun.session", typeof(RecordSessionStart)),
-        ("tun.bandwidth", typeof(AddBandwidth)),
         ("tun.get", typeof(GetTunnel)),
         ("tun.reply", typeof(TunnelReply)),
         ("tun.port", typeof(PortAllocated)),
@@ -130,6 +128,14 @@ public static class WireRegistry
         ("adm.audit.r", typeof(AuditReply)),
         ("adm.cluster.r", typeof(ClusterReply)),
         ("presence", typeof(SessionPresence)),
+        ("cat.claim", typeof(ClaimDomain)),
+        ("cat.release", typeof(ReleaseDomain)),
+        ("cat.claimed", typeof(DomainClaimed)),
+        ("tun.kick", typeof(TunnelShutdownRequested)),
+        ("tun.session.opened", typeof(SessionOpened)),
+        ("tun.traffic", typeof(RecordTraffic)),
+        ("ev.tun.traffic", typeof(TunnelTrafficRecorded)),
+        ("conn", typeof(ConnectionRecord)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

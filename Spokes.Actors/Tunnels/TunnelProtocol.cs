@@ -25,7 +25,9 @@ public sealed record AllocatePort(string EntityId, int MaxPorts, int RangeBegin,
 public sealed record ReleaseTunnelPort(string EntityId, int Port, string By) : ITunnelMessage;
 public sealed record CacheHttpRules(string EntityId, ImmutableList<HttpRuleInfo> Rules, string By) : ITunnelMessage;
 public sealed record RecordSessionStart(string EntityId, string Address, string By) : ITunnelMessage;
-public sealed record AddBandwidth(string EntityId, long Bytes, DateTimeOffset Until) : ITunnelMessage;
+/// <summary>A batch of relayed connections that closed since the previous batch (one write per tunnel
+/// per flush interval, not one per connection).</summary>
+public sealed record RecordTraffic(string EntityId, ImmutableList<ConnectionRecord> Connections) : ITunnelMessage;
 public sealed record GetTunnel(string EntityId) : ITunnelMessage;
 
 public sealed record TunnelReply(TunnelState Tunnel) : IWireMessage;
@@ -56,8 +58,14 @@ public sealed record TunnelSessionStarted(string Id, string Address, DateTimeOff
 {
     public string Describe() => $"tunnel {Id} connected from {Address}";
 }
-/// <summary>Bytes relayed since the previous batch; counters roll over by UTC day and month.</summary>
-public sealed record TunnelBandwidthAdded(string Id, long Bytes, DateTimeOffset At, string By) : IDomainEvent
+/// <summary>One relayed connection, recorded when it closed.</summary>
+public sealed record ConnectionRecord(DateTimeOffset Closed, string Rule, string ClientAddress, long BytesIn, long BytesOut,
+    long DurationMs, string Node) : IWireMessage;
+
+/// <summary>Connections relayed since the previous batch; bandwidth counters roll over by UTC day and month.</summary>
+public sealed record TunnelTrafficRecorded(string Id, ImmutableList<ConnectionRecord> Connections, DateTimeOffset At, string By)
+    : IDomainEvent
 {
-    public string Describe() => $"tunnel {Id} relayed {Bytes} bytes";
+    public long Bytes => Connections.Sum(c => c.BytesIn + c.BytesOut);
+    public string Describe() => $"tunnel {Id} relayed {Connections.Count} connections";
 }

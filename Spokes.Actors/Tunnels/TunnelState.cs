@@ -22,6 +22,9 @@ public sealed record TunnelState : IWireMessage
     public string LastAddress { get; init; } = "";
     public ImmutableSortedSet<int> Ports { get; init; } = [];
     public ImmutableList<HttpRuleInfo> HttpRules { get; init; } = [];
+    /// <summary>The latest relayed connections (the journal keeps them all).</summary>
+    public ImmutableList<ConnectionRecord> RecentConnections { get; init; } = [];
+    public const int RecentLimit = 100;
     public long BytesDaily { get; init; }
     public long BytesMonthly { get; init; }
     public long BytesTotal { get; init; }
@@ -52,8 +55,8 @@ public sealed record TunnelState : IWireMessage
         ReleaseTunnelPort r => Decision.Persist(new TunnelPortRemoved(Id, r.Port, now, r.By)),
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
-        AddBandwidth b when b.Bytes <= 0 => Decision.Answer(),
-        AddBandwidth b => Decision.Persist(new TunnelBandwidthAdded(Id, b.Bytes, b.Until, "edge")),
+        RecordTraffic t when t.Connections.IsEmpty => Decision.Answer(),
+        RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, now, "edge")),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 
@@ -72,7 +75,12 @@ public sealed record TunnelState : IWireMessage
         TunnelPortRemoved p => this with { Ports = Ports.Remove(p.Port) },
         TunnelRulesCached r => this with { HttpRules = r.Rules },
         TunnelSessionStarted s => this with { LastAddress = s.Address },
-        TunnelBandwidthAdded b => AddBytes(b.Bytes, b.At),
+        TunnelTrafficRecorded t => AddBytes(t.Bytes, t.At) with
+        {
+            RecentConnections = RecentConnections.AddRange(t.Connections) is var all && all.Count > RecentLimit
+                ? all.RemoveRange(0, all.Count - RecentLimit)
+                : all,
+        },
         _ => this,
     };
 

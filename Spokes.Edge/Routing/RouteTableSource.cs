@@ -1,0 +1,24 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Gateway;
+
+namespace Spokes.Edge.Routing;
+
+/// <summary>Holds the current <see cref="RouteTable"/>; the presence actor swaps it, listeners read it.
+/// It also answers the admin side's "which tunnels are online" from the same snapshot.</summary>
+public sealed class RouteTableSource : ITunnelPresence
+{
+    private RouteTable _current = RouteTable.Empty;
+
+    public RouteTable Current => Volatile.Read(ref _current);
+
+    /// <summary>Raised after a swap (on the presence actor's thread; handlers must not block).</summary>
+    public event Action<RouteTable>? Changed;
+
+    public void Swap(RouteTable table)
+    {
+        Interlocked.Exchange(ref _current, table);
+        Changed?.Invoke(table);
+    }
+
+    public ImmutableDictionary<string, SessionPresence> Online => Current.ByTunnel.ToImmutableDictionary();
+}
