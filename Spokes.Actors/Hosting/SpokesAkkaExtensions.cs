@@ -8,6 +8,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Remote.Transport.DotNetty;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Entities;
@@ -119,7 +120,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
-        services.AddSingleton<ITunnelPresence, NoPresence>();
+        services.TryAddSingleton<ITunnelPresence, NoPresence>();
         services.AddSingleton(sp =>
         {
             var registry = sp.GetRequiredService<ActorRegistry>();

@@ -1,5 +1,5 @@
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,11 +7,12 @@ using Spokes.Actors.Configuration;
 using Spokes.Actors.Hosting;
 using Spokes.Actors.Security;
 using Spokes.Cli.Output;
+using Spokes.Edge.Hosting;
 
 namespace Spokes.Cli.Node;
 
 /// <summary><c>spokes start</c>: validates the configuration, prepares the data folder and runs the node
-/// until it is stopped.</summary>
+/// (listeners, actors, console) until it is stopped.</summary>
 public static class NodeHost
 {
     public static async Task<int> RunAsync(string? configPath, CancellationToken ct)
@@ -30,14 +31,16 @@ public static class NodeHost
             Console.Error.WriteLine(ex.Message);
             return ExitCodes.BadArguments;
         }
+        WebApplication app;
         try
         {
             PrepareDataPath(config.DataPath);
             var certificate = ClusterCertificate.LoadOrCreate(config.DataPath, config.Cluster.Certificate);
-            var builder = Host.CreateApplicationBuilder();
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.WebHost.UseSpokesListeners(config);
             builder.Services.AddSpokesServices(config, certificate);
             builder.Services.AddAkka(SpokesHocon.SystemName, (akka, _) => akka
                 .WithSpokesBasics()
@@ -46,17 +49,38 @@ public static class NodeHost
                 .WithSpokesPersistence(config.Database)
                 .WithSpokesEntities(TimeProvider.System)
                 .WithSpokesGateway()
+                .WithSpokesEdge(config)
                 .WithActors((system, _) => Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() =>
-                    Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, " +
-                                      $"domain {config.Domain}, store {Describe(config.Database)}"))));
-            using var host = builder.Build();
-            await host.RunAsync(ct);
-            return ExitCodes.Ok;
+                    Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, domain {config.Domain}, " +
+                                      $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}"))));
+            // After AddAkka: the edge's hosted services start once the actor system runs.
+            builder.Services.AddSpokesEdge(config);
+            app = builder.Build();
+            OwnDomainSite.Map(app, config);
+        }
+        catch (ConfigException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return ExitCodes.BadArguments;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Console.Error.WriteLine($"spokes: cannot start: {ex.GetBaseException().Message}");
             return ExitCodes.Failed;
+        }
+        try
+        {
+            await app.RunAsync(ct);
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"spokes: stopped: {ex.GetBaseException().Message}");
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            await app.DisposeAsync();
         }
     }
 

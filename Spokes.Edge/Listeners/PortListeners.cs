@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spokes.Actors.Tunnels;
+using Spokes.Edge.Relay;
+using Spokes.Edge.Routing;
+using Spokes.Edge.Traffic;
+using Spokes.Tunnel.Control;
+using Spokes.Tunnel.Mux;
+
+namespace Spokes.Edge.Listeners;
+
+/// <summary>
+/// Listens on every leased port of every online tunnel, on every node, following the route table: ports are
+/// bound when they appear and closed when they go. Plain sockets keep half-close intact both ways.
+/// </summary>
+public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, TrafficRecorder recorder, EdgeIdentity identity,
+    PortBindAddress bindAddress, ILogger<PortListeners> log) : BackgroundService
+{
+    private readonly ConcurrentDictionary<int, Socket> _listening = new();
+    private readonly SemaphoreSlim _sync = new(1, 1);
+    private CancellationToken _stopping;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        routes.Changed += table => _ = ReconcileAsync(table);
+        _ = ReconcileAsync(routes.Current);
+        stoppingToken.Register(() =>
+        {
+            foreach (var socket in _listening.Values) socket.Dispose();
+        });
+        return Task.CompletedTask;
+    }
+
+    private async Task ReconcileAsync(RouteTable table)
+    {
+        await _sync.WaitAsync();
+        try
+        {
+            foreach (var port in _listening.Keys.Where(p => !table.ByPort.ContainsKey(p)).ToList())
+                if (_listening.TryRemove(port, out var socket)) socket.Dispose();
+            foreach (var port in table.ByPort.Keys.Where(p => !_listening.ContainsKey(p)))
+            {
+                if (_stopping.IsCancellationRequested) return;
+                var socket = new Socket(bindAddress.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                    socket.Bind(new IPEndPoint(bindAddress.Address, port));
+                    socket.Listen(512);
+                    _listening[port] = socket;
+                    _ = AcceptAsync(socket, port);
+                }
+                catch (SocketException ex)
+                {
+                    socket.Dispose();
+                    log.LogWarning("cannot listen on leased port {Port}: {Reason}", port, ex.SocketErrorCode);
+                }
+            }
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    private async Task AcceptAsync(Socket listener, int port)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                return;
+            }
+            _ = ServeAsync(client, port);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, int port)
+    {
+        client.NoDelay = true;
+        var address = PublicRelay.ClientAddress(client.RemoteEndPoint);
+        if (!relay.TryFindLocal(routes.Current, null, port, out var link))
+        {
+            client.Dispose();
+            return;
+        }
+        var started = Environment.TickCount64;
+        try
+        {
+            await using var stream = await link.OpenStreamAsync(
+                new StreamOpenHeader { Kind = StreamKind.Tcp, Port = port, ClientAddress = address }, _stopping);
+            await using var network = new NetworkStream(client, ownsSocket: true);
+            var result = await BytePump.RelayAsync(stream, network, () => client.Shutdown(SocketShutdown.Send), _stopping);
+            recorder.Record(link.TunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, $"tcp:{port}", address,
+                result.BytesToStream, result.BytesFromStream, Environment.TickCount64 - started, identity.NodeName));
+        }
+        catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException or SocketException)
+        {
+            client.Dispose();
+        }
+    }
+}
+
+/// <summary>The address leased ports bind to (the host part of <c>listen.https</c>).</summary>
+public sealed record PortBindAddress(IPAddress Address);
