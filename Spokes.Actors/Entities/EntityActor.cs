@@ -35,6 +35,11 @@ public abstract class EntityActor<TState, TMessage> : ReceivePersistentActor, IW
             if (offer.Snapshot is TState snapshot) State = snapshot;
         });
         Recover<IDomainEvent>(e => State = Apply(State, e));
+        // Journals that keep the Tagged wrapper on replay (the in-memory one) hand it back as persisted.
+        Recover<Tagged>(t =>
+        {
+            if (t.Payload is IDomainEvent e) State = Apply(State, e);
+        });
         Ready();
     }
 

@@ -51,6 +51,8 @@ public sealed record TunnelState : IWireMessage
         AllocatePort when !IsActive => Decision.Refuse(ErrorCode.Invalid, "tunnel is shut down"),
         AllocatePort a when Ports.Count >= a.MaxPorts =>
             Decision.Refuse(ErrorCode.QuotaReached, $"tunnel already holds {Ports.Count} of {a.MaxPorts} allowed ports"),
+        // Within quota: the entity runs the allocation saga; the port is recorded once leased (PortAdded).
+        AllocatePort => Decision.Answer(),
         ReleaseTunnelPort r when !Ports.Contains(r.Port) => Decision.Refuse(ErrorCode.NotFound, $"port {r.Port} is not leased to this tunnel"),
         ReleaseTunnelPort r => Decision.Persist(new TunnelPortRemoved(Id, r.Port, now, r.By)),
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
