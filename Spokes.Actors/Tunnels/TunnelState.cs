@@ -58,7 +58,7 @@ public sealed record TunnelState : IWireMessage
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
         RecordTraffic t when t.Connections.IsEmpty => Decision.Answer(),
-        RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, now, "edge")),
+        RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, t.Connections.Max(c => c.Closed), "edge")),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 

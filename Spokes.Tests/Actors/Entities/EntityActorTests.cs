@@ -105,7 +105,7 @@ public sealed class EntityActorTests : Akka.TestKit.Xunit2.TestKit
         await tunnel.Ask<TunnelReply>(new CreateTunnel("t9", "k9", null, null, "app", "test"), Wait);
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < 120; i++) // crosses the snapshot interval (100)
-            tunnel.Tell(new AddBandwidth("t9", 10, now));
+            tunnel.Tell(Traffic("t9", 10, now));
         ReceiveN(120, Wait);
         StopAndWait(tunnel);
         var again = Sys.ActorOf(TunnelEntity.Props("t9", _catalog, ports, TimeProvider.System));
@@ -126,4 +126,7 @@ public sealed class EntityActorTests : Akka.TestKit.Xunit2.TestKit
         await again.Ask<PortLeaseReply>(new ReleasePort("23001", "t1", "test"), Wait);
         Assert.DoesNotContain((await _catalog.Ask<PortLeaseList>(new ListPortLeases(), Wait)).Leases, l => l.Port == 23001);
     }
+
+    private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
+        new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
 }

@@ -34,7 +34,7 @@ public sealed class TunnelStateTests
         foreach (ITunnelMessage command in new ITunnelMessage[]
                  {
                      new GetTunnel("t1"), new ShutdownTunnel("t1", "r", "test"), new AllocatePort("t1", 5, 1, 2, "test"),
-                     new AddBandwidth("t1", 10, Now),
+                     Traffic("t1", 10, Now),
                  })
             Assert.Equal(ErrorCode.NotFound, Assert.IsType<Refusal>(TunnelState.Empty.Decide(command, Now).Reply).Code);
     }
@@ -95,30 +95,30 @@ public sealed class TunnelStateTests
     }
 
     [Fact]
-    public void AddBandwidth_SameDay_Accumulates()
+    public void RecordTraffic_SameDay_Accumulates()
     {
-        var t = Run(Created(), new AddBandwidth("t1", 100, Now));
-        t = Run(t, new AddBandwidth("t1", 50, Now.AddMinutes(30)));
+        var t = Run(Created(), Traffic("t1", 100, Now));
+        t = Run(t, Traffic("t1", 50, Now.AddMinutes(30)));
         Assert.Equal(150, t.DailyAt(Now));
         Assert.Equal(150, t.MonthlyAt(Now));
         Assert.Equal(150, t.BytesTotal);
     }
 
     [Fact]
-    public void AddBandwidth_NextDaySameMonth_DailyRollsOverMonthlyKeeps()
+    public void RecordTraffic_NextDaySameMonth_DailyRollsOverMonthlyKeeps()
     {
         var day1 = new DateTimeOffset(2026, 3, 10, 23, 59, 0, TimeSpan.Zero);
         var day2 = day1.AddMinutes(2);
-        var t = Run(Run(Created(), new AddBandwidth("t1", 100, day1)), new AddBandwidth("t1", 7, day2));
+        var t = Run(Run(Created(), Traffic("t1", 100, day1)), Traffic("t1", 7, day2));
         Assert.Equal(7, t.DailyAt(day2));
         Assert.Equal(107, t.MonthlyAt(day2));
         Assert.Equal(107, t.BytesTotal);
     }
 
     [Fact]
-    public void AddBandwidth_NextMonth_BothRollOver()
+    public void RecordTraffic_NextMonth_BothRollOver()
     {
-        var t = Run(Run(Created(), new AddBandwidth("t1", 100, Now)), new AddBandwidth("t1", 7, Now.AddHours(2)));
+        var t = Run(Run(Created(), Traffic("t1", 100, Now)), Traffic("t1", 7, Now.AddHours(2)));
         Assert.Equal(7, t.DailyAt(Now.AddHours(2)));
         Assert.Equal(7, t.MonthlyAt(Now.AddHours(2)));
         Assert.Equal(107, t.BytesTotal);
@@ -127,24 +127,24 @@ public sealed class TunnelStateTests
     [Fact]
     public void DailyAt_LaterDayWithoutTraffic_ReadsZero()
     {
-        var t = Run(Created(), new AddBandwidth("t1", 100, Now));
+        var t = Run(Created(), Traffic("t1", 100, Now));
         Assert.Equal(0, t.DailyAt(Now.AddDays(1)));
         Assert.Equal(0, t.MonthlyAt(Now.AddDays(1)));
         Assert.Equal(100, t.DailyAt(Now));
     }
 
     [Fact]
-    public void AddBandwidth_UtcDayDecides_NotLocalOffset()
+    public void RecordTraffic_UtcDayDecides_NotLocalOffset()
     {
         var late = new DateTimeOffset(2026, 3, 10, 23, 30, 0, TimeSpan.FromHours(-5)); // 04:30 UTC on the 11th
-        var t = Run(Created(), new AddBandwidth("t1", 5, late));
+        var t = Run(Created(), Traffic("t1", 5, late));
         Assert.Equal("2026-03-11", t.CounterDay);
     }
 
     [Fact]
-    public void AddBandwidth_ZeroBytes_NoEvent()
+    public void RecordTraffic_ZeroBytes_NoEvent()
     {
-        Assert.Empty(Created().Decide(new AddBandwidth("t1", 0, Now), Now).Events);
+        Assert.Empty(Created().Decide(new RecordTraffic("t1", []), Now).Events);
     }
 
     [Fact]
@@ -155,4 +155,7 @@ public sealed class TunnelStateTests
         Assert.Equal(rule, Assert.Single(t.HttpRules));
         Assert.Equal("1.2.3.4:5", t.LastAddress);
     }
+
+    private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
+        new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
 }
