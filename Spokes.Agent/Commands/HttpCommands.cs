@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Cocona;
+using Spokes.Agent.Config;
+using Spokes.Agent.Local;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Commands;
+
+/// <summary>http add / rm / ls: HTTP and TLS rules by domain.</summary>
+internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
+{
+    [Command("add", Description = "Route a domain to a local service (takes effect at once on a running agent)")]
+    public async Task<int> Add(
+        [Option("domain")] string domain,
+        [Option("destination", Description = "local host of the service")] string destination,
+        [Option("http", Description = "port for plain HTTP visitors")] int? http = null,
+        [Option("tls", Description = "port for TLS visitors (passed through)")] int? tls = null,
+        [Option("webroot")] string? webroot = null,
+        [Option("redirect", Description = "redirect HTTP to HTTPS")] bool redirect = false,
+        [Option("host-header")] string? hostHeader = null,
+        [Option("password")] string? password = null,
+        [Option("basic-user")] string? basicUser = null,
+        [Option("basic-pass")] string? basicPass = null,
+        [Option("letsencrypt")] bool letsEncrypt = false,
+        [Option("cert", Description = "certificate PEM file")] string? cert = null,
+        [Option("key", Description = "private key PEM file of --cert")] string? key = null)
+    {
+        var rule = new HttpRule
+        {
+            Domain = domain.Trim().ToLowerInvariant(),
+            Destination = destination,
+            HttpPort = http,
+            TlsPort = tls,
+            Webroot = webroot is null ? null : Path.GetFullPath(webroot),
+            Redirect = redirect,
+            HostHeader = hostHeader,
+            Password = password,
+            BasicUser = basicUser,
+            BasicPass = basicPass,
+            LetsEncrypt = letsEncrypt,
+            CertFile = cert is null ? null : Path.GetFullPath(cert),
+            KeyFile = key is null ? null : Path.GetFullPath(key),
+        };
+        if (RuleValidation.Http(rule) is { } bad)
+        {
+            throw CliException.BadArguments(bad);
+        }
+
+        var response = await rules.SendAsync(new LocalRequest { Op = LocalOps.HttpAdd, Rule = rule }, CancellationToken.None);
+        return Outcomes.Report(response, $"http rule for {rule.Domain} added");
+    }
+
+    [Command("rm", Description = "Remove the rule of a domain")]
+    public async Task<int> Remove([Option("domain")] string domain)
+    {
+        if (RuleValidation.Domain(domain) is { } bad)
+        {
+            throw CliException.BadArguments(bad);
+        }
+
+        var response = await rules.SendAsync(new LocalRequest { Op = LocalOps.HttpRemove, Domain = domain.Trim().ToLowerInvariant() }, CancellationToken.None);
+        return Outcomes.Report(response, $"http rule for {domain} removed");
+    }
+
+    [Command("ls", Description = "List http rules")]
+    public int List([Option("json")] bool json = false)
+    {
+        IReadOnlyList<HttpRule> http = store.Load().Http;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(http, AgentJsonContext.Default.IReadOnlyListHttpRule));
+            return ExitCodes.Ok;
+        }
+
+        Console.WriteLine(TextTable.Render(["DOMAIN", "DESTINATION", "HTTP", "TLS", "OPTIONS"],
+            http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "-", r.TlsPort?.ToString() ?? "-", Options(r)])));
+        Console.WriteLine($"{http.Count} http rule(s)");
+        return ExitCodes.Ok;
+    }
+
+    private static string Options(HttpRule rule)
+    {
+        List<string> options = [];
+        if (rule.Redirect) options.Add("redirect");
+        if (rule.LetsEncrypt) options.Add("letsencrypt");
+        if (rule.CertFile is not null) options.Add("cert");
+        if (rule.Webroot is not null) options.Add("webroot");
+        if (rule.HostHeader is not null) options.Add($"host={rule.HostHeader}");
+        if (rule.Password is not null) options.Add("password");
+        if (rule.BasicUser is not null) options.Add("basic-auth");
+        return options.Count == 0 ? "-" : string.Join(",", options);
+    }
+}

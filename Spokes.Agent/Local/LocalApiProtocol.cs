@@ -1,0 +1,66 @@
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Local;
+
+/// <summary>
+/// The local API: one JSON object per line over the agent's Unix socket (<c>&lt;configdir&gt;/agent.sock</c>, mode 0600).
+/// <c>{"op":"httpAdd","rule":{...}}</c> → <c>{"ok":true}</c> or <c>{"ok":false,"error":"...","failure":"refused"}</c>.
+/// </summary>
+internal static class LocalOps
+{
+    public const string Status = "status";
+    public const string HttpAdd = "httpAdd";
+    public const string HttpRemove = "httpRemove";
+    public const string TcpAllocate = "tcpAllocate";
+    public const string TcpAllocated = "tcpAllocated";
+    public const string TcpForward = "tcpForward";
+    public const string TcpReset = "tcpReset";
+    public const string TcpRelease = "tcpRelease";
+}
+
+/// <summary>Values of <see cref="LocalResponse.Failure"/>; each maps to an exit code.</summary>
+internal static class LocalFailures
+{
+    public const string Refused = "refused";
+    public const string Invalid = "invalid";
+    public const string NotFound = "notFound";
+    public const string Unreachable = "unreachable";
+}
+
+internal sealed record LocalRequest
+{
+    public required string Op { get; init; }
+    public HttpRule? Rule { get; init; }
+    public string? Domain { get; init; }
+    public int? Port { get; init; }
+    public string? Destination { get; init; }
+    public int? DstPort { get; init; }
+}
+
+internal sealed record LocalResponse
+{
+    public required bool Ok { get; init; }
+    public string? Error { get; init; }
+    public string? Failure { get; init; }
+    public int? Port { get; init; }
+    public AgentStatus? Status { get; init; }
+
+    public static LocalResponse Success(int? port = null) => new() { Ok = true, Port = port };
+
+    public static LocalResponse Fail(string failure, string error) => new() { Ok = false, Failure = failure, Error = error };
+}
+
+/// <summary>What <c>status</c> shows about a running agent.</summary>
+internal sealed record AgentStatus
+{
+    public required string Server { get; init; }
+    public required bool Running { get; init; }
+    public required bool Connected { get; init; }
+    public string? TunnelId { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public int PoolSize { get; init; }
+    public int OpenStreams { get; init; }
+    public int HttpRules { get; init; }
+    public int TcpRules { get; init; }
+    public string? LastError { get; init; }
+}

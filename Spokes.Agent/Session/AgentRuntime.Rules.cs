@@ -1,0 +1,164 @@
+using Spokes.Agent.Config;
+using Spokes.Agent.Local;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Session;
+
+/// <summary>Rule changes: from the local API (sent to the node first, saved once it agrees) and from the node.</summary>
+internal sealed partial class AgentRuntime
+{
+    /// <summary>Answers one local API request.</summary>
+    internal async Task<LocalResponse> HandleLocalAsync(LocalRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Op == LocalOps.Status)
+        {
+            return new LocalResponse { Ok = true, Status = Status() };
+        }
+
+        ActiveSession? session = Current;
+        ControlChannel? channel = session?.Control;
+        if (request.Op == LocalOps.TcpAllocate)
+        {
+            if (channel is null)
+            {
+                return LocalResponse.Fail(LocalFailures.Unreachable, $"not connected to {_config.Server}; cannot lease a port now");
+            }
+
+            return await ForwardToNodeAsync(channel, new TcpAllocate(), request, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Reject bad input before bothering the node.
+        RuleChange check = RuleBook.Apply(_config, request, strict: channel is null);
+        if (check.Failure != RuleFailure.None)
+        {
+            return LocalResponse.Fail(check.Failure == RuleFailure.NotFound ? LocalFailures.NotFound : LocalFailures.Invalid, check.Error!);
+        }
+
+        if (channel is null)
+        {
+            // Not connected: saved now, sent with syncRules on the next connection.
+            return await ApplyAsync(request, strict: true).ConfigureAwait(false) is { } error
+                ? LocalResponse.Fail(LocalFailures.Invalid, error)
+                : LocalResponse.Success();
+        }
+
+        return ToNode(request) is { } toNode
+            ? await ForwardToNodeAsync(channel, toNode, request, cancellationToken).ConfigureAwait(false)
+            : LocalResponse.Fail(LocalFailures.Invalid, $"unknown op '{request.Op}'");
+    }
+
+    /// <summary>A rule request pushed by the node, applied like the CLI would; returns the error for the reply, or null.</summary>
+    internal async Task<string?> ApplyPushedAsync(ControlRequest request)
+    {
+        LocalRequest? local = request switch
+        {
+            HttpAdd add => new LocalRequest { Op = LocalOps.HttpAdd, Rule = add.Rule },
+            HttpRemove remove => new LocalRequest { Op = LocalOps.HttpRemove, Domain = remove.Domain },
+            TcpAllocated allocated => new LocalRequest { Op = LocalOps.TcpAllocated, Port = allocated.Port },
+            TcpForward forward => new LocalRequest
+            {
+                Op = LocalOps.TcpForward, Port = forward.Port, Destination = forward.Destination, DstPort = forward.DstPort,
+            },
+            TcpReset reset => new LocalRequest { Op = LocalOps.TcpReset, Port = reset.Port },
+            TcpRelease release => new LocalRequest { Op = LocalOps.TcpRelease, Port = release.Port },
+            _ => null,
+        };
+        if (local is null)
+        {
+            return $"the agent does not accept {request.GetType().Name} requests";
+        }
+
+        string? error = await ApplyAsync(local, strict: false).ConfigureAwait(false);
+        _log.Info(error is null ? $"applied {Describe(local)} from the server" : $"refused {Describe(local)} from the server: {error}");
+        return error;
+    }
+
+    internal AgentStatus Status()
+    {
+        ActiveSession? session = Current;
+        AgentConfig config = _config;
+        return new AgentStatus
+        {
+            Server = config.Server,
+            Running = true,
+            Connected = session is not null,
+            TunnelId = session?.Welcome?.TunnelId,
+            Since = session?.Since,
+            PoolSize = session?.PoolSize ?? 0,
+            OpenStreams = session?.OpenStreams ?? 0,
+            HttpRules = config.Http.Count,
+            TcpRules = config.Tcp.Count,
+            LastError = session is null ? _lastError : null,
+        };
+    }
+
+    private async Task<LocalResponse> ForwardToNodeAsync(ControlChannel channel, ControlRequest toNode, LocalRequest request, CancellationToken cancellationToken)
+    {
+        OkReply ok;
+        try
+        {
+            ok = await channel.RequestAsync(toNode, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ControlRequestException ex)
+        {
+            return LocalResponse.Fail(LocalFailures.Refused, ex.Message);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or Tunnel.Mux.MuxException or ObjectDisposedException)
+        {
+            return LocalResponse.Fail(LocalFailures.Unreachable, $"the node did not answer: {ex.Message}");
+        }
+
+        if (request.Op == LocalOps.TcpAllocate)
+        {
+            if (ok.Port is not { } port)
+            {
+                return LocalResponse.Fail(LocalFailures.Refused, "the node answered tcpAllocate without a port");
+            }
+
+            request = new LocalRequest { Op = LocalOps.TcpAllocated, Port = port };
+        }
+
+        string? error = await ApplyAsync(request, strict: false).ConfigureAwait(false);
+        return error is null ? LocalResponse.Success(request.Port) : LocalResponse.Fail(LocalFailures.Invalid, error);
+    }
+
+    /// <summary>Applies and saves one change; changes are serialized so none is lost.</summary>
+    private async Task<string?> ApplyAsync(LocalRequest request, bool strict)
+    {
+        await _ruleLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            RuleChange change = RuleBook.Apply(_config, request, strict);
+            if (change.Config is null)
+            {
+                return change.Error;
+            }
+
+            _store.Save(change.Config);
+            _config = change.Config;
+            return null;
+        }
+        finally
+        {
+            _ruleLock.Release();
+        }
+    }
+
+    private static ControlRequest? ToNode(LocalRequest request) => request.Op switch
+    {
+        LocalOps.HttpAdd when request.Rule is { } rule => new HttpAdd { Rule = rule },
+        LocalOps.HttpRemove when request.Domain is { } domain => new HttpRemove { Domain = domain },
+        LocalOps.TcpForward when request is { Port: { } port, Destination: { } destination, DstPort: { } dstPort } =>
+            new TcpForward { Port = port, Destination = destination, DstPort = dstPort },
+        LocalOps.TcpReset when request.Port is { } port => new TcpReset { Port = port },
+        LocalOps.TcpRelease when request.Port is { } port => new TcpRelease { Port = port },
+        _ => null,
+    };
+
+    private static string Describe(LocalRequest request) => request.Op switch
+    {
+        LocalOps.HttpAdd => $"http rule {request.Rule?.Domain}",
+        LocalOps.HttpRemove => $"removal of http rule {request.Domain}",
+        _ => $"{request.Op} port {request.Port}",
+    };
+}

@@ -1,0 +1,161 @@
+using System.Reflection;
+using Spokes.Agent.Config;
+using Spokes.Agent.Local;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Session;
+
+/// <summary>
+/// A running agent (<c>spokes-agent start</c>): keeps one Session with the node alive, reconnecting
+/// with jittered backoff, serves the local API and owns the rules. Rule changes from the local API
+/// and from the node are applied one at a time and saved; readers see an immutable config snapshot.
+/// </summary>
+internal sealed partial class AgentRuntime
+{
+    private static readonly string AgentVersion =
+        typeof(AgentRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "1.0.0";
+
+    private readonly ConfigStore _store;
+    private readonly AgentLog _log;
+    private readonly AgentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _ruleLock = new(1, 1);
+    private volatile AgentConfig _config = new();
+    private ActiveSession? _session;
+    private volatile string? _lastError;
+    private Backoff? _backoff;
+
+    public AgentRuntime(ConfigStore store, AgentLog log, AgentOptions? options = null, TimeProvider? time = null)
+    {
+        _store = store;
+        _log = log;
+        _options = options ?? AgentOptions.Default;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The current rules and settings; replaced as a whole on every change.</summary>
+    public AgentConfig Config => _config;
+
+    /// <summary>Runs until cancelled (0) or until the node refuses the key or shuts the tunnel down (1).</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        NodeDialer dialer;
+        try
+        {
+            _config = _store.Load();
+            if (string.IsNullOrEmpty(_config.Key) || _config.Hostname is null)
+            {
+                _log.Info($"no auth token configured in {_store.Path} — run spokes-agent configure");
+                return 1;
+            }
+
+            dialer = new NodeDialer(_config);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            _log.Info($"cannot start: {ex.Message}");
+            return 1;
+        }
+
+        await using var api = new LocalApiServer(_store.SocketPath, HandleLocalAsync);
+        try
+        {
+            await api.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.Net.Sockets.SocketException or IOException)
+        {
+            _log.Info($"cannot start: {ex.Message}");
+            return 1;
+        }
+
+        _backoff = new Backoff(Random.Shared, _options.BackoffInitial, _options.BackoffCap);
+        _log.Info($"agent started; connecting to {_config.Server}");
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string reason;
+            try
+            {
+                await using var session = new ActiveSession(this, dialer, _log, _options, _time);
+                reason = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (AgentStopException ex)
+            {
+                _log.Info(ex.Message);
+                return 1;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                reason = $"cannot connect to {_config.Server}: {ex.Message}";
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            _lastError = reason;
+            TimeSpan delay = _backoff.Next();
+            string what = reason.StartsWith("cannot connect", StringComparison.Ordinal) ? reason : $"disconnected: {reason}";
+            _log.Info($"{what}; retrying in {delay.TotalSeconds:0.0} s");
+            try
+            {
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        _log.Info("agent stopped");
+        return 0;
+    }
+
+    private ActiveSession? Current => Volatile.Read(ref _session);
+
+    public Hello NewHello(ConnectionRole role) => new()
+    {
+        ProtocolVersion = ControlProtocol.Version,
+        AgentVersion = AgentVersion,
+        Key = _config.Key ?? "",
+        Role = role,
+        SessionId = role == ConnectionRole.Data ? Current?.Welcome?.SessionId : null,
+        SessionSecret = role == ConnectionRole.Data ? Current?.Welcome?.SessionSecret : null,
+    };
+
+    internal void OnConnected(ActiveSession session)
+    {
+        Volatile.Write(ref _session, session);
+        _lastError = null;
+        _backoff?.Reset();
+        _log.Info($"connected to {_config.Hostname} (tunnel {session.Welcome?.TunnelId})");
+    }
+
+    internal void OnDisconnected(ActiveSession session) => Interlocked.CompareExchange(ref _session, null, session);
+
+    /// <summary>After Welcome: send every saved rule; the node answers per rule and refusals are logged.</summary>
+    internal async Task SyncRulesAsync(ControlChannel channel, CancellationToken cancellationToken)
+    {
+        AgentConfig config = _config;
+        try
+        {
+            OkReply ok = await channel.RequestAsync(new SyncRules { Http = config.Http, Tcp = config.Tcp }, _options.RequestTimeout, cancellationToken)
+                .ConfigureAwait(false);
+            var results = ok.Results ?? [];
+            foreach (var refused in results.Where(r => !r.Accepted))
+            {
+                _log.Info($"rule {refused.Rule} refused by server: {refused.Message ?? "no reason given"}");
+            }
+
+            _log.Info($"synced {config.Http.Count + config.Tcp.Count} rules ({results.Count(r => r.Accepted)} accepted)");
+        }
+        catch (Exception ex) when (ex is ControlRequestException or TimeoutException)
+        {
+            _log.Info($"rule sync failed: {ex.Message}");
+        }
+    }
+}

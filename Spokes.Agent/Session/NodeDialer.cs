@@ -1,0 +1,103 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Spokes.Agent.Config;
+using Spokes.Tunnel.Control;
+using Spokes.Tunnel.Mux;
+
+namespace Spokes.Agent.Session;
+
+/// <summary>
+/// Dials one pool connection: TCP to <c>address ?? hostname</c>, TLS with SNI = hostname and ALPN
+/// <c>spokes/1</c>, then a client <see cref="MuxSession"/>. With a CA file, that certificate is the
+/// only trusted root.
+/// </summary>
+internal sealed class NodeDialer
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+    private readonly string _hostname;
+    private readonly string _dialHost;
+    private readonly int _port;
+    private readonly X509Certificate2Collection? _roots;
+
+    public NodeDialer(AgentConfig config)
+    {
+        _hostname = config.Hostname ?? throw new InvalidOperationException("no server configured — run spokes-agent configure");
+        _dialHost = string.IsNullOrEmpty(config.Address) ? _hostname : config.Address;
+        _port = config.Port;
+        if (config.Ca is { } ca)
+        {
+            _roots = new X509Certificate2Collection();
+            _roots.ImportFromPemFile(ca);
+            if (_roots.Count == 0)
+            {
+                throw new InvalidDataException($"no certificate in {ca}");
+            }
+        }
+    }
+
+    public string Hostname => _hostname;
+
+    public async Task<MuxSession> DialAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout);
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            try
+            {
+                await tcp.ConnectAsync(_dialHost, _port, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no TCP connection to {_dialHost}:{_port} within {ConnectTimeout.TotalSeconds:0} s");
+            }
+
+            var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            try
+            {
+                await tls.AuthenticateAsClientAsync(TlsOptions(), timeout.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (tls.NegotiatedApplicationProtocol != new SslApplicationProtocol(ControlProtocol.Alpn))
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw new IOException($"{_hostname} did not accept ALPN {ControlProtocol.Alpn}; is it a spokes node?");
+            }
+
+            return MuxSession.Create(tls, isClient: true);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    private SslClientAuthenticationOptions TlsOptions()
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = _hostname,
+            ApplicationProtocols = [new SslApplicationProtocol(ControlProtocol.Alpn)],
+        };
+        if (_roots is not null)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(_roots);
+            options.CertificateChainPolicy = policy;
+        }
+
+        return options;
+    }
+}

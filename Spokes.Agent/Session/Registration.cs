@@ -1,0 +1,23 @@
+using Spokes.Agent.Config;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Session;
+
+/// <summary><c>configure --registration</c>: one connection to trade a registration token for a key.</summary>
+internal static class Registration
+{
+    public static async Task<string> RegisterAsync(AgentConfig config, string registrationToken, CancellationToken cancellationToken)
+    {
+        var dialer = new NodeDialer(config);
+        await using var mux = await dialer.DialAsync(cancellationToken).ConfigureAwait(false);
+        await using var channel = new ControlChannel(await mux.OpenStreamAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        Registered registered = await channel.RegisterAsync(new Register
+        {
+            ProtocolVersion = ControlProtocol.Version,
+            RegistrationToken = registrationToken,
+            UserId = config.Id,
+            TunnelHostname = config.TunnelHostname,
+        }, ControlProtocol.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        return registered.Key;
+    }
+}

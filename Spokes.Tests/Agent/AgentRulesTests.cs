@@ -1,0 +1,107 @@
+using Spokes.Agent.Config;
+using Spokes.Agent.Local;
+using Spokes.Agent.Relay;
+using Spokes.Agent.Session;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Tests.Agent;
+
+public class AgentRulesTests
+{
+    private static readonly AgentConfig Config = new()
+    {
+        Http = [new HttpRule { Domain = "app.example.com", Destination = "localhost", HttpPort = 8080, TlsPort = 8443 },
+                new HttpRule { Domain = "*.wild.example.com", Destination = "10.0.0.2" }],
+        Tcp = [new TcpRule { Port = 20001, Destination = "db", DstPort = 5432 }, new TcpRule { Port = 20002 }],
+    };
+
+    [Fact]
+    public void RuleBook_HttpAddSameDomain_ReplacesTheRule()
+    {
+        var change = RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.HttpAdd, Rule = new HttpRule { Domain = "APP.example.com", Destination = "web" } }, strict: true);
+
+        Assert.Equal(["*.wild.example.com", "APP.example.com"], change.Config!.Http.Select(r => r.Domain));
+    }
+
+    [Fact]
+    public void RuleBook_StrictRemoveOfUnknownRule_IsNotFound_ButUpsertWhenNodeAgreed()
+    {
+        var missing = new LocalRequest { Op = LocalOps.TcpForward, Port = 30000, Destination = "x", DstPort = 1 };
+
+        Assert.Equal(RuleFailure.NotFound, RuleBook.Apply(Config, missing, strict: true).Failure);
+        Assert.Contains(RuleBook.Apply(Config, missing, strict: false).Config!.Tcp, r => r.Port == 30000);
+        Assert.Equal(RuleFailure.NotFound, RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.HttpRemove, Domain = "x.example.com" }, strict: true).Failure);
+    }
+
+    [Fact]
+    public void RuleBook_TcpResetKeepsLease_ReleaseDropsIt()
+    {
+        var reset = RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.TcpReset, Port = 20001 }, strict: true).Config!;
+        var released = RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.TcpRelease, Port = 20001 }, strict: true).Config!;
+
+        Assert.Null(reset.Tcp.Single(r => r.Port == 20001).Destination);
+        Assert.DoesNotContain(released.Tcp, r => r.Port == 20001);
+    }
+
+    [Theory]
+    [InlineData("app.example.com", null)]
+    [InlineData("*.example.com", null)]
+    [InlineData("localhost", "not a valid domain")]
+    [InlineData("-bad.example.com", "not a valid domain")]
+    [InlineData("a b.example.com", "not a valid domain")]
+    public void Validation_Domain(string domain, string? error)
+    {
+        string? result = RuleValidation.Domain(domain);
+
+        if (error is null)
+        {
+            Assert.Null(result);
+        }
+        else
+        {
+            Assert.Contains(error, result);
+        }
+    }
+
+    [Fact]
+    public void RouteTable_ResolvesHttpTlsTcpAndWildcard_UnknownIsNull()
+    {
+        StreamOpenHeader Header(StreamKind kind, string? domain = null, int? port = null) =>
+            new() { Kind = kind, Domain = domain, Port = port, ClientAddress = "1.2.3.4:5" };
+
+        Assert.Equal(("localhost", 8080), RouteTable.Resolve(Config, Header(StreamKind.Http, "app.example.com")));
+        Assert.Equal(("localhost", 8443), RouteTable.Resolve(Config, Header(StreamKind.Tls, "APP.example.com")));
+        Assert.Equal(("10.0.0.2", 80), RouteTable.Resolve(Config, Header(StreamKind.Http, "a.wild.example.com")));
+        Assert.Equal(("db", 5432), RouteTable.Resolve(Config, Header(StreamKind.Tcp, port: 20001)));
+        Assert.Null(RouteTable.Resolve(Config, Header(StreamKind.Tcp, port: 20002)));
+        Assert.Null(RouteTable.Resolve(Config, Header(StreamKind.Http, "other.example.com")));
+    }
+
+    [Fact]
+    public void PoolPlan_GrowsOnlyWhenOverThresholdAndBelowMax_ClosesAfterIdleTimeout()
+    {
+        Assert.False(PoolPlan.ShouldGrow([64], maxPoolSize: 4, threshold: 64));
+        Assert.True(PoolPlan.ShouldGrow([65], maxPoolSize: 4, threshold: 64));
+        Assert.False(PoolPlan.ShouldGrow([100, 20], maxPoolSize: 4, threshold: 64));
+        Assert.False(PoolPlan.ShouldGrow([200, 200, 200, 200], maxPoolSize: 4, threshold: 64));
+
+        var now = DateTimeOffset.UnixEpoch.AddHours(1);
+        Assert.False(PoolPlan.ShouldClose(null, now, TimeSpan.FromMinutes(1)));
+        Assert.False(PoolPlan.ShouldClose(now.AddSeconds(-59), now, TimeSpan.FromMinutes(1)));
+        Assert.True(PoolPlan.ShouldClose(now.AddSeconds(-60), now, TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public void Backoff_DoublesWithJitter_CapsAt30s_ResetStartsOver()
+    {
+        var backoff = new Backoff(new Random(7));
+        double[] delays = [.. Enumerable.Range(0, 10).Select(_ => backoff.Next().TotalSeconds)];
+
+        Assert.InRange(delays[0], 0.375, 0.625);
+        Assert.InRange(delays[3], 3.0, 5.0);
+        Assert.All(delays, d => Assert.InRange(d, 0.3, 30.0));
+        Assert.InRange(delays[9], 22.5, 30.0);
+        backoff.Reset();
+        Assert.InRange(backoff.Next().TotalSeconds, 0.375, 0.625);
+    }
+}
