@@ -39,7 +39,17 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                 Hello h => await JoinSessionAsync(mux, control, h),
                 _ => false,
             };
-            if (keepOpen) await mux.Completion.WaitAsync(connection.ConnectionClosed);
+            if (keepOpen)
+            {
+                await mux.Completion.WaitAsync(connection.ConnectionClosed);
+            }
+            else
+            {
+                // Let the answer (Registered or Refused) reach the agent: end our side of the control stream
+                // and give the agent a moment to hang up before the connection is torn down.
+                await first.Output.CompleteAsync();
+                await Task.WhenAny(mux.Completion, Task.Delay(TimeSpan.FromSeconds(2), connection.ConnectionClosed));
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or TimeoutException or ControlProtocolException or MuxException)
         {
@@ -58,7 +68,6 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         {
             log.LogInformation("agent from {Client} registered auth token {TokenId}", client, created.Id);
             await control.SendAsync(new Registered { Key = created.Value });
-            await Task.Delay(TimeSpan.FromMilliseconds(200));
             return false;
         }
         await Refuse(control, reply as Refusal, client);
