@@ -15,6 +15,7 @@ public sealed partial class AdminOperations(
     SecretBox secrets,
     TunnelOptionsSource options,
     ITunnelPresence presence,
+    IRulePusher rules,
     TimeProvider time)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
@@ -42,6 +43,7 @@ public sealed partial class AdminOperations(
                 CleanRequest r => await CleanAsync(r.CheckOnly, by),
                 AuditRequest r => await AuditAsync(r.Since),
                 ClusterStatusRequest => ClusterStatus(),
+                TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

@@ -19,3 +19,7 @@ public sealed record TunnelShutdownRequested(string TunnelId, string Reason) : I
 /// <summary>Published when a tunnel's agent opened a new session: any other node still holding an older
 /// session of that tunnel closes it (the agent reconnected elsewhere).</summary>
 public sealed record SessionOpened(string TunnelId, string SessionId, string Node) : IWireMessage;
+
+/// <summary>To the session manager of the node holding a tunnel's session: apply an administrator's rule
+/// change through the agent. Answered with <see cref="AdminDone"/> or a <see cref="Refusal"/>.</summary>
+public sealed record PushRule(string TunnelId, RuleChange Change) : IWireMessage;

@@ -121,6 +121,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
+        services.TryAddSingleton<IRulePusher, NoRulePusher>();
         services.AddSingleton(sp =>
         {
             var registry = sp.GetRequiredService<ActorRegistry>();
@@ -131,7 +132,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(sp => new AdminOperations(sp.GetRequiredService<Akka.Actor.ActorSystem>(),
             sp.GetRequiredService<SpokesRegions>(), sp.GetRequiredService<SecretBox>(),
             sp.GetRequiredService<TunnelOptionsSource>(), sp.GetRequiredService<ITunnelPresence>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

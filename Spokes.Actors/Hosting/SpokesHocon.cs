@@ -55,6 +55,7 @@ public static class SpokesHocon
             stable-after = 7s
           }
         }
+        akka.cluster.distributed-data.notify-subscribers-interval = 100ms
         akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 5s
         akka.coordinated-shutdown.exit-clr = off
         akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB

@@ -136,6 +136,10 @@ public static class WireRegistry
         ("tun.traffic", typeof(RecordTraffic)),
         ("ev.tun.traffic", typeof(TunnelTrafficRecorded)),
         ("conn", typeof(ConnectionRecord)),
+        ("rule.change", typeof(RuleChange)),
+        ("rule.push", typeof(PushRule)),
+        ("adm.tun.rules", typeof(TunnelRulesRequest)),
+        ("adm.tun.rules.r", typeof(TunnelRulesReply)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

@@ -23,6 +23,45 @@ public sealed class TunnelCommands(AdminSession session)
                 AsciiTable.Count(reply.Tunnels.Count, "tunnel", "tunnels")));
         });
 
+    [Command("rules", Description = "Show a tunnel's rules; with one action, push it to the online agent first")]
+    public Task<int> Rules([Option("id")] string id,
+        [Option("http-add", Description = "add/replace an HTTP/S rule for DOMAIN (with --destination and --http/--tls)")] string? httpAdd = null,
+        [Option("http-rm", Description = "remove the rule for DOMAIN")] string? httpRemove = null,
+        [Option("destination")] string? destination = null, [Option("http")] int? http = null, [Option("tls")] int? tls = null,
+        [Option("tcp-allocate", Description = "lease a port to the tunnel")] bool tcpAllocate = false,
+        [Option("tcp-forward", Description = "point PORT at --destination:--dstport")] int? tcpForward = null,
+        [Option("dstport")] int? dstPort = null,
+        [Option("tcp-reset", Description = "clear PORT's destination")] int? tcpReset = null,
+        [Option("tcp-release", Description = "give PORT back")] int? tcpRelease = null,
+        [Option("json")] bool json = false)
+    {
+        var actions = new List<RuleChange>();
+        if (httpAdd is not null) actions.Add(new RuleChange(RuleAction.HttpAdd, httpAdd, destination, http, tls));
+        if (httpRemove is not null) actions.Add(new RuleChange(RuleAction.HttpRemove, httpRemove));
+        if (tcpAllocate) actions.Add(new RuleChange(RuleAction.TcpAllocate));
+        if (tcpForward is not null) actions.Add(new RuleChange(RuleAction.TcpForward, Destination: destination, Port: tcpForward, DstPort: dstPort));
+        if (tcpReset is not null) actions.Add(new RuleChange(RuleAction.TcpReset, Port: tcpReset));
+        if (tcpRelease is not null) actions.Add(new RuleChange(RuleAction.TcpRelease, Port: tcpRelease));
+        if (actions.Count > 1) throw CliException.BadArguments("give at most one rule action");
+        if (actions.FirstOrDefault()?.Problem() is { } problem) throw CliException.BadArguments(problem);
+        return session.RunAsync<TunnelRulesReply>(new TunnelRulesRequest(id, actions.FirstOrDefault()), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply);
+                return;
+            }
+            if (reply.Message.Length > 0) Console.WriteLine(reply.Message);
+            Console.WriteLine($"Tunnel {reply.TunnelId} is {(reply.Online ? "online (live rules)" : "offline (cached rules, read-only)")}");
+            Console.WriteLine(AsciiTable.Render(["Domain", "Destination", "HTTP", "TLS"],
+                reply.Http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "", r.TlsPort?.ToString() ?? ""]),
+                AsciiTable.Count(reply.Http.Count, "http rule", "http rules")));
+            Console.WriteLine(AsciiTable.Render(["Port No.", "Destination"],
+                reply.Ports.Select(p => (IReadOnlyList<string>)[p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Destination]),
+                AsciiTable.Count(reply.Ports.Count, "port", "ports")));
+        });
+    }
+
     [Command("shutdown", Description = "Shut a tunnel down: its agent is disconnected and its ports freed")]
     public Task<int> Shutdown([Option("id")] string id) =>
         session.RunAsync<AdminDone>(new ShutdownTunnelRequest(id), done => Console.WriteLine(done.Message));

@@ -28,6 +28,7 @@ public static class EdgeHosting
     {
         services.AddSingleton<RouteTableSource>();
         services.AddSingleton<ITunnelPresence>(sp => sp.GetRequiredService<RouteTableSource>());
+        services.AddSingleton<IRulePusher, RulePusher>();
         services.AddSingleton<LocalLinks>();
         services.AddSingleton(new ServerCertificate(ServerCertificate.Load(config)));
         services.AddSingleton(sp => new EdgeIdentity(

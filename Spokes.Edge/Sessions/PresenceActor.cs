@@ -22,6 +22,7 @@ public sealed class PresenceActor : ReceiveActor
     private readonly RouteTableSource _routes;
     private readonly string _self;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private LWWDictionary<string, SessionPresence> _seen = LWWDictionary<string, SessionPresence>.Empty;
 
     public PresenceActor(RouteTableSource routes)
     {
@@ -32,7 +33,8 @@ public sealed class PresenceActor : ReceiveActor
             d.TryGetValue(r.TunnelId, out var current) && current.SessionId == r.SessionId ? d.Remove(_cluster, r.TunnelId) : d));
         Receive<Changed>(c => c.Key.Equals(Key), c =>
         {
-            _routes.Swap(new RouteTable(c.Get(Key).Entries.Values));
+            _seen = c.Get(Key);
+            _routes.Swap(new RouteTable(_seen.Entries.Values));
         });
         Receive<ClusterEvent.MemberRemoved>(m => RemoveNode(NodeName(m.Member.Address)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
@@ -64,8 +66,14 @@ public sealed class PresenceActor : ReceiveActor
     private void RemoveNode(string node) =>
         Update(d => d.Entries.Values.Where(p => p.Node == node).Aggregate(d, (acc, p) => acc.Remove(_cluster, p.TunnelId)));
 
-    private void Update(Func<LWWDictionary<string, SessionPresence>, LWWDictionary<string, SessionPresence>> modify) =>
+    /// <summary>Writes the change and applies it to the local route table at once, so this node routes a
+    /// new rule before the replicator's next change notification.</summary>
+    private void Update(Func<LWWDictionary<string, SessionPresence>, LWWDictionary<string, SessionPresence>> modify)
+    {
         _replicator.Tell(Dsl.Update(Key, LWWDictionary<string, SessionPresence>.Empty, WriteLocal.Instance, modify));
+        _seen = modify(_seen);
+        _routes.Swap(new RouteTable(_seen.Entries.Values));
+    }
 }
 
 /// <summary>Local messages to the presence actor (never cross the wire).</summary>

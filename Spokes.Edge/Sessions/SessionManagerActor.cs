@@ -32,6 +32,12 @@ public sealed class SessionManagerActor : ReceiveActor
             if (_byTunnel.TryGetValue(s.TunnelId, out var mine) && mine.SessionId != s.SessionId && s.Node != _ctx.NodeName)
                 mine.Actor.Tell(new EndSession(null));
         });
+        Receive<PushRule>(p =>
+        {
+            if (_byTunnel.TryGetValue(p.TunnelId, out var mine)) mine.Actor.Forward(p);
+            else Sender.Tell(new Spokes.Actors.Entities.Refusal(Spokes.Actors.Entities.ErrorCode.Failed,
+                "the tunnel is not connected to this node any more"));
+        });
         Receive<TunnelShutdownRequested>(r =>
         {
             if (_byTunnel.TryGetValue(r.TunnelId, out var mine)) mine.Actor.Tell(new EndSession(r.Reason));

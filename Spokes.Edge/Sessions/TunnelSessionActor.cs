@@ -87,6 +87,20 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
             }
             sender.Tell(outcome);
         });
+        ReceiveAsync<PushRule>(async p =>
+        {
+            var sender = Sender;
+            IWireMessage reply;
+            try
+            {
+                reply = await PushAsync(p.Change);
+            }
+            catch (Exception ex) when (ex is ControlRequestException or TimeoutException or IOException or OperationCanceledException)
+            {
+                reply = new Refusal(ErrorCode.Failed, "the agent did not apply the change: " + ex.Message);
+            }
+            sender.Tell(reply);
+        });
         Receive<LinkClosed>(_ => Context.Stop(Self));
         Receive<EndSession>(e => End(e.ShutdownReason));
     }
@@ -202,6 +216,62 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
         Publish();
         return ControlOutcome.Done();
     }
+
+    /// <summary>Applies an administrator's change the way the agent's own CLI would: the node decides
+    /// (claims, leases), the agent applies and saves it, then the node records the result.</summary>
+    private async Task<IWireMessage> PushAsync(RuleChange change)
+    {
+        var timeout = SessionContext.AskTimeout;
+        switch (change.Action)
+        {
+            case RuleAction.HttpAdd:
+                var rule = new HttpRule { Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort };
+                var previous = _http.GetValueOrDefault(rule.Domain.Trim().ToLowerInvariant());
+                if (await AddHttpAsync(rule) is { } error) return new Refusal(ErrorCode.Invalid, error);
+                try
+                {
+                    await _link.Control.RequestAsync(new HttpAdd { Rule = _http[rule.Domain.Trim().ToLowerInvariant()] }, timeout);
+                }
+                catch
+                {
+                    var domain = rule.Domain.Trim().ToLowerInvariant();
+                    if (previous is null) _http.Remove(domain);
+                    else _http[domain] = previous;
+                    if (previous is null)
+                        await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(domain, _link.TunnelId), timeout);
+                    throw;
+                }
+                return Done(await CacheAsync(), $"http rule for {change.Domain} added");
+            case RuleAction.HttpRemove:
+                var name = change.Domain!.Trim().ToLowerInvariant();
+                if (!_http.ContainsKey(name)) return new Refusal(ErrorCode.NotFound, $"no rule for {name}");
+                await _link.Control.RequestAsync(new HttpRemove { Domain = name }, timeout);
+                return Done(await RemoveHttpAsync(name), $"http rule for {name} removed");
+            case RuleAction.TcpAllocate:
+                var allocated = await AllocateAsync();
+                if (!allocated.Ok) return new Refusal(ErrorCode.Failed, allocated.Error!);
+                await _link.Control.RequestAsync(new TcpAllocated { Port = allocated.Port!.Value }, timeout);
+                return new AdminDone($"port {allocated.Port} allocated");
+            case RuleAction.TcpForward:
+                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                await _link.Control.RequestAsync(new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort!.Value }, timeout);
+                return Done(await ForwardAsync(new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort.Value }),
+                    $"port {change.Port} forwards to {change.Destination}:{change.DstPort}");
+            case RuleAction.TcpReset:
+                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                await _link.Control.RequestAsync(new TcpReset { Port = change.Port.Value }, timeout);
+                return Done(await ResetAsync(change.Port.Value), $"port {change.Port} reset");
+            case RuleAction.TcpRelease:
+                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                await _link.Control.RequestAsync(new TcpRelease { Port = change.Port.Value }, timeout);
+                return Done(await ReleaseAsync(change.Port.Value), $"port {change.Port} released");
+            default:
+                return new Refusal(ErrorCode.Invalid, "unknown rule action");
+        }
+    }
+
+    private static IWireMessage Done(ControlOutcome outcome, string message) =>
+        outcome.Ok ? new AdminDone(message) : new Refusal(ErrorCode.Failed, outcome.Error ?? "refused");
 
     private void Publish() => _ctx.Presence.Tell(new PutPresence(new SessionPresence(_link.TunnelId, _link.SessionId, _ctx.NodeName,
         _link.ClientAddress, _since, _http.Keys.OrderBy(d => d).ToImmutableList(), _ports.ToImmutableList())));

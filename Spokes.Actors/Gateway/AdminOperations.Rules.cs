@@ -1,0 +1,33 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Tunnels;
+
+namespace Spokes.Actors.Gateway;
+
+public sealed partial class AdminOperations
+{
+    /// <summary>Pushes an optional change to the tunnel's agent, then shows the rules: live while online,
+    /// cached while offline (read-only: a change needs the agent).</summary>
+    public async Task<IWireMessage> TunnelRulesAsync(string tunnelId, RuleChange? change)
+    {
+        tunnelId = tunnelId.Trim().ToLowerInvariant();
+        if (await AskAsync(regions.Tunnels, new GetTunnel(tunnelId)) is not TunnelReply)
+            return new Refusal(ErrorCode.NotFound, $"tunnel {tunnelId} not found");
+        var message = "";
+        if (change is not null)
+        {
+            if (change.Problem() is { } problem) return new Refusal(ErrorCode.Invalid, problem);
+            if (!presence.Online.ContainsKey(tunnelId))
+                return new Refusal(ErrorCode.Failed, "the tunnel is offline: its cached rules are read-only");
+            var pushed = await rules.PushAsync(tunnelId, change);
+            if (pushed is Refusal) return pushed;
+            message = (pushed as AdminDone)?.Message ?? "";
+        }
+        var tunnel = ((TunnelReply)await AskAsync(regions.Tunnels, new GetTunnel(tunnelId))).Tunnel;
+        var ports = (PortsReply)await ListPortsAsync();
+        var session = presence.Online.GetValueOrDefault(tunnelId);
+        return new TunnelRulesReply(tunnelId, session is not null, message, tunnel.HttpRules,
+            ports.Ports.Where(p => p.TunnelId == tunnelId).ToImmutableList());
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Tunnels;
+
+namespace Spokes.Actors.Gateway;
+
+/// <summary>A rule change an administrator pushes to an online agent (CLI <c>tunnel rules</c>, console).</summary>
+public sealed record RuleChange(RuleAction Action, string? Domain = null, string? Destination = null, int? HttpPort = null,
+    int? TlsPort = null, int? Port = null, int? DstPort = null) : IWireMessage
+{
+    /// <summary>One line saying what is wrong with the change, or null.</summary>
+    public string? Problem() => Action switch
+    {
+        RuleAction.HttpAdd when string.IsNullOrWhiteSpace(Domain) || string.IsNullOrWhiteSpace(Destination) =>
+            "an HTTP rule needs a domain and a destination",
+        RuleAction.HttpAdd when HttpPort is null && TlsPort is null => "an HTTP rule needs --http or --tls",
+        RuleAction.HttpAdd when HttpPort is < 1 or > 65535 || TlsPort is < 1 or > 65535 => "ports are 1-65535",
+        RuleAction.HttpRemove when string.IsNullOrWhiteSpace(Domain) => "which domain?",
+        RuleAction.TcpForward when Port is null || string.IsNullOrWhiteSpace(Destination) || DstPort is null or < 1 or > 65535 =>
+            "a forward needs a port, a destination and a destination port",
+        RuleAction.TcpReset or RuleAction.TcpRelease when Port is null => "which port?",
+        _ => null,
+    };
+}
+
+public enum RuleAction { HttpAdd, HttpRemove, TcpAllocate, TcpForward, TcpReset, TcpRelease }
+
+/// <summary>Shows a tunnel's rules and, with a change, pushes it to the agent first.</summary>
+public sealed record TunnelRulesRequest(string TunnelId, RuleChange? Change) : IAdminRequest;
+
+public sealed record TunnelRulesReply(string TunnelId, bool Online, string Message, ImmutableList<HttpRuleInfo> Http,
+    ImmutableList<PortDto> Ports) : IWireMessage;
+
+/// <summary>Delivers a rule change to the node holding the tunnel's session, which applies it through the
+/// agent's control channel; answers the agent's result (or a refusal when the tunnel is offline).</summary>
+public interface IRulePusher
+{
+    Task<IWireMessage> PushAsync(string tunnelId, RuleChange change);
+}
+
+/// <summary>For a process without a data plane.</summary>
+public sealed class NoRulePusher : IRulePusher
+{
+    public Task<IWireMessage> PushAsync(string tunnelId, RuleChange change) =>
+        Task.FromResult<IWireMessage>(new Refusal(ErrorCode.Unavailable, "this node has no data plane"));
+}

@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Hosting;
+using Spokes.Edge.Routing;
+
+namespace Spokes.Edge.Sessions;
+
+/// <summary>Finds the node holding the tunnel's session (route table) and asks its session manager to apply
+/// the change through the agent.</summary>
+public sealed class RulePusher(RouteTableSource routes, ActorSystem system) : IRulePusher
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(40);
+
+    public async Task<IWireMessage> PushAsync(string tunnelId, RuleChange change)
+    {
+        if (!routes.Current.ByTunnel.TryGetValue(tunnelId, out var session))
+            return new Refusal(ErrorCode.Failed, "the tunnel is offline: its cached rules are read-only");
+        var manager = system.ActorSelection($"{SpokesAkkaExtensions.SeedAddress(HostOf(session.Node), PortOf(session.Node))}/user/sessions");
+        try
+        {
+            return await manager.Ask<IWireMessage>(new PushRule(tunnelId, change), Timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return new Refusal(ErrorCode.Unavailable, "the agent did not answer in time");
+        }
+    }
+
+    private static string HostOf(string node) => node[..node.LastIndexOf(':')];
+    private static int PortOf(string node) => int.Parse(node[(node.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+}
