@@ -117,6 +117,7 @@ public static class SpokesAkkaExtensions
         X509Certificate2 clusterCertificate)
     {
         services.AddSingleton(config);
+        services.AddSingleton(new ClusterCredentials(clusterCertificate));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));

@@ -34,7 +34,8 @@ public sealed class HttpsRouter(PublicRelay relay, EdgeIdentity identity, ILogge
             return;
         }
         var name = hello.ServerName;
-        if (string.IsNullOrEmpty(name) || string.Equals(name, identity.Domain, StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrEmpty(name) || string.Equals(name, identity.Domain, StringComparison.OrdinalIgnoreCase)
+            || name == Spokes.Actors.Security.ClusterCredentials.ServerName)
         {
             await next(connection);
             return;

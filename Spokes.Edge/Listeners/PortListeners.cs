@@ -16,8 +16,7 @@ namespace Spokes.Edge.Listeners;
 /// Listens on every leased port of every online tunnel, on every node, following the route table: ports are
 /// bound when they appear and closed when they go. Plain sockets keep half-close intact both ways.
 /// </summary>
-public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, TrafficRecorder recorder, EdgeIdentity identity,
-    PortBindAddress bindAddress, ILogger<PortListeners> log) : BackgroundService
+public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, PortBindAddress bindAddress, ILogger<PortListeners> log) : BackgroundService
 {
     private readonly ConcurrentDictionary<int, Socket> _listening = new();
     private readonly SemaphoreSlim _sync = new(1, 1);
@@ -88,20 +87,20 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Tr
     {
         client.NoDelay = true;
         var address = PublicRelay.ClientAddress(client.RemoteEndPoint);
-        if (!relay.TryFindLocal(routes.Current, null, port, out var link))
+        var started = Environment.TickCount64;
+        var target = await relay.OpenAsync(new StreamOpenHeader { Kind = StreamKind.Tcp, Port = port, ClientAddress = address }, _stopping);
+        if (target is null)
         {
             client.Dispose();
             return;
         }
-        var started = Environment.TickCount64;
         try
         {
-            await using var stream = await link.OpenStreamAsync(
-                new StreamOpenHeader { Kind = StreamKind.Tcp, Port = port, ClientAddress = address }, _stopping);
+            await using var stream = target.Stream;
             await using var network = new NetworkStream(client, ownsSocket: true);
             var result = await BytePump.RelayAsync(stream, network, () => client.Shutdown(SocketShutdown.Send), _stopping);
-            recorder.Record(link.TunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, $"tcp:{port}", address,
-                result.BytesToStream, result.BytesFromStream, Environment.TickCount64 - started, identity.NodeName));
+            if (target.Local)
+                relay.Record(target.TunnelId, $"tcp:{port}", address, result.BytesToStream, result.BytesFromStream, started);
         }
         catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException or SocketException)
         {

@@ -274,5 +274,5 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
         outcome.Ok ? new AdminDone(message) : new Refusal(ErrorCode.Failed, outcome.Error ?? "refused");
 
     private void Publish() => _ctx.Presence.Tell(new PutPresence(new SessionPresence(_link.TunnelId, _link.SessionId, _ctx.NodeName,
-        _link.ClientAddress, _since, _http.Keys.OrderBy(d => d).ToImmutableList(), _ports.ToImmutableList())));
+        _link.ClientAddress, _since, _http.Keys.OrderBy(d => d).ToImmutableList(), _ports.ToImmutableList(), _ctx.RelayEndpoint)));
 }

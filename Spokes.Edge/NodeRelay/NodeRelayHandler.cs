@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Spokes.Actors.Tunnels;
+using Spokes.Edge.Relay;
+using Spokes.Edge.Sessions;
+using Spokes.Edge.Traffic;
+using Spokes.Tunnel.Mux;
+
+namespace Spokes.Edge.NodeRelay;
+
+/// <summary>Serves a peer node's relay link: each stream names a tunnel whose session is held here; it is
+/// joined to a new stream to that tunnel's agent. This node records the connection.</summary>
+public sealed class NodeRelayHandler(LocalLinks links, TrafficRecorder recorder, EdgeIdentity identity, ILogger<NodeRelayHandler> log)
+{
+    public async Task HandleAsync(ConnectionContext connection)
+    {
+        await using var mux = new MuxSession(connection.Transport, isClient: false);
+        while (await mux.AcceptStreamAsync(connection.ConnectionClosed) is { } stream)
+            _ = ServeAsync(stream);
+    }
+
+    private async Task ServeAsync(MuxStream relayed)
+    {
+        await using (relayed)
+        {
+            RelayHeader header;
+            try
+            {
+                header = RelayHeader.Decode(relayed.Header.Span);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning("bad relay header from a peer node: {Reason}", ex.Message);
+                relayed.Reset();
+                return;
+            }
+            if (!links.TryGet(header.TunnelId, out var link))
+            {
+                relayed.Reset();
+                return;
+            }
+            var started = Environment.TickCount64;
+            try
+            {
+                await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
+                var bytes = await PipeRelay.RelayAsync(relayed, agent, PublicRelay.IdleTimeout, link.Closed);
+                var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                recorder.Record(link.TunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, $"{PublicRelay.Rule(header.Open.Kind)}:{target}",
+                    header.Open.ClientAddress, bytes.FromClient, bytes.ToClient, Environment.TickCount64 - started, identity.NodeName));
+            }
+            catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException)
+            {
+                relayed.Reset();
+            }
+        }
+    }
+}
