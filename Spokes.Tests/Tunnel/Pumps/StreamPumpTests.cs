@@ -91,33 +91,26 @@ public sealed class StreamPumpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RelayAsync_TrafficMoreOftenThanIdleTimeout_KeepsRunningUntilTrafficStops()
+    public async Task RelayAsync_ProgressWithinIdleTimeout_ResetsItUntilTrafficStops()
     {
-        var relay = StreamPump.RelayAsync(_a, _b, TimeSpan.FromMilliseconds(1000), CancellationToken.None);
-        var received = 0;
+        var time = new ManualTime();
+        var options = new RelayOptions { IdleTimeout = TimeSpan.FromSeconds(10), TimeProvider = time };
+        var relay = StreamPump.RelayAsync(_a, _b, options, CancellationToken.None);
         var buffer = new byte[16];
 
-        // Paced on purpose: the behaviour under test is time between bytes. Fifteen gaps of 100 ms
-        // outlast one idle timeout only if progress resets it.
-        for (var i = 0; i < 15; i++)
+        for (var i = 0; i < 5; i++)
         {
-            await Task.Delay(100);
-            Assert.False(relay.IsCompleted, $"relay ended after {i} bytes");
-            await _visitor.SendAsync(new byte[] { (byte)i }).WaitAsync(Patience);
-            try
-            {
-                received += await _backend.ReceiveAsync(buffer).WaitAsync(Patience);
-            }
-            catch (TimeoutException)
-            {
-                var ended = relay.IsCompleted ? (await relay).ToString() : "still running";
-                Assert.Fail($"byte {i} not relayed; relay: {ended}");
-            }
+            // 5 × 6 s = 30 s of relay life with a 10 s idle timeout: only progress keeps it alive.
+            time.Advance(TimeSpan.FromSeconds(6));
+            Assert.False(relay.IsCompleted, $"relay ended before byte {i}");
+            await _visitor.SendAsync(new[] { (byte)i }).WaitAsync(Patience);
+            Assert.Equal(1, await _backend.ReceiveAsync(buffer).WaitAsync(Patience));
         }
 
-        var result = await relay.WaitAsync(Patience);
-        Assert.Equal(15, received);
-        Assert.Equal(new PumpResult(PumpStatus.IdleTimeout, 15, 0), result);
+        time.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(relay.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(new PumpResult(PumpStatus.IdleTimeout, 5, 0), await relay.WaitAsync(Patience));
     }
 
     [Fact]
