@@ -8,13 +8,13 @@ internal sealed class Relay : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly CancellationTokenRegistration _callerCancel;
     private readonly IdleWatch? _idle;
-    private readonly Func<Stream, ValueTask> _completeWrites;
+    private readonly Func<Stream, ValueTask>? _completeWrites;
     private int _status = -1;
 
     public Relay(RelayOptions options, CancellationToken cancellationToken)
     {
         _stop = new CancellationTokenSource();
-        _completeWrites = options.CompleteWrites ?? StreamPump.CompleteWritesAsync;
+        _completeWrites = options.CompleteWrites;
         _callerCancel = cancellationToken.Register(static s => ((Relay)s!).Fail(PumpStatus.Canceled, null), this);
         if (options.IdleTimeout > TimeSpan.Zero && options.IdleTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -96,19 +96,48 @@ internal sealed class Relay : IDisposable
                 _idle?.Touch();
             }
 
+            bool halfClosed;
             try
             {
-                await _completeWrites(destination).ConfigureAwait(false);
+                halfClosed = await CompleteWritesAsync(destination).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 Fail(PumpStatus.OutputError, e);
+                return bytes;
+            }
+            if (!halfClosed)
+            {
+                // The destination cannot carry end-of-stream on its own (a Kestrel transport, say): waiting
+                // for the other direction could wait for a peer that itself waits for this end. End the relay
+                // so the caller's close tells the peer.
+                Finish();
             }
             return bytes;
         }
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask<bool> CompleteWritesAsync(Stream destination)
+    {
+        if (_completeWrites is null) return await StreamPump.TryCompleteWritesAsync(destination).ConfigureAwait(false);
+        await _completeWrites(destination).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Stops the other direction without a failure: the relay ends as a success.</summary>
+    private void Finish()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already over.
         }
     }
 

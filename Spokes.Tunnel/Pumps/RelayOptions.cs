@@ -12,7 +12,11 @@ public sealed record RelayOptions
     /// Must stay valid until the relay ends.</summary>
     public ReadOnlySequence<byte> PrefixAToB { get; init; } = ReadOnlySequence<byte>.Empty;
 
-    /// <summary>Ends the sending side of a stream; default <see cref="StreamPump.CompleteWritesAsync(Stream)"/>.</summary>
+    /// <summary>
+    /// Ends the sending side of a stream when its source reached end of stream. Null: sockets, TLS and
+    /// <see cref="IHalfCloseable"/> streams are half-closed, and a stream with no half-close ends the whole
+    /// relay (as a success) so the caller's close passes the end on.
+    /// </summary>
     public Func<Stream, ValueTask>? CompleteWrites { get; init; }
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -42,24 +42,29 @@ public static class StreamPump
 
     /// <summary>
     /// Ends the sending side of <paramref name="stream"/>: <see cref="IHalfCloseable"/>, a socket's
-    /// shutdown(SEND), or TLS close_notify. Other streams
-    /// have no half-close and are left as they are.
+    /// shutdown(SEND), or TLS close_notify. Other streams have no half-close and are left as they are.
     /// </summary>
-    public static async ValueTask CompleteWritesAsync(Stream stream)
+    public static async ValueTask CompleteWritesAsync(Stream stream) =>
+        await TryCompleteWritesAsync(stream).ConfigureAwait(false);
+
+    /// <summary>As <see cref="CompleteWritesAsync(Stream)"/>; false when the stream type has no half-close.</summary>
+    internal static async ValueTask<bool> TryCompleteWritesAsync(Stream stream)
     {
         switch (stream)
         {
             case IHalfCloseable halfCloseable:
                 await halfCloseable.CompleteWritesAsync().ConfigureAwait(false);
-                break;
+                return true;
             case NetworkStream network:
                 network.Socket.Shutdown(SocketShutdown.Send);
-                break;
+                return true;
             case SslStream ssl:
                 // close_notify reads as end of stream on the far side; the TCP side stays open
                 // (InnerStream is not reachable here): pass CompleteWrites for a real FIN too.
                 await ssl.ShutdownAsync().ConfigureAwait(false);
-                break;
+                return true;
+            default:
+                return false;
         }
     }
 }

@@ -189,6 +189,48 @@ public sealed class StreamPumpTests : IAsyncLifetime
         Assert.Contains(_b, completed);
     }
 
+    [Fact]
+    public async Task RelayAsync_DestinationWithoutHalfClose_EndsRelayWhenItsSourceEnds()
+    {
+        // The visitor side is a stream type the pump cannot half-close (like a Kestrel transport).
+        using var opaque = new OpaqueStream(_a);
+        var relay = StreamPump.RelayAsync(opaque, _b, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+        await Loopback.SendAndShutdownAsync(_backend, "bye"u8.ToArray()).WaitAsync(Patience);
+        var result = await relay.WaitAsync(Patience);
+        var received = new byte[8];
+        var count = await _visitor.ReceiveAsync(received).WaitAsync(Patience);
+
+        Assert.Equal(new PumpResult(PumpStatus.Success, 0, 3), result);
+        Assert.Equal("bye", Encoding.ASCII.GetString(received, 0, count));
+    }
+
+    [Fact]
+    public async Task RelayAsync_TlsVisitor_BackendEndPassedAsCloseNotifyAndVisitorCanStillSend()
+    {
+        using var certificate = Spokes.Edge.Certificates.SelfSignedCertificate.Create("example.com");
+        using var visitorTls = new System.Net.Security.SslStream(new NetworkStream(_visitor, ownsSocket: false));
+        using var edgeTls = new System.Net.Security.SslStream(_a, leaveInnerStreamOpen: true);
+        await Task.WhenAll(
+            edgeTls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = certificate }),
+            visitorTls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "example.com",
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            })).WaitAsync(Patience);
+        var relay = StreamPump.RelayAsync(edgeTls, _b, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+        await Loopback.SendAndShutdownAsync(_backend, "first"u8.ToArray()).WaitAsync(Patience);
+        var reply = await ReadToEndAsync(visitorTls).WaitAsync(Patience);
+        await visitorTls.WriteAsync("late"u8.ToArray()).AsTask().WaitAsync(Patience);
+        await visitorTls.ShutdownAsync().WaitAsync(Patience);
+        var late = await Loopback.ReadToEndAsync(_backend).WaitAsync(Patience);
+
+        Assert.Equal("first", reply);
+        Assert.Equal("late", Encoding.ASCII.GetString(late));
+        Assert.Equal(new PumpResult(PumpStatus.Success, 4, 5), await relay.WaitAsync(Patience));
+    }
+
     private static async Task<string> ReadToEndAsync(Stream stream)
     {
         using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
