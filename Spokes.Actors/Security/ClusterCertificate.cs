@@ -3,32 +3,51 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Spokes.Actors.Security;
 
-/// <summary>The certificate every node and the CLI present on the cluster port (mutual TLS).</summary>
+/// <summary>
+/// The cluster's mutual-TLS certificate (<c>cluster.certificate</c>): one PKCS#12 file shared by every
+/// node and the CLI, pinned by Akka.Remote and by the node-to-node relay.
+/// </summary>
+/// <remarks>
+/// RSA 2048, because DotNetty-based Akka.Remote TLS is safest with RSA; EKU serverAuth and clientAuth, as
+/// each node is both; ten years, because it is pinned rather than chained to a CA, and an expiry would
+/// split the cluster with no one there to renew it.
+/// </remarks>
 public static class ClusterCertificate
 {
     public const string FileName = "cluster.pfx";
+    public const string SubjectName = "CN=spokes-cluster";
+    public static readonly TimeSpan Validity = TimeSpan.FromDays(3650);
 
-    /// <summary>Loads the configured PKCS#12 file, or creates one under <paramref name="dataPath"/>
-    /// (owner read/write only) on first start.</summary>
+    /// <summary>Loads the configured file, or <c>&lt;dataPath&gt;/cluster.pfx</c>, creating the latter (mode
+    /// 0600, empty password) the first time. A file that exists but cannot be read is an error, never
+    /// silently replaced: other nodes share it.</summary>
     public static X509Certificate2 LoadOrCreate(string dataPath, string? configuredPath)
     {
-        if (!string.IsNullOrEmpty(configuredPath))
-            return Load(configuredPath);
-        var path = Path.Combine(dataPath, FileName);
-        if (File.Exists(path))
+        var path = PathFor(dataPath, configuredPath);
+        if (File.Exists(path) || !string.IsNullOrEmpty(configuredPath))
             return Load(path);
         Directory.CreateDirectory(dataPath);
-        SecureFile.WriteOwnerOnly(path, Create().Export(X509ContentType.Pkcs12));
+        using var created = Create();
+        SecretFile.Write(path, created.Export(X509ContentType.Pkcs12), secret: true);
         return Load(path);
     }
 
     /// <summary>The path a node uses for the certificate, for messages and the CLI.</summary>
     public static string PathFor(string dataPath, string? configuredPath) =>
-        string.IsNullOrEmpty(configuredPath) ? Path.Combine(dataPath, FileName) : configuredPath;
+        Path.GetFullPath(string.IsNullOrEmpty(configuredPath) ? Path.Combine(dataPath, FileName) : configuredPath);
 
-    public static X509Certificate2 Load(string path) =>
-        X509CertificateLoader.LoadPkcs12FromFile(path, password: null,
-            X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
+    public static X509Certificate2 Load(string path)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password: null,
+                X509KeyStorageFlags.Exportable | X509KeyStorageFlags.EphemeralKeySet);
+        }
+        catch (CryptographicException e)
+        {
+            throw new CryptographicException($"cluster certificate {path} cannot be read: {e.Message}", e);
+        }
+    }
 
     /// <summary>Key material for <see cref="SecretBox"/>: the private key, never stored elsewhere.</summary>
     public static byte[] KeyMaterial(X509Certificate2 certificate)
@@ -38,19 +57,21 @@ public static class ClusterCertificate
         return rsa.ExportPkcs8PrivateKey();
     }
 
-    private static X509Certificate2 Create()
+    /// <summary>A new cluster certificate with its private key.</summary>
+    public static X509Certificate2 Create()
     {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=spokes-cluster", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest(SubjectName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(
             X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("spokes-cluster");
+        san.AddDnsName(ClusterCredentials.ServerName);
         request.CertificateExtensions.Add(san.Build());
         var now = DateTimeOffset.UtcNow;
-        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20));
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(-1) + Validity);
     }
 }

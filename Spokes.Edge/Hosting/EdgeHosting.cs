@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Security;
+using Spokes.Actors.Security;
+using Spokes.Edge.NodeRelay;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -32,7 +35,10 @@ public static class EdgeHosting
         services.AddSingleton<LocalLinks>();
         services.AddSingleton(new ServerCertificate(ServerCertificate.Load(config)));
         services.AddSingleton(sp => new EdgeIdentity(
-            PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), config.Domain));
+            PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), config.Domain,
+            RelayEndpoint(config)));
+        services.AddSingleton<NodeRelayClient>();
+        services.AddSingleton<NodeRelayHandler>();
         services.AddSingleton<TrafficRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
         services.AddSingleton<PublicRelay>();
@@ -56,7 +62,7 @@ public static class EdgeHosting
                 registry.Register<PresenceActor>(presence);
                 var context = new SessionContext(resolver.GetService<SpokesRegions>(), resolver.GetService<AdminOperations>(), presence,
                     resolver.GetService<LocalLinks>(), PresenceActor.NodeName(Akka.Cluster.Cluster.Get(system).SelfAddress),
-                    config.Domain, TimeProvider.System);
+                    config.Domain, RelayEndpoint(config), TimeProvider.System);
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
             });
 
@@ -72,13 +78,11 @@ public static class EdgeHosting
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(next => connection => services.GetRequiredService<HttpsRouter>().OnConnectionAsync(connection, next));
                 var certificate = services.GetRequiredService<ServerCertificate>();
-                listen.UseHttps(new HttpsConnectionAdapterOptions
+                var cluster = services.GetRequiredService<ClusterCredentials>();
+                listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    ServerCertificateSelector = (_, _) => certificate.Current,
                     HandshakeTimeout = TimeSpan.FromSeconds(10),
-                    OnAuthenticate = (_, ssl) => ssl.ApplicationProtocols =
-                        [AgentAlpnMiddleware.Protocol, System.Net.Security.SslApplicationProtocol.Http2,
-                         System.Net.Security.SslApplicationProtocol.Http11],
+                    OnConnection = context => ValueTask.FromResult(TlsOptionsFor(context.ClientHelloInfo.ServerName, certificate, cluster)),
                 });
                 listen.Use(next => connection => services.GetRequiredService<AgentAlpnMiddleware>().OnConnectionAsync(connection, next));
             });
@@ -89,6 +93,29 @@ public static class EdgeHosting
                 listen.Use(next => connection => services.GetRequiredService<HttpRouter>().OnConnectionAsync(connection, next));
             });
         });
+
+    /// <summary>Peers reach this node's relay on its cluster host and HTTPS port (SNI spokes-cluster).</summary>
+    public static string RelayEndpoint(SpokesConfig config) =>
+        $"{config.Cluster.Host}:{ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Port}";
+
+    /// <summary>TLS per connection: the cluster name gets the cluster certificate and must present it back
+    /// (node-to-node relay); every other name gets the server certificate, agents' ALPN first.</summary>
+    private static SslServerAuthenticationOptions TlsOptionsFor(string? serverName, ServerCertificate server, ClusterCredentials cluster)
+    {
+        if (serverName == ClusterCredentials.ServerName)
+            return new SslServerAuthenticationOptions
+            {
+                ServerCertificate = cluster.Certificate,
+                ClientCertificateRequired = true,
+                RemoteCertificateValidationCallback = (_, presented, _, _) => cluster.IsCluster(presented),
+                ApplicationProtocols = [AgentAlpnMiddleware.RelayProtocol],
+            };
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificate = server.Current,
+            ApplicationProtocols = [AgentAlpnMiddleware.Protocol, SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+        };
+    }
 
     private static IPAddress Address(string host) => host switch
     {

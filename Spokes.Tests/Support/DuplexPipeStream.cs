@@ -1,10 +1,9 @@
 using System.IO.Pipelines;
-using Spokes.Tunnel.Pumps;
 
 namespace Spokes.Tests.Support;
 
 /// <summary>One end of an in-memory duplex connection made of two pipes; half-closeable like a multiplexed stream.</summary>
-internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream, IHalfCloseable
+internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream
 {
     private readonly Stream _in = input.AsStream();
     private readonly Stream _out = output.AsStream();

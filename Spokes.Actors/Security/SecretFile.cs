@@ -1,7 +1,7 @@
-namespace Spokes.Edge.Certificates;
+namespace Spokes.Actors.Security;
 
 /// <summary>Writes files atomically (temp file, then rename), private ones readable by the owner only.</summary>
-internal static class SecretFile
+public static class SecretFile
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 

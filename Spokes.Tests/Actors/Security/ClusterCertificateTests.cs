@@ -1,10 +1,10 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Spokes.Edge.Certificates;
+using Spokes.Actors.Security;
 using Spokes.Tests.Support;
 
-namespace Spokes.Tests.Edge.Certificates;
+namespace Spokes.Tests.Actors.Security;
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ClusterCertificateTests : IDisposable
@@ -14,9 +14,10 @@ public sealed class ClusterCertificateTests : IDisposable
     public void Dispose() => _data.Dispose();
 
     [Fact]
-    public void EnsurePkcs12_FirstCall_CreatesOwnerOnlyPfxWithRsa2048ForServerAndClient()
+    public void LoadOrCreate_FirstCall_CreatesOwnerOnlyPfxWithRsa2048ForServerAndClient()
     {
-        var (path, certificate) = ClusterCertificate.EnsurePkcs12(_data.Path);
+        var certificate = ClusterCertificate.LoadOrCreate(_data.Path, null);
+        var path = ClusterCertificate.PathFor(_data.Path, null);
 
         Assert.Equal(_data.Combine("cluster.pfx"), path);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -31,32 +32,32 @@ public sealed class ClusterCertificateTests : IDisposable
     }
 
     [Fact]
-    public void EnsurePkcs12_SecondCall_LoadsSameCertificate()
+    public void LoadOrCreate_SecondCall_LoadsSameCertificate()
     {
-        var (_, first) = ClusterCertificate.EnsurePkcs12(_data.Path);
+        var first = ClusterCertificate.LoadOrCreate(_data.Path, null);
 
-        var (_, second) = ClusterCertificate.EnsurePkcs12(_data.Path);
+        var second = ClusterCertificate.LoadOrCreate(_data.Path, null);
 
         Assert.Equal(first.Thumbprint, second.Thumbprint);
         Assert.True(second.HasPrivateKey);
     }
 
     [Fact]
-    public void EnsurePkcs12_UnreadableFile_ThrowsNamingPathAndKeepsFile()
+    public void LoadOrCreate_UnreadableFile_ThrowsNamingPathAndKeepsFile()
     {
         var path = _data.Combine("cluster.pfx");
         File.WriteAllText(path, "garbage");
 
-        var error = Assert.Throws<InvalidOperationException>(() => ClusterCertificate.EnsurePkcs12(_data.Path));
+        var error = Assert.Throws<CryptographicException>(() => ClusterCertificate.LoadOrCreate(_data.Path, null));
 
         Assert.Contains(path, error.Message);
         Assert.Equal("garbage", File.ReadAllText(path));
     }
 
     [Fact]
-    public async Task EnsurePkcs12_Certificate_WorksForMutualTlsPinnedOnBothSides()
+    public async Task LoadOrCreate_Certificate_WorksForMutualTlsPinnedOnBothSides()
     {
-        var (_, certificate) = ClusterCertificate.EnsurePkcs12(_data.Path);
+        var certificate = ClusterCertificate.LoadOrCreate(_data.Path, null);
         var (client, server) = await Loopback.PairAsync();
         using var clientSsl = new SslStream(new System.Net.Sockets.NetworkStream(client, ownsSocket: true));
         using var serverSsl = new SslStream(new System.Net.Sockets.NetworkStream(server, ownsSocket: true));
