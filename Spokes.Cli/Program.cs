@@ -27,6 +27,7 @@ app.AddSubCommand("tunnel", x => x.AddCommands<TunnelCommands>()).WithDescriptio
 app.AddSubCommand("port", x => x.AddCommands<PortCommands>()).WithDescription("List leased TCP ports");
 app.AddSubCommand("audit", x => x.AddCommands<AuditCommands>()).WithDescription("Read the audit trail");
 app.AddSubCommand("cluster", x => x.AddCommands<ClusterCommands>()).WithDescription("Inspect the cluster");
+app.AddSubCommand("settings", x => x.AddCommands<SettingsCommands>()).WithDescription("Run-time settings (tunnel options)");
 app.AddCommands<HousekeepingCommands>();
 await app.RunAsync();
 var askedForHelp = rest.Any(a => a is "-h" or "--help" or "--version");

@@ -58,6 +58,9 @@ public abstract class EntityActor<TState, TMessage> : ReceivePersistentActor, IW
     protected abstract IWireMessage StateReply(TState state);
     protected abstract IWireMessage CatalogUpsert(TState state, long sequenceNr);
 
+    /// <summary>Called once a decision's events are persisted and applied, before the reply.</summary>
+    protected virtual void OnPersisted(TState state) { }
+
     protected virtual void Handle(TMessage message) => Execute(Decide(State, message, Time.GetUtcNow()), Sender);
 
     /// <summary>Persists the decision's events, then tells the catalog, then replies.</summary>
@@ -76,6 +79,7 @@ public abstract class EntityActor<TState, TMessage> : ReceivePersistentActor, IW
             State = Apply(State, (IDomainEvent)tagged.Payload);
             if (--remaining > 0) return;
             if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(State);
+            OnPersisted(State);
             AfterPersist(decision.Reply ?? StateReply(State), replyTo);
         });
     }

@@ -55,3 +55,7 @@ public sealed record TunnelsReply(ImmutableList<TunnelDto> Tunnels) : IWireMessa
 public sealed record PortsReply(ImmutableList<PortDto> Ports) : IWireMessage;
 public sealed record AuditReply(ImmutableList<AuditDto> Entries) : IWireMessage;
 public sealed record ClusterReply(ImmutableList<NodeDto> Nodes) : IWireMessage;
+
+/// <summary>Shows the tunnel options in force; with values, changes them cluster-wide first.</summary>
+public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts) : IAdminRequest;
+public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts) : IWireMessage;

@@ -15,6 +15,7 @@ using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Ports;
 using Spokes.Actors.Security;
+using Spokes.Actors.Settings;
 using Spokes.Actors.Tokens;
 using Spokes.Actors.Tunnels;
 using Spokes.Actors.Users;
@@ -94,6 +95,10 @@ public static class SpokesAkkaExtensions
                 id => AuthTokenEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IAuthTokenMessage>(), shard)
             .WithShardRegion<PortLeaseEntity>(PortLeaseEntity.Kind, (_, registry, _) =>
                 id => PortLeaseEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IPortLeaseMessage>(), shard)
+            .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
+                new EntityExtractor<ISettingsMessage>(), shard)
+            .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
+                SettingsWatcher.Props(resolver.GetService<TunnelOptionsSource>(), registry.Get<SettingsEntity>()), "settings-watcher")))
             .WithShardRegion<TunnelEntity>(TunnelEntity.Kind, (_, registry, _) =>
                 id => TunnelEntity.Props(id, registry.Get<CatalogActor>(), registry.Get<PortLeaseEntity>(), time),
                 new EntityExtractor<ITunnelMessage>(), shard);

@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Spokes.Actors.Configuration;
+using Spokes.Actors.Gateway;
+
+namespace Spokes.Actors.Settings;
+
+/// <summary>One per node: reads the run-time settings at start and follows their changes, applying them to
+/// the node's <see cref="TunnelOptionsSource"/>.</summary>
+public sealed class SettingsWatcher : ReceiveActor, IWithTimers
+{
+    private readonly TunnelOptionsSource _options;
+    private readonly TunOptionsConfig _configured;
+    private readonly IActorRef _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public SettingsWatcher(TunnelOptionsSource options, IActorRef settings)
+    {
+        _options = options;
+        _configured = options.Current;
+        _settings = settings;
+        Receive<SettingsReply>(r => Apply(r.Settings));
+        Receive<SettingsChanged>(c => Apply(c.Settings));
+        Receive<Status.Failure>(_ => Timers.StartSingleTimer("retry", Retry.Instance, TimeSpan.FromSeconds(2)));
+        Receive<Retry>(_ => Load());
+        Receive<SubscribeAck>(_ => { });
+    }
+
+    public static Props Props(TunnelOptionsSource options, IActorRef settings) =>
+        Akka.Actor.Props.Create(() => new SettingsWatcher(options, settings));
+
+    protected override void PreStart()
+    {
+        DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(SettingsChanged.Topic, Self));
+        Load();
+    }
+
+    private void Load() =>
+        _settings.Ask<SettingsReply>(new GetSettings(SettingsIds.Server), TimeSpan.FromSeconds(10)).PipeTo(Self);
+
+    private void Apply(SettingsState s)
+    {
+        var next = _configured with
+        {
+            MaxPoolSize = s.MaxPoolSize ?? _configured.MaxPoolSize,
+            MaxPorts = s.MaxPorts ?? _configured.MaxPorts,
+        };
+        if (next == _options.Current) return;
+        _options.Replace(next);
+        _log.Info("tunnel options now maxPoolSize {0}, maxPorts {1}", next.MaxPoolSize, next.MaxPorts);
+    }
+
+    private sealed class Retry
+    {
+        public static readonly Retry Instance = new();
+    }
+}
