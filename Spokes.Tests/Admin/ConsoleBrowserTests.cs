@@ -1,0 +1,133 @@
+using Microsoft.Playwright;
+using Spokes.Admin.Security;
+using static Microsoft.Playwright.Assertions;
+
+namespace Spokes.Tests.Admin;
+
+/// <summary>The console in a real browser against a real node: first run, 2FA sign-in and its refusals,
+/// tokens, tunnels and their shutdown, sign-out. One scenario, because each step needs the previous one.</summary>
+public sealed class ConsoleBrowserTests
+{
+    private const string AdminSecret = "first-run-secret-4711";
+    private const string Email = "ops@example.com";
+    private const string Password = "correct horse battery";
+
+    [Fact]
+    public async Task Console_FirstRunTwoFactorTokensTunnelsAndSignOut()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(AdminSecret);
+        await using var browser = await Browser.OpenAsync(host.Address);
+        var page = browser.Page;
+
+        // First run: the secret unlocks the form that creates the first admin, with 2FA on.
+        await page.GotoAsync("/account/login");
+        await browser.ScreenshotAsync("login");
+        await browser.ByTestId("configure").ClickAsync();
+        await browser.Input("secret").FillAsync("not-the-secret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("secret is wrong");
+        await browser.Input("secret").FillAsync(AdminSecret);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+        await browser.Input("email").FillAsync(Email);
+        await browser.Input("fullname").FillAsync("Olga Ops");
+        await browser.Input("password").FillAsync(Password);
+        await browser.Input("confirm").FillAsync(Password);
+        await browser.Input("twofactor").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
+        await page.WaitForURLAsync("**/account/login?setup=done");
+        await Expect(browser.ByTestId("configure")).ToHaveCountAsync(0);
+        Assert.Equal(404, (await browser.Context.APIRequest.GetAsync("/account/setup")).Status);
+
+        // Wrong password, then the enrolment: QR code and the key to type by hand.
+        await SignInAsync(browser, Password + "x");
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("Wrong email or password");
+        await SignInAsync(browser, Password);
+        await page.WaitForURLAsync("**/account/enrol");
+        await Expect(browser.ByTestId("qr")).ToBeVisibleAsync();
+        var secret = (await browser.ByTestId("totp-secret").InnerTextAsync()).Trim();
+        await browser.ScreenshotAsync("enrol");
+        await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddMinutes(10)));
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("The code is wrong");
+        var enrolCode = TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow);
+        await SubmitCodeAsync(browser, enrolCode);
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        await Expect(browser.ByTestId("total")).ToHaveTextAsync("0");
+        await Expect(browser.ByTestId("no-traffic")).ToBeVisibleAsync();
+
+        // Sign out; signing in again refuses the code already used, accepts the next step's.
+        await SignOutAsync(browser);
+        await SignInAsync(browser, Password);
+        await page.WaitForURLAsync("**/account/code");
+        await SubmitCodeAsync(browser, enrolCode);
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("already used");
+        await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddSeconds(TotpCodes.StepSeconds)));
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        await browser.ScreenshotAsync("overview");
+
+        // Tokens: a registration token, and an auth token (which opens a tunnel).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await Expect(browser.ByTestId("reg-empty")).ToBeVisibleAsync();
+        await browser.Input("reg-description").FillAsync("office laptops");
+        await browser.ByTestId("reg-create").ClickAsync();
+        await Expect(browser.ByTestId("created-value")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9a-f]{40}$"));
+        await Expect(browser.ByTestId("reg-table")).ToContainTextAsync("office laptops");
+        await browser.Input("key-hostname").FillAsync("demo.example.com");
+        await browser.ByTestId("key-create").ClickAsync();
+        await Expect(browser.ByTestId("key-table")).ToContainTextAsync("demo.example.com");
+        await browser.ScreenshotAsync("tokens");
+
+        // Tunnels: listed, searchable, and shut down after a confirmation.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
+        await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("demo.example.com");
+        await browser.Input("search").FillAsync("nothing-like-it");
+        await Expect(browser.ByTestId("tunnel-empty")).ToBeVisibleAsync();
+        await browser.Input("search").FillAsync("demo");
+        await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("offline");
+        await browser.ScreenshotAsync("tunnels");
+        await browser.ByTestId("tunnel-link").ClickAsync();
+        await Expect(browser.ByTestId("hostname")).ToHaveTextAsync("demo.example.com");
+        await browser.ScreenshotAsync("tunnel-details");
+        await browser.ByTestId("shutdown").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("offline");
+        await browser.ByTestId("shutdown").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Shut down" }).ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("shut down");
+        await Expect(browser.ByTestId("shutdown")).ToHaveCountAsync(0);
+
+        // The other pages render for the screenshots.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Users" }).ClickAsync();
+        await Expect(browser.ByTestId("users-table")).ToContainTextAsync(Email);
+        await browser.ScreenshotAsync("users");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cluster" }).ClickAsync();
+        await Expect(browser.ByTestId("nodes-table")).ToContainTextAsync("this node");
+        await browser.ScreenshotAsync("cluster");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Account" }).ClickAsync();
+        await Expect(browser.Input("fullname")).ToHaveValueAsync("Olga Ops");
+        await browser.ScreenshotAsync("account");
+
+        await SignOutAsync(browser);
+        await page.GotoAsync("/tokens");
+        await page.WaitForURLAsync("**/account/login**");
+    }
+
+    private static async Task SignInAsync(Browser browser, string password)
+    {
+        await browser.Page.GotoAsync("/account/login");
+        await browser.Page.Locator("input[name=email]").FillAsync(Email);
+        await browser.Page.Locator("input[name=password]").FillAsync(password);
+        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    private static async Task SubmitCodeAsync(Browser browser, string code)
+    {
+        await browser.Page.Locator("input[name=code]").FillAsync(code);
+        await browser.Page.Locator("form button[type=submit]").ClickAsync();
+    }
+
+    private static async Task SignOutAsync(Browser browser)
+    {
+        await browser.ByTestId("signout").ClickAsync();
+        await browser.Page.WaitForURLAsync("**/account/login");
+    }
+}
