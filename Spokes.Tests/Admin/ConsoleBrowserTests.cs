@@ -111,6 +111,41 @@ public sealed class ConsoleBrowserTests
         await page.WaitForURLAsync("**/account/login**");
     }
 
+    [Fact]
+    public async Task PasswordChange_SignsOutEverySession()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
+        var created = await host.Get<Spokes.Actors.Gateway.IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
+        Assert.True(created.Ok, created.Error);
+        await using var first = await Browser.OpenAsync(host.Address);
+        await using var second = await Browser.OpenAsync(host.Address);
+        foreach (var b in new[] { first, second })
+        {
+            await SignInAsync(b, Password);
+            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        }
+        Assert.Equal(0, await first.ByTestId("configure").CountAsync());
+
+        await first.Page.GotoAsync("/profile");
+        await first.Input("pw-current").FillAsync("wrong password");
+        await first.Input("pw-new").FillAsync("another good one");
+        await first.Input("pw-confirm").FillAsync("another good one");
+        await first.ByTestId("pw-save").ClickAsync();
+        await Expect(first.ByTestId("error")).ToContainTextAsync("current password is wrong");
+        await first.Input("pw-current").FillAsync(Password);
+        await first.Input("pw-new").FillAsync("another good one");
+        await first.Input("pw-confirm").FillAsync("another good one");
+        await first.ByTestId("pw-save").ClickAsync();
+        await first.Page.WaitForURLAsync("**/account/login**");
+
+        await second.Page.GotoAsync("/tokens");
+        await second.Page.WaitForURLAsync("**/account/login**");
+        await SignInAsync(second, Password);
+        await Expect(second.ByTestId("error")).ToContainTextAsync("Wrong email or password");
+        await SignInAsync(second, "another good one");
+        await Expect(second.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+    }
+
     private static async Task SignInAsync(Browser browser, string password)
     {
         await browser.Page.GotoAsync("/account/login");
