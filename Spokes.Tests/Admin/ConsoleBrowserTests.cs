@@ -1,4 +1,8 @@
+using Akka.Actor;
 using Microsoft.Playwright;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Tunnels;
 using Spokes.Admin.Security;
 using static Microsoft.Playwright.Assertions;
 
@@ -62,7 +66,6 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.ByTestId("error")).ToContainTextAsync("already used");
         await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddSeconds(TotpCodes.StepSeconds)));
         await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
-        await browser.ScreenshotAsync("overview");
 
         // Tokens: a registration token, and an auth token (which opens a tunnel).
         await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
@@ -75,6 +78,16 @@ public sealed class ConsoleBrowserTests
         await browser.ByTestId("key-create").ClickAsync();
         await Expect(browser.ByTestId("key-table")).ToContainTextAsync("demo.example.com");
         await browser.ScreenshotAsync("tokens");
+
+        // Overview: counts and the chart follow the tunnel's bandwidth (refreshed by the page's timer).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(browser.ByTestId("total")).ToHaveTextAsync("1");
+        var tunnel = (await host.Get<ITunnelDirectory>().ListAsync(false)).Value!.Single();
+        await host.Get<SpokesRegions>().Tunnels.Ask<IWireMessage>(
+            new AddBandwidth(tunnel.Id, 42L << 20, DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+        await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MB");
+        await Expect(page.Locator("svg.mud-chart-bar")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("overview");
 
         // Tunnels: listed, searchable, and shut down after a confirmation.
         await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
@@ -115,7 +128,7 @@ public sealed class ConsoleBrowserTests
     public async Task PasswordChange_SignsOutEverySession()
     {
         await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
-        var created = await host.Get<Spokes.Actors.Gateway.IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
+        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
         Assert.True(created.Ok, created.Error);
         await using var first = await Browser.OpenAsync(host.Address);
         await using var second = await Browser.OpenAsync(host.Address);
