@@ -108,6 +108,19 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.ByTestId("status")).ToHaveTextAsync("shut down");
         await Expect(browser.ByTestId("shutdown")).ToHaveCountAsync(0);
 
+        // Tokens again: edit a description, deactivate, revoke the auth token after a confirmation.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await browser.Input("reg-edit-text").FillAsync("build agents");
+        await browser.ByTestId("reg-save").ClickAsync();
+        await Expect(browser.ByTestId("reg-table")).ToContainTextAsync("build agents");
+        await browser.ByTestId("reg-table").Locator("input[type=checkbox]").UncheckAsync();
+        await Expect(browser.ByTestId("reg-table").Locator("input[type=checkbox]")).Not.ToBeCheckedAsync();
+        Assert.False((await host.Get<ITokenService>().ListRegistrationsAsync()).Value!.Single().Active);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(browser.ByTestId("key-empty")).ToBeVisibleAsync();
+
         // The other pages render for the screenshots.
         await page.GetByRole(AriaRole.Link, new() { Name = "Users" }).ClickAsync();
         await Expect(browser.ByTestId("users-table")).ToContainTextAsync(Email);
