@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Tokens;
+
+namespace Spokes.Actors.Gateway;
+
+/// <summary>Registration and auth tokens for the console (the CLI reaches the same operations through the gateway).</summary>
+public interface ITokenService
+{
+    Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync();
+    Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by);
+    Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by);
+    Task<Outcome<RegistrationState>> SetRegistrationActiveAsync(string id, bool active, string by);
+    Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync();
+    Task<Outcome<AdminSecretCreated>> CreateTokenAsync(string hostname, string by);
+    Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by);
+}
+
+public sealed class TokenService(AdminOperations operations, SpokesRegions regions) : ITokenService
+{
+    public const int MaxDescription = 200;
+
+    public async Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync() =>
+        (await operations.HandleAsync(new ListRegistrationsRequest(), "console"))
+        .ToOutcome(r => (r as RegistrationsReply)?.Registrations);
+
+    public async Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by) =>
+        description.Trim().Length > MaxDescription
+            ? Outcome<AdminSecretCreated>.Failure($"the description is longer than {MaxDescription} characters")
+            : (await operations.HandleAsync(new CreateRegistrationRequest(description), by)).ToOutcome(r => r as AdminSecretCreated);
+
+    public async Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
+        description.Trim().Length > MaxDescription
+            ? Outcome<RegistrationState>.Failure($"the description is longer than {MaxDescription} characters")
+            : (await AskAsync(new SetRegistrationDescription(id, description.Trim(), by)))
+            .ToOutcome(r => (r as RegistrationReply)?.Registration);
+
+    public async Task<Outcome<RegistrationState>> SetRegistrationActiveAsync(string id, bool active, string by) =>
+        (await AskAsync(new SetRegistrationActive(id, active, by))).ToOutcome(r => (r as RegistrationReply)?.Registration);
+
+    public async Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync() =>
+        (await operations.HandleAsync(new ListTokensRequest(), "console")).ToOutcome(r => (r as TokensReply)?.Tokens);
+
+    public async Task<Outcome<AdminSecretCreated>> CreateTokenAsync(string hostname, string by) =>
+        (await operations.HandleAsync(new CreateTokenRequest(hostname), by)).ToOutcome(r => r as AdminSecretCreated);
+
+    public async Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by) =>
+        (await operations.HandleAsync(new RemoveTokenRequest(id, false), by)).ToOutcome(r => r as AdminCount);
+
+    private async Task<IWireMessage> AskAsync(IRegistrationMessage message)
+    {
+        try
+        {
+            return await regions.Registrations.Ask<IWireMessage>(message, AdminOperations.AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return new Refusal(ErrorCode.Unavailable, "the cluster did not answer in time");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Spokes.Actors.Catalog;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Tunnels;
+using Spokes.Actors.Users;
+
+namespace Spokes.Actors.Gateway;
+
+/// <summary>Tunnels, users and nodes as the console shows them: read from the catalog and the presence view.</summary>
+public interface ITunnelDirectory
+{
+    Task<Outcome<OverviewDto>> OverviewAsync();
+    Task<Outcome<ImmutableList<TunnelDto>>> ListAsync(bool includeShutdown);
+    Task<Outcome<TunnelDetailsDto>> DetailsAsync(string id);
+    Task<Outcome<string>> ShutdownAsync(string id, string by);
+    Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync();
+    Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync();
+}
+
+public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions regions, ITunnelPresence presence,
+    TimeProvider time) : ITunnelDirectory
+{
+    public const int BusiestCount = 8;
+
+    public async Task<Outcome<OverviewDto>> OverviewAsync()
+    {
+        var list = await ListAsync(includeShutdown: false);
+        if (list.Value is not { } tunnels) return Outcome<OverviewDto>.Failure(list.Error!);
+        var online = tunnels.Count(t => t.Online);
+        return Outcome<OverviewDto>.Success(new OverviewDto(online, tunnels.Count - online, tunnels.Count,
+            tunnels.Sum(t => t.BytesDaily), tunnels.Sum(t => t.BytesMonthly),
+            tunnels.Where(t => t.BytesMonthly > 0).OrderByDescending(t => t.BytesMonthly).Take(BusiestCount).ToImmutableList()));
+    }
+
+    public async Task<Outcome<ImmutableList<TunnelDto>>> ListAsync(bool includeShutdown) =>
+        (await operations.HandleAsync(new ListTunnelsRequest(false, includeShutdown), "console"))
+        .ToOutcome(r => (r as TunnelsReply)?.Tunnels);
+
+    public async Task<Outcome<TunnelDetailsDto>> DetailsAsync(string id)
+    {
+        try
+        {
+            var reply = await regions.Tunnels.Ask<IWireMessage>(new GetTunnel(id.Trim().ToLowerInvariant()), AdminOperations.AskTimeout);
+            if (reply is not TunnelReply { Tunnel: var tunnel }) return Outcome<TunnelDetailsDto>.Failure("tunnel not found");
+            var leases = await regions.Catalog.Ask<PortLeaseList>(new ListPortLeases(), AdminOperations.AskTimeout);
+            var ports = tunnel.Ports.Select(p => leases.Leases.FirstOrDefault(l => l.Port == p && l.TunnelId == tunnel.Id) is { } l
+                    && l.DestinationHost is not null
+                    ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
+                    : new PortLeaseDto(p, "")).ToImmutableList();
+            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow());
+            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, tunnel.BytesTotal, tunnel.HttpRules, ports));
+        }
+        catch (AskTimeoutException)
+        {
+            return Outcome<TunnelDetailsDto>.Failure("the cluster did not answer in time");
+        }
+    }
+
+    public async Task<Outcome<string>> ShutdownAsync(string id, string by) =>
+        (await operations.HandleAsync(new ShutdownTunnelRequest(id), by)).ToOutcome(r => (r as AdminDone)?.Message);
+
+    public async Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync()
+    {
+        try
+        {
+            var users = await regions.Catalog.Ask<UserList>(new ListUsers(), AdminOperations.AskTimeout);
+            var tunnels = await ListAsync(includeShutdown: false);
+            if (tunnels.Value is not { } all) return Outcome<ImmutableList<UserTunnelsDto>>.Failure(tunnels.Error!);
+            var byUser = all.ToLookup(t => t.User);
+            return Outcome<ImmutableList<UserTunnelsDto>>.Success(users.Users.Select(u => new UserTunnelsDto(
+                    new UserDto(u.Id, u.Email, u.FullName, u.Origin, u.Created, u.TwoFactor), u.IsAdmin,
+                    byUser[u.Email].ToImmutableList()))
+                .OrderByDescending(u => u.IsAdmin).ThenBy(u => u.User.Email, StringComparer.Ordinal).ToImmutableList());
+        }
+        catch (AskTimeoutException)
+        {
+            return Outcome<ImmutableList<UserTunnelsDto>>.Failure("the cluster did not answer in time");
+        }
+    }
+
+    public async Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() =>
+        (await operations.HandleAsync(new ClusterStatusRequest(), "console")).ToOutcome(r => (r as ClusterReply)?.Nodes);
+}

@@ -1,0 +1,16 @@
+namespace Spokes.Admin.Components.Shared;
+
+/// <summary>The texts behind the short error codes the account endpoints put in the query string.</summary>
+public static class AccountMessages
+{
+    public static string? For(string? error) => error switch
+    {
+        null or "" => null,
+        "credentials" => "Wrong email or password.",
+        "throttled" => "Too many failed attempts. Try again later.",
+        "expired" => "The sign-in took too long. Start again.",
+        "code" => "The code is wrong.",
+        "used" => "This code was already used. Wait for the next one.",
+        _ => "Sign-in failed.",
+    };
+}

@@ -1,0 +1,14 @@
+namespace Spokes.Admin.Components.Tunnels;
+
+/// <summary>The Tunnels page's filter: by user, online only, and a hostname search.</summary>
+public sealed record TunnelFilter(string? User = null, bool OnlineOnly = false, string? Search = null)
+{
+    public IReadOnlyList<Spokes.Actors.Gateway.TunnelDto> Apply(IEnumerable<Spokes.Actors.Gateway.TunnelDto> tunnels) => tunnels
+        .Where(t => string.IsNullOrEmpty(User) || t.User == User)
+        .Where(t => !OnlineOnly || t.Online)
+        .Where(t => string.IsNullOrWhiteSpace(Search) || t.Hostname.Contains(Search.Trim(), StringComparison.OrdinalIgnoreCase))
+        .ToList();
+
+    public static IReadOnlyList<string> Users(IEnumerable<Spokes.Actors.Gateway.TunnelDto> tunnels) =>
+        tunnels.Select(t => t.User).Where(u => u.Length > 0).Distinct().Order(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,119 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Users;
+using Spokes.Admin.Hosting;
+using Spokes.Admin.Security;
+
+namespace Spokes.Admin.Endpoints;
+
+/// <summary>
+/// Sign-in, two-factor and sign-out as plain form posts: only an HTTP response can set or clear the cookie,
+/// a Blazor circuit cannot. Each answer is a redirect to a page (PRG), with a short error code in the query.
+/// Forms carry an antiforgery token (validated by UseAntiforgery because the handlers bind [FromForm]).
+/// </summary>
+internal static class AccountEndpoints
+{
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        var account = app.MapGroup("/account");
+        account.MapPost("/signin", SignInAsync);
+        account.MapPost("/verify", VerifyAsync);
+        account.MapPost("/enrol", EnrolAsync);
+        account.MapPost("/signout", SignOutAsync);
+    }
+
+    private static async Task<IResult> SignInAsync(HttpContext http, [FromForm] string? email, [FromForm] string? password,
+        [FromForm] string? returnUrl, IAccountService accounts, SignInThrottle throttle, ConsoleOptions options)
+    {
+        email = (email ?? "").Trim();
+        var address = Address(http);
+        if (throttle.IsBlocked(email, address)) return Back("/account/login", "throttled", returnUrl);
+        var user = email.Length == 0 || string.IsNullOrEmpty(password) ? null : await accounts.VerifyPasswordAsync(email, password);
+        if (user is null)
+        {
+            throttle.RecordFailure(email, address);
+            return Back("/account/login", "credentials", returnUrl);
+        }
+        if (!user.TwoFactor)
+        {
+            throttle.RecordSuccess(email);
+            return await CompleteAsync(http, user, returnUrl);
+        }
+        var enrol = user.TwoFactorPending ? TotpCodes.NewSecret() : null;
+        await http.SignInAsync(ConsoleClaims.PendingScheme, ConsoleClaims.Pending(user, enrol));
+        return Back(enrol is null ? "/account/code" : "/account/enrol", null, returnUrl);
+    }
+
+    private static Task<IResult> VerifyAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
+        IAccountService accounts, SignInThrottle throttle, TimeProvider time) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/code", accounts, throttle, time, async (user, secret, step) =>
+            secret is null ? null : await accounts.AcceptTotpStepAsync(user.Id, step));
+
+    private static Task<IResult> EnrolAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
+        IAccountService accounts, SignInThrottle throttle, TimeProvider time) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/enrol", accounts, throttle, time, async (user, secret, step) =>
+            secret is null ? null : await accounts.CompleteEnrolmentAsync(user.Id, secret, step));
+
+    /// <summary>The shared part of the code and enrolment steps: the pending cookie must still match the
+    /// user, the code must match a step of the seed, and the entity must accept that step (once).</summary>
+    private static async Task<IResult> SecondFactorAsync(HttpContext http, string? code, string? returnUrl, string page,
+        IAccountService accounts, SignInThrottle throttle, TimeProvider time,
+        Func<UserState, string?, long, Task<Outcome<UserState>?>> accept)
+    {
+        var pending = await http.AuthenticateAsync(ConsoleClaims.PendingScheme);
+        var userId = ConsoleClaims.UserIdOf(pending.Principal);
+        var user = userId is null ? null : await accounts.GetUserAsync(userId);
+        if (user is null || user.SecurityStamp != ConsoleClaims.StampOf(pending.Principal) || !user.TwoFactor)
+            return Back("/account/login", "expired", returnUrl);
+        var address = Address(http);
+        if (throttle.IsBlocked(user.Email, address)) return Back(page, "throttled", returnUrl);
+        var enrolling = pending.Principal!.FindFirst(ConsoleClaims.EnrolSecret)?.Value;
+        var secret = page == "/account/enrol" ? enrolling : accounts.OpenTotpSecret(user);
+        var step = secret is null ? null : TotpCodes.MatchStep(secret, code, time.GetUtcNow());
+        if (step is null)
+        {
+            throttle.RecordFailure(user.Email, address);
+            return Back(page, secret is null ? "expired" : "code", returnUrl);
+        }
+        var outcome = await accept(user, secret, step.Value);
+        if (outcome is not { Value: { } signedIn })
+        {
+            throttle.RecordFailure(user.Email, address);
+            return Back(page, "used", returnUrl);
+        }
+        throttle.RecordSuccess(user.Email);
+        await http.SignOutAsync(ConsoleClaims.PendingScheme);
+        return await CompleteAsync(http, signedIn, returnUrl);
+    }
+
+    private static async Task<IResult> SignOutAsync(HttpContext http, [FromForm] string? returnUrl)
+    {
+        await http.SignOutAsync(ConsoleClaims.PendingScheme);
+        await http.SignOutAsync(ConsoleClaims.Scheme);
+        return Results.Redirect("/account/login");
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext http, UserState user, string? returnUrl)
+    {
+        await http.SignInAsync(ConsoleClaims.Scheme, ConsoleClaims.Session(user));
+        return Results.Redirect(LocalUrl(returnUrl) ?? "/");
+    }
+
+    private static IResult Back(string page, string? error, string? returnUrl)
+    {
+        var query = new List<string>();
+        if (error is not null) query.Add("error=" + error);
+        if (LocalUrl(returnUrl) is { } local) query.Add("returnUrl=" + Uri.EscapeDataString(local));
+        return Results.Redirect(query.Count == 0 ? page : page + "?" + string.Join('&', query));
+    }
+
+    /// <summary>Only same-site paths are followed after sign-in (no open redirect).</summary>
+    internal static string? LocalUrl(string? url) =>
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : null;
+
+    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}

@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Spokes.Actors.Gateway;
+using Spokes.Admin.Components;
+using Spokes.Admin.Endpoints;
+using Spokes.Admin.Security;
+
+namespace Spokes.Admin.Hosting;
+
+/// <summary>How a node hosts the console: <c>AddSpokesConsole</c> on its services (after <c>AddSpokesServices</c>),
+/// <c>MapSpokesConsole</c> on its WebApplication.</summary>
+public static class ConsoleHostingExtensions
+{
+    public static IServiceCollection AddSpokesConsole(this IServiceCollection services, Action<ConsoleOptions>? configure = null)
+    {
+        var options = new ConsoleOptions();
+        configure?.Invoke(options);
+        services.AddSingleton(options);
+        services.AddSingleton<IAccountService, AccountService>();
+        services.AddSingleton<ITokenService, TokenService>();
+        services.AddSingleton<ITunnelDirectory, TunnelDirectory>();
+        services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), options.FailuresPerAccount,
+            options.FailuresPerAddress));
+        services.AddMemoryCache();
+        services.AddSingleton<SessionValidator>();
+        services.AddScoped<FirstRun>();
+
+        var keys = services.AddDataProtection().SetApplicationName("spokes-console");
+        if (options.KeysPath is not null) keys.PersistKeysToFileSystem(new DirectoryInfo(options.KeysPath));
+
+        services.AddAuthentication(ConsoleClaims.Scheme)
+            .AddCookie(ConsoleClaims.Scheme, o =>
+            {
+                Harden(o, options.CookieName);
+                o.ExpireTimeSpan = options.SessionIdle;
+                o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = async ctx =>
+                {
+                    var validator = ctx.HttpContext.RequestServices.GetRequiredService<SessionValidator>();
+                    if (await validator.IsCurrentAsync(ctx.Principal)) return;
+                    ctx.RejectPrincipal();
+                    await ctx.HttpContext.SignOutAsync(ConsoleClaims.Scheme);
+                };
+            })
+            .AddCookie(ConsoleClaims.PendingScheme, o =>
+            {
+                Harden(o, options.PendingCookieName);
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(5);
+                o.SlidingExpiration = false;
+            });
+        services.AddAuthorization();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingStateProvider>();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = options.CookieName + "-af";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        return services;
+    }
+
+    private static void Harden(CookieAuthenticationOptions o, string name)
+    {
+        o.Cookie.Name = name;
+        o.Cookie.Path = "/";
+        o.Cookie.HttpOnly = true;
+        o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+        o.Cookie.SameSite = SameSiteMode.Strict;
+        o.LoginPath = "/account/login";
+        o.LogoutPath = "/account/signout";
+        o.AccessDeniedPath = "/account/login";
+        o.ReturnUrlParameter = "returnUrl";
+    }
+
+    /// <summary>Adds the console's middleware and endpoints. Call it before other endpoint mappings of the
+    /// node that should not see the console's authentication.</summary>
+    public static WebApplication MapSpokesConsole(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+        return app;
+    }
+}

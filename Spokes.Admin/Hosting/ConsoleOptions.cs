@@ -1,0 +1,25 @@
+namespace Spokes.Admin.Hosting;
+
+/// <summary>Settings of the console, given by the node to <see cref="ConsoleHostingExtensions.AddSpokesConsole"/>.</summary>
+public sealed class ConsoleOptions
+{
+    /// <summary>Unlocks the first-run "Configure" form while no admin exists. Default: env <c>ADMIN_SECRET</c>.</summary>
+    public string? AdminSecret { get; set; } = Environment.GetEnvironmentVariable("ADMIN_SECRET");
+
+    /// <summary>Session cookie. The <c>__Host-</c> prefix makes browsers insist on Secure, Path=/ and no Domain.</summary>
+    public string CookieName { get; set; } = "__Host-spokes";
+    public string PendingCookieName { get; set; } = "__Host-spokes-2fa";
+
+    /// <summary>A session expires after this long without a request (sliding).</summary>
+    public TimeSpan SessionIdle { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Name shown in authenticator apps (the server's domain is a good choice).</summary>
+    public string TotpIssuer { get; set; } = "Spokes";
+
+    /// <summary>Where ASP.NET Core data-protection keys are kept (e.g. <c>&lt;dataPath&gt;/console-keys</c>), so
+    /// sessions survive a restart. Null keeps them in memory.</summary>
+    public string? KeysPath { get; set; }
+
+    public int FailuresPerAccount { get; set; } = Security.SignInThrottle.DefaultPerAccount;
+    public int FailuresPerAddress { get; set; } = Security.SignInThrottle.DefaultPerAddress;
+}

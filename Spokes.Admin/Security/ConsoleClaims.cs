@@ -1,0 +1,42 @@
+using System.Globalization;
+using System.Security.Claims;
+using Spokes.Actors.Users;
+
+namespace Spokes.Admin.Security;
+
+/// <summary>The two cookies of the console: the session, and the short-lived "password was right, now the
+/// code" step of a two-factor sign-in (which may carry a seed being enrolled; the cookie is encrypted by
+/// ASP.NET Core data protection).</summary>
+public static class ConsoleClaims
+{
+    public const string Scheme = "spokes-console";
+    public const string PendingScheme = "spokes-console-2fa";
+    public const string UserId = ClaimTypes.NameIdentifier;
+    public const string Email = ClaimTypes.Name;
+    public const string Stamp = "spokes:stamp";
+    public const string EnrolSecret = "spokes:enrol";
+
+    public static ClaimsPrincipal Session(UserState user) => new(new ClaimsIdentity(
+    [
+        new Claim(UserId, user.Id),
+        new Claim(Email, user.Email),
+        new Claim(Stamp, user.SecurityStamp.ToString(CultureInfo.InvariantCulture)),
+    ], Scheme));
+
+    public static ClaimsPrincipal Pending(UserState user, string? enrolSecret)
+    {
+        var claims = new List<Claim>
+        {
+            new(UserId, user.Id),
+            new(Email, user.Email),
+            new(Stamp, user.SecurityStamp.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (enrolSecret is not null) claims.Add(new Claim(EnrolSecret, enrolSecret));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, PendingScheme));
+    }
+
+    public static string? UserIdOf(ClaimsPrincipal? p) => p?.FindFirstValue(UserId);
+    public static string EmailOf(ClaimsPrincipal? p) => p?.FindFirstValue(Email) ?? "";
+    public static int? StampOf(ClaimsPrincipal? p) =>
+        int.TryParse(p?.FindFirstValue(Stamp), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
+}

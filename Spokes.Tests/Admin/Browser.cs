@@ -1,0 +1,73 @@
+using Microsoft.Playwright;
+
+namespace Spokes.Tests.Admin;
+
+/// <summary>Debian's Chromium driven by Playwright, headless, with the flags that work here as root.</summary>
+public sealed class Browser : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private Browser(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
+    {
+        _playwright = playwright;
+        _browser = browser;
+        Context = context;
+        Page = page;
+    }
+
+    public IBrowserContext Context { get; }
+    public IPage Page { get; }
+
+    public static async Task<Browser> OpenAsync(Uri baseAddress)
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--ignore-certificate-errors",
+            ],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString(),
+            IgnoreHTTPSErrors = true,
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+        });
+        context.SetDefaultTimeout(15_000);
+        return new Browser(playwright, browser, context, await context.NewPageAsync());
+    }
+
+    /// <summary>The input of a plain input or of a MudBlazor field carrying the test id.</summary>
+    public ILocator Input(string testId) =>
+        Page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
+
+    public ILocator ByTestId(string testId) => Page.Locator($"[data-testid={testId}]").First;
+
+    /// <summary>Saves a 1280x800 screenshot under docs/screenshots (found from the repository root).</summary>
+    public async Task ScreenshotAsync(string name)
+    {
+        var dir = Path.Combine(RepositoryRoot(), "docs", "screenshots");
+        Directory.CreateDirectory(dir);
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, name + ".png") });
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Spokes.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DisposeAsync();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

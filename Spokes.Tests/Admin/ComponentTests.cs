@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using Bunit;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Spokes.Actors.Gateway;
+using Spokes.Admin.Components.AccountForms;
+using Spokes.Admin.Components.Pages;
+using Spokes.Admin.Components.Tokens;
+using Spokes.Admin.Security;
+
+namespace Spokes.Tests.Admin;
+
+public sealed class ComponentTests : BunitContext, IAsyncLifetime
+{
+    private readonly FakeTokens _tokens = new();
+    private readonly FakeDirectory _directory = new();
+    private readonly FakeAccounts _accounts = new();
+
+    public ComponentTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<ITokenService>(_tokens);
+        Services.AddSingleton<ITunnelDirectory>(_directory);
+        Services.AddSingleton<IAccountService>(_accounts);
+        Services.AddSingleton<IMemoryCache>(new MemoryCache(new MemoryCacheOptions()));
+        Services.AddSingleton<SessionValidator>();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor registers services that only dispose asynchronously.
+    Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+
+    [Fact]
+    public void RegistrationTokens_None_ShowsEmptyState()
+    {
+        var cut = Render<RegistrationTokens>();
+        Assert.Contains("No registration tokens yet", cut.Find("[data-testid=reg-empty]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=reg-table]"));
+    }
+
+    [Fact]
+    public void RegistrationTokens_ClusterUnavailable_ShowsError()
+    {
+        _tokens.Registrations = Outcome<ImmutableList<RegistrationDto>>.Failure("the cluster did not answer in time");
+        var cut = Render<RegistrationTokens>();
+        Assert.Contains("did not answer", cut.Find("[data-testid=error]").TextContent);
+    }
+
+    [Fact]
+    public void RegistrationTokens_CreateRefused_ShowsRefusalAndNoValue()
+    {
+        _tokens.Created = Outcome<AdminSecretCreated>.Failure("the description is longer than 200 characters");
+        var cut = Render<RegistrationTokens>();
+        cut.Find("[data-testid=reg-create]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("longer than 200", cut.Find("[data-testid=error]").TextContent));
+        Assert.Empty(cut.FindAll("[data-testid=created-value]"));
+    }
+
+    [Fact]
+    public void RegistrationTokens_Created_ShowsValueOnce()
+    {
+        var cut = Render<RegistrationTokens>();
+        cut.Find("[data-testid=reg-create]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(40, cut.Find("[data-testid=created-value]").TextContent.Length));
+        Assert.Single(_tokens.Calls);
+    }
+
+    [Fact]
+    public void AuthTokens_OnlyRevoked_ShowsEmptyUntilRevokedAreShown()
+    {
+        _tokens.Tokens = Outcome<ImmutableList<TokenDto>>.Success(
+            [new TokenDto("k1", DateTimeOffset.UnixEpoch, "", "0123456789abcdef", "old.example.com", "value", false)]);
+        var cut = Render<AuthTokens>();
+        Assert.NotNull(cut.Find("[data-testid=key-empty]"));
+    }
+
+    [Fact]
+    public void Overview_NoTraffic_ShowsCountsAndEmptyChartText()
+    {
+        _directory.Overview = Outcome<OverviewDto>.Success(new OverviewDto(1, 2, 3, 0, 0, []));
+        var cut = Render<Overview>();
+        Assert.Equal("1", cut.Find("[data-testid=online]").TextContent);
+        Assert.Equal("3", cut.Find("[data-testid=total]").TextContent);
+        Assert.NotNull(cut.Find("[data-testid=no-traffic]"));
+    }
+
+    [Fact]
+    public void TunnelDetails_Unknown_ShowsErrorAndNoShutdown()
+    {
+        var cut = Render<TunnelDetails>(p => p.Add(c => c.Id, "0123456789abcdef"));
+        Assert.Contains("not found", cut.Find("[data-testid=error]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=shutdown]"));
+    }
+
+    [Fact]
+    public void PasswordForm_Mismatch_RefusedWithoutCallingTheService()
+    {
+        var cut = Render<PasswordForm>();
+        cut.Find("[data-testid=pw-new] input, input[data-testid=pw-new]").Change("new-password-1");
+        cut.Find("[data-testid=pw-confirm] input, input[data-testid=pw-confirm]").Change("new-password-2");
+        cut.Find("[data-testid=pw-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("do not match", cut.Find("[data-testid=error]").TextContent));
+        Assert.Empty(_accounts.Calls);
+    }
+}

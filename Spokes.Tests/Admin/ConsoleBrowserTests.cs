@@ -1,0 +1,194 @@
+using Akka.Actor;
+using Microsoft.Playwright;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Tunnels;
+using Spokes.Admin.Security;
+using static Microsoft.Playwright.Assertions;
+
+namespace Spokes.Tests.Admin;
+
+/// <summary>The console in a real browser against a real node: first run, 2FA sign-in and its refusals,
+/// tokens, tunnels and their shutdown, sign-out. One scenario, because each step needs the previous one.</summary>
+public sealed class ConsoleBrowserTests
+{
+    private const string AdminSecret = "first-run-secret-4711";
+    private const string Email = "ops@example.com";
+    private const string Password = "correct horse battery";
+
+    [Fact]
+    public async Task Console_FirstRunTwoFactorTokensTunnelsAndSignOut()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(AdminSecret);
+        await using var browser = await Browser.OpenAsync(host.Address);
+        var page = browser.Page;
+
+        // First run: the secret unlocks the form that creates the first admin, with 2FA on.
+        await page.GotoAsync("/account/login");
+        await browser.ScreenshotAsync("login");
+        await browser.ByTestId("configure").ClickAsync();
+        await browser.Input("secret").FillAsync("not-the-secret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("secret is wrong");
+        await browser.Input("secret").FillAsync(AdminSecret);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+        await browser.Input("email").FillAsync(Email);
+        await browser.Input("fullname").FillAsync("Olga Ops");
+        await browser.Input("password").FillAsync(Password);
+        await browser.Input("confirm").FillAsync(Password);
+        await browser.Input("twofactor").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
+        await page.WaitForURLAsync("**/account/login?setup=done");
+        await Expect(browser.ByTestId("configure")).ToHaveCountAsync(0);
+        Assert.Equal(404, (await browser.Context.APIRequest.GetAsync("/account/setup")).Status);
+
+        // Wrong password, then the enrolment: QR code and the key to type by hand.
+        await SignInAsync(browser, Password + "x");
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("Wrong email or password");
+        await SignInAsync(browser, Password);
+        await page.WaitForURLAsync("**/account/enrol");
+        await Expect(browser.ByTestId("qr")).ToBeVisibleAsync();
+        var secret = (await browser.ByTestId("totp-secret").InnerTextAsync()).Trim();
+        await browser.ScreenshotAsync("enrol");
+        await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddMinutes(10)));
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("The code is wrong");
+        var enrolCode = TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow);
+        await SubmitCodeAsync(browser, enrolCode);
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        await Expect(browser.ByTestId("total")).ToHaveTextAsync("0");
+        await Expect(browser.ByTestId("no-traffic")).ToBeVisibleAsync();
+
+        // Sign out; signing in again refuses the code already used, accepts the next step's.
+        await SignOutAsync(browser);
+        await SignInAsync(browser, Password);
+        await page.WaitForURLAsync("**/account/code");
+        await SubmitCodeAsync(browser, enrolCode);
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("already used");
+        await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddSeconds(TotpCodes.StepSeconds)));
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+
+        // Tokens: a registration token, and an auth token (which opens a tunnel).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await Expect(browser.ByTestId("reg-empty")).ToBeVisibleAsync();
+        await browser.Input("reg-description").FillAsync("office laptops");
+        await browser.ByTestId("reg-create").ClickAsync();
+        await Expect(browser.ByTestId("created-value")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9a-f]{40}$"));
+        await Expect(browser.ByTestId("reg-table")).ToContainTextAsync("office laptops");
+        await browser.Input("key-hostname").FillAsync("demo.example.com");
+        await browser.ByTestId("key-create").ClickAsync();
+        await Expect(browser.ByTestId("key-table")).ToContainTextAsync("demo.example.com");
+        await browser.ScreenshotAsync("tokens");
+
+        // Overview: counts and the chart follow the tunnel's bandwidth (refreshed by the page's timer).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(browser.ByTestId("total")).ToHaveTextAsync("1");
+        var tunnel = (await host.Get<ITunnelDirectory>().ListAsync(false)).Value!.Single();
+        await host.Get<SpokesRegions>().Tunnels.Ask<IWireMessage>(
+            new AddBandwidth(tunnel.Id, 42L << 20, DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+        await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MB");
+        await Expect(page.Locator("svg.mud-chart-bar")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("overview");
+
+        // Tunnels: listed, searchable, and shut down after a confirmation.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
+        await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("demo.example.com");
+        await browser.Input("search").FillAsync("nothing-like-it");
+        await Expect(browser.ByTestId("tunnel-empty")).ToBeVisibleAsync();
+        await browser.Input("search").FillAsync("demo");
+        await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("offline");
+        await browser.ScreenshotAsync("tunnels");
+        await browser.ByTestId("tunnel-link").ClickAsync();
+        await Expect(browser.ByTestId("hostname")).ToHaveTextAsync("demo.example.com");
+        await browser.ScreenshotAsync("tunnel-details");
+        await browser.ByTestId("shutdown").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("offline");
+        await browser.ByTestId("shutdown").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Shut down" }).ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("shut down");
+        await Expect(browser.ByTestId("shutdown")).ToHaveCountAsync(0);
+
+        // Tokens again: edit a description, deactivate, revoke the auth token after a confirmation.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await browser.Input("reg-edit-text").FillAsync("build agents");
+        await browser.ByTestId("reg-save").ClickAsync();
+        await Expect(browser.ByTestId("reg-table")).ToContainTextAsync("build agents");
+        await browser.ByTestId("reg-table").Locator("input[type=checkbox]").UncheckAsync();
+        await Expect(browser.ByTestId("reg-table").Locator("input[type=checkbox]")).Not.ToBeCheckedAsync();
+        Assert.False((await host.Get<ITokenService>().ListRegistrationsAsync()).Value!.Single().Active);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(browser.ByTestId("key-empty")).ToBeVisibleAsync();
+
+        // The other pages render for the screenshots.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Users" }).ClickAsync();
+        await Expect(browser.ByTestId("users-table")).ToContainTextAsync(Email);
+        await browser.ScreenshotAsync("users");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cluster" }).ClickAsync();
+        await Expect(browser.ByTestId("nodes-table")).ToContainTextAsync("this node");
+        await browser.ScreenshotAsync("cluster");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Account" }).ClickAsync();
+        await Expect(browser.Input("fullname")).ToHaveValueAsync("Olga Ops");
+        await browser.ScreenshotAsync("account");
+
+        await SignOutAsync(browser);
+        await page.GotoAsync("/tokens");
+        await page.WaitForURLAsync("**/account/login**");
+    }
+
+    [Fact]
+    public async Task PasswordChange_SignsOutEverySession()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
+        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
+        Assert.True(created.Ok, created.Error);
+        await using var first = await Browser.OpenAsync(host.Address);
+        await using var second = await Browser.OpenAsync(host.Address);
+        foreach (var b in new[] { first, second })
+        {
+            await SignInAsync(b, Password);
+            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        }
+        Assert.Equal(0, await first.ByTestId("configure").CountAsync());
+
+        await first.Page.GotoAsync("/profile");
+        await first.Input("pw-current").FillAsync("wrong password");
+        await first.Input("pw-new").FillAsync("another good one");
+        await first.Input("pw-confirm").FillAsync("another good one");
+        await first.ByTestId("pw-save").ClickAsync();
+        await Expect(first.ByTestId("error")).ToContainTextAsync("current password is wrong");
+        await first.Input("pw-current").FillAsync(Password);
+        await first.Input("pw-new").FillAsync("another good one");
+        await first.Input("pw-confirm").FillAsync("another good one");
+        await first.ByTestId("pw-save").ClickAsync();
+        await first.Page.WaitForURLAsync("**/account/login**");
+
+        await second.Page.GotoAsync("/tokens");
+        await second.Page.WaitForURLAsync("**/account/login**");
+        await SignInAsync(second, Password);
+        await Expect(second.ByTestId("error")).ToContainTextAsync("Wrong email or password");
+        await SignInAsync(second, "another good one");
+        await Expect(second.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+    }
+
+    private static async Task SignInAsync(Browser browser, string password)
+    {
+        await browser.Page.GotoAsync("/account/login");
+        await browser.Page.Locator("input[name=email]").FillAsync(Email);
+        await browser.Page.Locator("input[name=password]").FillAsync(password);
+        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    private static async Task SubmitCodeAsync(Browser browser, string code)
+    {
+        await browser.Page.Locator("input[name=code]").FillAsync(code);
+        await browser.Page.Locator("form button[type=submit]").ClickAsync();
+    }
+
+    private static async Task SignOutAsync(Browser browser)
+    {
+        await browser.ByTestId("signout").ClickAsync();
+        await browser.Page.WaitForURLAsync("**/account/login");
+    }
+}

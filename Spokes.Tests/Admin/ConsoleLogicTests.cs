@@ -1,0 +1,156 @@
+using Spokes.Admin.Components.Shared;
+using Spokes.Admin.Components.Tunnels;
+using Spokes.Admin.Endpoints;
+using Spokes.Admin.Hosting;
+using Spokes.Admin.Security;
+
+namespace Spokes.Tests.Admin;
+
+public sealed class ConsoleLogicTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void TotpCodes_CodeOfNeighbourStep_MatchesThatStep()
+    {
+        var secret = TotpCodes.NewSecret();
+        var step = T0.ToUnixTimeSeconds() / TotpCodes.StepSeconds;
+        Assert.Equal(step, TotpCodes.MatchStep(secret, TotpCodes.CodeAt(secret, T0), T0));
+        Assert.Equal(step + 1, TotpCodes.MatchStep(secret, TotpCodes.CodeAt(secret, T0.AddSeconds(30)), T0));
+        Assert.Null(TotpCodes.MatchStep(secret, TotpCodes.CodeAt(secret, T0.AddSeconds(90)), T0));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("12345")]
+    [InlineData("12a456")]
+    [InlineData("1234567")]
+    public void TotpCodes_Malformed_NeverMatches(string? code) =>
+        Assert.Null(TotpCodes.MatchStep(TotpCodes.NewSecret(), code, T0));
+
+    [Fact]
+    public void TotpCodes_Rfc6238Vector_Matches()
+    {
+        // RFC 6238 appendix B, SHA-1 seed "12345678901234567890" at T=59 → 94287082 (8 digits); last 6: 287082.
+        var secret = OtpNet.Base32Encoding.ToString("12345678901234567890"u8.ToArray());
+        Assert.Equal("287082", TotpCodes.CodeAt(secret, DateTimeOffset.FromUnixTimeSeconds(59)));
+    }
+
+    [Fact]
+    public void TotpCodes_Uri_CarriesIssuerAccountAndSecret()
+    {
+        var uri = TotpCodes.OtpAuthUri("ops@example.com", "ABCDEF", "spokes.example.com");
+        Assert.Equal("otpauth://totp/spokes.example.com:ops%40example.com?secret=ABCDEF&issuer=spokes.example.com&algorithm=SHA1&digits=6&period=30", uri);
+        Assert.StartsWith("data:image/png;base64,", TotpCodes.QrDataUrl(uri));
+    }
+
+    [Fact]
+    public void SignInThrottle_TooManyFailures_BlocksAccountUntilWindowPasses()
+    {
+        var time = new ManualTime(T0);
+        var throttle = new SignInThrottle(time, perAccount: 3, perAddress: 10, window: TimeSpan.FromMinutes(15));
+        for (var i = 0; i < 3; i++) throttle.RecordFailure("Ops@Example.com", "10.0.0.1");
+        Assert.True(throttle.IsBlocked("ops@example.com", "10.0.0.2"));
+        Assert.False(throttle.IsBlocked("other@example.com", "10.0.0.1"));
+        time.Now = T0.AddMinutes(16);
+        Assert.False(throttle.IsBlocked("ops@example.com", "10.0.0.1"));
+    }
+
+    [Fact]
+    public void SignInThrottle_ManyAccountsFromOneAddress_BlocksAddress()
+    {
+        var throttle = new SignInThrottle(new ManualTime(T0), perAccount: 3, perAddress: 4);
+        for (var i = 0; i < 4; i++) throttle.RecordFailure($"user{i}@example.com", "10.0.0.1");
+        Assert.True(throttle.IsBlocked("fresh@example.com", "10.0.0.1"));
+        Assert.False(throttle.IsBlocked("fresh@example.com", "10.0.0.9"));
+    }
+
+    [Fact]
+    public void SignInThrottle_Success_ClearsAccountOnly()
+    {
+        var throttle = new SignInThrottle(new ManualTime(T0), perAccount: 2, perAddress: 2);
+        throttle.RecordFailure("a@example.com", "10.0.0.1");
+        throttle.RecordFailure("a@example.com", "10.0.0.1");
+        throttle.RecordSuccess("a@example.com");
+        Assert.False(throttle.IsBlocked("a@example.com", "10.0.0.2"));
+        Assert.True(throttle.IsBlocked("a@example.com", "10.0.0.1"));
+    }
+
+    [Theory]
+    [InlineData("/tokens", "/tokens")]
+    [InlineData("/", "/")]
+    [InlineData("//evil.example.com", null)]
+    [InlineData("/\\evil.example.com", null)]
+    [InlineData("https://evil.example.com/", null)]
+    [InlineData("", null)]
+    public void LocalUrl_OnlySameSitePaths(string url, string? expected) => Assert.Equal(expected, AccountEndpoints.LocalUrl(url));
+
+    [Fact]
+    public async Task FirstRun_WithoutSecret_IsClosed()
+    {
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = null }, new FakeAccounts(), new SignInThrottle(TimeProvider.System));
+        Assert.False(await run.IsOpenAsync());
+        Assert.False(run.Unlocks("", "10.0.0.1"));
+    }
+
+    [Fact]
+    public async Task FirstRun_AdminExists_IsClosedAndCreatesNothing()
+    {
+        var accounts = new FakeAccounts { AdminExists = true };
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "s" }, accounts, new SignInThrottle(TimeProvider.System));
+        Assert.False(await run.IsOpenAsync());
+        Assert.NotNull(await run.CreateAdminAsync(new SetupForm { Secret = "s", Email = "a@b.c", Password = "12345678", Confirm = "12345678" }, "ip"));
+        Assert.Empty(accounts.Calls);
+    }
+
+    [Fact]
+    public async Task FirstRun_WrongSecrets_BlockTheAddressEvenForTheRightOne()
+    {
+        var accounts = new FakeAccounts();
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new SignInThrottle(TimeProvider.System, perAccount: 3));
+        Assert.True(await run.IsOpenAsync());
+        for (var i = 0; i < 3; i++) Assert.False(run.Unlocks("wrong", "10.0.0.1"));
+        Assert.False(run.Unlocks("right", "10.0.0.1"));
+    }
+
+    [Fact]
+    public async Task FirstRun_PasswordsDiffer_Refused()
+    {
+        var accounts = new FakeAccounts();
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new SignInThrottle(TimeProvider.System));
+        Assert.Equal("the passwords do not match", await run.CreateAdminAsync(
+            new SetupForm { Secret = "right", Email = "a@b.c", Password = "12345678", Confirm = "12345679" }, "ip"));
+        Assert.Empty(accounts.Calls);
+    }
+
+    [Fact]
+    public void TunnelFilter_UserOnlineAndSearch_Combine()
+    {
+        var tunnels = new[]
+        {
+            Dtos.Tunnel("web.example.com", online: true, user: "alice"),
+            Dtos.Tunnel("db.example.com", online: false, user: "alice"),
+            Dtos.Tunnel("WEB2.example.com", online: true, user: "bob"),
+        };
+        Assert.Equal(2, new TunnelFilter(Search: "web").Apply(tunnels).Count);
+        Assert.Single(new TunnelFilter(User: "alice", OnlineOnly: true).Apply(tunnels));
+        Assert.Empty(new TunnelFilter(User: "bob", Search: "db").Apply(tunnels));
+        Assert.Equal(["alice", "bob"], TunnelFilter.Users(tunnels));
+    }
+
+    [Theory]
+    [InlineData(0, "0 B")]
+    [InlineData(1023, "1023 B")]
+    [InlineData(1536, "1.5 KB")]
+    [InlineData(5L * 1024 * 1024 * 1024, "5.0 GB")]
+    public void Format_Bytes(long bytes, string expected) => Assert.Equal(expected, Format.Bytes(bytes));
+
+    [Fact]
+    public void AccountMessages_KnownAndUnknownCodes()
+    {
+        Assert.Null(AccountMessages.For(null));
+        Assert.Contains("already used", AccountMessages.For("used"));
+        Assert.Equal("Sign-in failed.", AccountMessages.For("<script>"));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Immutable;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Tokens;
+using Spokes.Actors.Users;
+
+namespace Spokes.Tests.Admin;
+
+internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+internal sealed class FakeTokens : ITokenService
+{
+    public Outcome<ImmutableList<RegistrationDto>> Registrations { get; set; } = Outcome<ImmutableList<RegistrationDto>>.Success([]);
+    public Outcome<ImmutableList<TokenDto>> Tokens { get; set; } = Outcome<ImmutableList<TokenDto>>.Success([]);
+    public Outcome<AdminSecretCreated> Created { get; set; } = Outcome<AdminSecretCreated>.Success(new AdminSecretCreated("id1", "v".PadLeft(40, 'a')));
+    public List<string> Calls { get; } = [];
+
+    public Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync() => Task.FromResult(Registrations);
+    public Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by)
+    {
+        Calls.Add($"create-reg {description} by {by}");
+        return Task.FromResult(Created);
+    }
+    public Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
+        Task.FromResult(Outcome<RegistrationState>.Success(RegistrationState.Empty));
+    public Task<Outcome<RegistrationState>> SetRegistrationActiveAsync(string id, bool active, string by) =>
+        Task.FromResult(Outcome<RegistrationState>.Success(RegistrationState.Empty));
+    public Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync() => Task.FromResult(Tokens);
+    public Task<Outcome<AdminSecretCreated>> CreateTokenAsync(string hostname, string by) => Task.FromResult(Created);
+    public Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by) => Task.FromResult(Outcome<AdminCount>.Success(new AdminCount(1)));
+}
+
+internal sealed class FakeDirectory : ITunnelDirectory
+{
+    public Outcome<OverviewDto> Overview { get; set; } = Outcome<OverviewDto>.Success(new OverviewDto(0, 0, 0, 0, 0, []));
+    public Outcome<TunnelDetailsDto> Details { get; set; } = Outcome<TunnelDetailsDto>.Failure("tunnel not found");
+    public Outcome<ImmutableList<TunnelDto>> Tunnels { get; set; } = Outcome<ImmutableList<TunnelDto>>.Success([]);
+
+    public Task<Outcome<OverviewDto>> OverviewAsync() => Task.FromResult(Overview);
+    public Task<Outcome<ImmutableList<TunnelDto>>> ListAsync(bool includeShutdown) => Task.FromResult(Tunnels);
+    public Task<Outcome<TunnelDetailsDto>> DetailsAsync(string id) => Task.FromResult(Details);
+    public Task<Outcome<string>> ShutdownAsync(string id, string by) => Task.FromResult(Outcome<string>.Success("done"));
+    public Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync() => Task.FromResult(Outcome<ImmutableList<UserTunnelsDto>>.Success([]));
+    public Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() => Task.FromResult(Outcome<ImmutableList<NodeDto>>.Success([]));
+}
+
+internal sealed class FakeAccounts : IAccountService
+{
+    public bool AdminExists { get; set; }
+    public List<string> Calls { get; } = [];
+
+    public Task<UserState?> GetUserAsync(string userId) => Task.FromResult<UserState?>(null);
+    public Task<UserState?> VerifyPasswordAsync(string email, string password) => Task.FromResult<UserState?>(null);
+    public Task<bool> AdminExistsAsync() => Task.FromResult(AdminExists);
+    public Task<Outcome<UserState>> CreateFirstAdminAsync(string email, string fullName, string password, bool twoFactor)
+    {
+        Calls.Add("create " + email);
+        return Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
+    }
+    public Task<Outcome<UserState>> AcceptTotpStepAsync(string userId, long step) => throw new NotSupportedException();
+    public Task<Outcome<UserState>> CompleteEnrolmentAsync(string userId, string totpSecret, long acceptedStep) => throw new NotSupportedException();
+    public string? OpenTotpSecret(UserState user) => null;
+    public Task<Outcome<UserState>> ChangePasswordAsync(string userId, string currentPassword, string newPassword)
+    {
+        Calls.Add("password " + userId);
+        return Task.FromResult(Outcome<UserState>.Failure("the current password is wrong"));
+    }
+    public Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName) =>
+        Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
+}
+
+internal static class Dtos
+{
+    public static TunnelDto Tunnel(string host, bool online = false, string user = "", string state = "active", long month = 0) =>
+        new(Guid.NewGuid().ToString("N"), user, host, online, "", 0, 0, month, DateTimeOffset.UnixEpoch, state, [], "");
+}
