@@ -7,6 +7,7 @@ using Spokes.Actors.Configuration;
 using Spokes.Actors.Hosting;
 using Spokes.Actors.Security;
 using Spokes.Cli.Output;
+using Spokes.Admin.Hosting;
 using Spokes.Edge.Hosting;
 
 namespace Spokes.Cli.Node;
@@ -41,6 +42,8 @@ public static class NodeHost
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.WebHost.UseSpokesListeners(config);
+            // The console's static assets from the build output too (not only from `dotnet publish`).
+            builder.WebHost.UseStaticWebAssets();
             builder.Services.AddSpokesServices(config, certificate);
             builder.Services.AddAkka(SpokesHocon.SystemName, (akka, _) => akka
                 .WithSpokesBasics()
@@ -55,6 +58,11 @@ public static class NodeHost
                                       $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}"))));
             // After AddAkka: the edge's hosted services start once the actor system runs.
             builder.Services.AddSpokesEdge(config);
+            builder.Services.AddSpokesConsole(o =>
+            {
+                o.TotpIssuer = config.Domain;
+                o.KeysPath = Path.Combine(config.DataPath, "console-keys");
+            });
             app = builder.Build();
             OwnDomainSite.Map(app, config);
         }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Spokes.Actors.Configuration;
+using Spokes.Admin.Hosting;
 
 namespace Spokes.Cli.Node;
 
@@ -22,7 +23,7 @@ internal static class OwnDomainSite
             }
             await next(context);
         });
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/", () => Results.Text($"Spokes node for {config.Domain}"));
+        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapSpokesConsole();
     }
 }

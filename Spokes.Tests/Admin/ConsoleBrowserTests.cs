@@ -84,7 +84,8 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.ByTestId("total")).ToHaveTextAsync("1");
         var tunnel = (await host.Get<ITunnelDirectory>().ListAsync(false)).Value!.Single();
         await host.Get<SpokesRegions>().Tunnels.Ask<IWireMessage>(
-            new AddBandwidth(tunnel.Id, 42L << 20, DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+            new RecordTraffic(tunnel.Id, [new ConnectionRecord(DateTimeOffset.UtcNow, "http:demo.example.com", "192.0.2.1:4000",
+                42L << 20, 0, 10, "test")]), TimeSpan.FromSeconds(10));
         await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MB");
         await Expect(page.Locator("svg.mud-chart-bar")).ToBeVisibleAsync();
         await browser.ScreenshotAsync("overview");
