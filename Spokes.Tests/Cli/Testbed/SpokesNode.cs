@@ -45,11 +45,11 @@ public sealed class SpokesNode : IAsyncDisposable
     {
         if (IsRunning) throw new InvalidOperationException("node already running");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = CliRunner.StartInfo(["start", "--config", ConfigPath]), EnableRaisingEvents = true };
+        var process = new Process { StartInfo = CliRunner.StartInfo(["--config", ConfigPath, "start"]), EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(e.Data, ready);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data, ready);
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("the node exited before it was up"));
-        Append($"=== spokes start --config {ConfigPath} ({DateTime.UtcNow:HH:mm:ss.fff})");
+        Append($"=== spokes --config {ConfigPath} start ({DateTime.UtcNow:HH:mm:ss.fff})");
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
