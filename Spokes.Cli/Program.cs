@@ -9,6 +9,8 @@ var builder = CoconaApp.CreateBuilder(rest, options =>
 {
     options.EnableShellCompletionSupport = false;
     options.TreatPublicMethodsAsCommands = false;
+    // Option names are the SPEC's, as written (--enable2FA); Cocona would lower-case them.
+    options.EnableConvertOptionNameToLowerCase = false;
 });
 builder.Logging.ClearProviders();
 builder.Services.AddSingleton(new CliOptions(configPath));

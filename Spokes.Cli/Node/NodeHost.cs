@@ -71,6 +71,11 @@ public static class NodeHost
             Console.Error.WriteLine(ex.Message);
             return ExitCodes.BadArguments;
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // stopped (SIGTERM, Ctrl+C) while still starting: a clean stop, not a crash with a stack trace
+            return ExitCodes.Ok;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Console.Error.WriteLine($"spokes: cannot start: {ex.GetBaseException().Message}");

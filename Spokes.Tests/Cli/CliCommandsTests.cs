@@ -1,0 +1,240 @@
+using System.Text.Json;
+using Spokes.Tests.Cli.Testbed;
+using Xunit.Abstractions;
+
+namespace Spokes.Tests.Cli;
+
+/// <summary>Every admin command against one real node, through the real binary.</summary>
+[Collection(CliCollection.Name)]
+public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output) : IDisposable
+{
+    private readonly SpokesNode _node = shared.Node;
+    private readonly NodeLogTail _tail = new(output, shared.Node);
+
+    public void Dispose() => _tail.Dispose();
+
+    private static string NewEmail() => $"u{Guid.NewGuid():N}"[..12] + "@example.com";
+
+    private static void AssertKeys(JsonElement item, params string[] keys)
+    {
+        Assert.Equal(JsonValueKind.Object, item.ValueKind);
+        foreach (var key in keys)
+            Assert.True(item.TryGetProperty(key, out _), $"key '{key}' missing in {item}");
+    }
+
+    private Task<CliResult> AddUserAsync(string email, params string[] extra) =>
+        _node.CliWithStdinAsync("correct horse battery", ["users", "add", "--email", email, "--password-stdin", .. extra]);
+
+    private async Task<JsonElement> UserAsync(string email) =>
+        (await _node.CliAsync("users", "ls", "--json")).JsonArray().Single(u => u.GetProperty("email").GetString() == email);
+
+    [Fact]
+    public async Task UsersAdd_NewAdmin_ListedWithSpecKeys()
+    {
+        var email = NewEmail();
+        var added = (await AddUserAsync(email, "--fullname", "Ada Lovelace", "--enable2FA")).Expect(0);
+        Assert.Contains("User created!", added.Stdout);
+        Assert.Contains("Two-factor", added.Stdout);
+
+        var user = await UserAsync(email);
+        AssertKeys(user, "id", "email", "fullname", "origin", "created", "twoFactor");
+        Assert.Equal("Ada Lovelace", user.GetProperty("fullname").GetString());
+        Assert.Equal("Admin CLI", user.GetProperty("origin").GetString());
+        Assert.True(user.GetProperty("twoFactor").GetBoolean());
+        Assert.True(user.GetProperty("created").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
+    }
+
+    [Fact]
+    public async Task UsersAdd_DuplicateEmail_Exit1()
+    {
+        var email = NewEmail();
+        (await AddUserAsync(email)).Expect(0);
+        var again = (await AddUserAsync(email.ToUpperInvariant())).Expect(1);
+        Assert.Contains("already exists", again.Stderr);
+    }
+
+    [Fact]
+    public async Task UsersPasswd_FromStdin_UpdatedAndAudited()
+    {
+        var email = NewEmail();
+        (await AddUserAsync(email)).Expect(0);
+        var changed = (await _node.CliWithStdinAsync("another fine secret", "users", "passwd", "--email", email, "--password-stdin")).Expect(0);
+        Assert.Contains("Password updated", changed.Stdout);
+        var id = (await UserAsync(email)).GetProperty("id").GetString()!;
+        var audit = (await _node.CliAsync("audit", "ls", "--json", "--since", "1h")).JsonArray();
+        Assert.Contains(audit, e => e.GetProperty("entity").GetString() == "user-" + id &&
+                                    e.GetProperty("event").GetString() == "password changed");
+    }
+
+    [Fact]
+    public async Task UsersTwoFactor_EnableResetDisable_ShownInListing()
+    {
+        var email = NewEmail();
+        (await AddUserAsync(email)).Expect(0);
+        Assert.Contains("enabled", (await _node.CliAsync("users", "two-factor", "enable", "--email", email)).Expect(0).Stdout);
+        Assert.True((await UserAsync(email)).GetProperty("twoFactor").GetBoolean());
+        var id = (await UserAsync(email)).GetProperty("id").GetString()!;
+        Assert.Contains("reset", (await _node.CliAsync("users", "two-factor", "reset", "--id", id)).Expect(0).Stdout);
+        Assert.Contains("disabled", (await _node.CliAsync("users", "two-factor", "disable", "--email", email)).Expect(0).Stdout);
+        Assert.False((await UserAsync(email)).GetProperty("twoFactor").GetBoolean());
+    }
+
+    [Fact]
+    public async Task UsersLs_Table_ShowsHeadersAndUser()
+    {
+        var email = NewEmail();
+        (await AddUserAsync(email)).Expect(0);
+        var table = (await _node.CliAsync("users", "ls")).Expect(0).Stdout;
+        Assert.Contains("| ID", table);
+        Assert.Contains("| Email", table);
+        Assert.Contains(email, table);
+        Assert.Matches(@"\d+ users?", table);
+    }
+
+    [Fact]
+    public async Task UnknownUser_PasswdAndTwoFactor_Exit4()
+    {
+        var email = NewEmail();
+        (await _node.CliWithStdinAsync("whatever-secret", "users", "passwd", "--email", email, "--password-stdin")).Expect(4);
+        (await _node.CliAsync("users", "two-factor", "enable", "--id", "0123456789abcdef0123456789abcdef")).Expect(4);
+    }
+
+    [Fact]
+    public async Task Registration_CreateListRemove_ValueShownAndDeactivated()
+    {
+        var value = (await _node.CliAsync("registration", "create", "--description", "beta testers")).SecretAfter("Registration token:");
+        var listed = (await _node.CliAsync("registration", "ls", "--json")).JsonArray()
+            .Single(r => r.GetProperty("value").GetString() == value);
+        AssertKeys(listed, "id", "created", "description", "value", "active");
+        Assert.Equal("beta testers", listed.GetProperty("description").GetString());
+        Assert.True(listed.GetProperty("active").GetBoolean());
+        var id = listed.GetProperty("id").GetString()!;
+
+        Assert.Contains("1 registration token deactivated", (await _node.CliAsync("registration", "rm", "--id", id)).Expect(0).Stdout);
+        var table = (await _node.CliAsync("registration", "ls")).Expect(0).Stdout;
+        var row = table.Split('\n').Single(l => l.Contains(id));
+        Assert.Contains("false", row);
+        Assert.DoesNotContain(value, table); // the table shows a truncated value
+    }
+
+    [Fact]
+    public async Task Token_CreateThenList_ReadsItsOwnWrite()
+    {
+        var value = (await _node.CliAsync("token", "create", "--hostname", "App.Example.com")).SecretAfter("Client auth-token:");
+        var token = (await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
+        AssertKeys(token, "id", "created", "user", "tunnel", "hostname", "value", "active");
+        Assert.Equal("app.example.com", token.GetProperty("hostname").GetString());
+        Assert.True(token.GetProperty("active").GetBoolean());
+
+        var table = (await _node.CliAsync("token", "ls")).Expect(0).Stdout;
+        Assert.DoesNotContain(value, table);
+        Assert.Contains(value[..16] + "...", table);
+        Assert.Contains(value, (await _node.CliAsync("token", "ls", "--expand")).Expect(0).Stdout);
+    }
+
+    [Fact]
+    public async Task TokenRm_ItsTunnel_LeavesListingButShowsAsShutdownWithAll()
+    {
+        var value = (await _node.CliAsync("token", "create")).SecretAfter("Client auth-token:");
+        var token = (await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
+        var (id, tunnelId) = (token.GetProperty("id").GetString()!, token.GetProperty("tunnel").GetString()!);
+        var tunnel = (await _node.CliAsync("tunnel", "ls", "--json")).JsonArray().Single(t => t.GetProperty("id").GetString() == tunnelId);
+        AssertKeys(tunnel, "id", "user", "hostname", "online", "address", "uptimeSeconds", "bytesDaily", "bytesMonthly", "created", "state");
+        Assert.Equal("active", tunnel.GetProperty("state").GetString());
+        Assert.False(tunnel.GetProperty("online").GetBoolean());
+
+        Assert.Contains("1 auth token deactivated", (await _node.CliAsync("token", "rm", "--id", id)).Expect(0).Stdout);
+        Assert.DoesNotContain((await _node.CliAsync("tunnel", "ls", "--json")).JsonArray(), t => t.GetProperty("id").GetString() == tunnelId);
+        var all = (await _node.CliAsync("tunnel", "ls", "--all", "--json")).JsonArray();
+        Assert.Equal("shutdown", all.Single(t => t.GetProperty("id").GetString() == tunnelId).GetProperty("state").GetString());
+        Assert.False((await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("id").GetString() == id)
+            .GetProperty("active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TunnelShutdown_ById_ShutDownAndIdempotent()
+    {
+        var value = (await _node.CliAsync("token", "create", "--hostname", "shut.example.com")).SecretAfter("Client auth-token:");
+        var tunnelId = (await _node.CliAsync("tunnel", "ls", "--json")).JsonArray()
+            .Single(t => t.GetProperty("hostname").GetString() == "shut.example.com").GetProperty("id").GetString()!;
+        Assert.Contains(tunnelId, (await _node.CliAsync("tunnel", "shutdown", "--id", tunnelId)).Expect(0).Stdout);
+        (await _node.CliAsync("tunnel", "shutdown", "--id", tunnelId)).Expect(0);
+        var table = (await _node.CliAsync("tunnel", "ls", "--all")).Expect(0).Stdout;
+        Assert.Contains(tunnelId, table);
+        Assert.Contains("| Hostname", table);
+        _ = value;
+    }
+
+    [Fact]
+    public async Task UnknownIds_ShutdownAndRemove_Exit4()
+    {
+        const string unknown = "0123456789abcdef0123456789abcdef";
+        (await _node.CliAsync("tunnel", "shutdown", "--id", unknown)).Expect(4);
+        (await _node.CliAsync("token", "rm", "--id", unknown)).Expect(4);
+        (await _node.CliAsync("registration", "rm", "--id", unknown)).Expect(4);
+    }
+
+    [Theory]
+    [InlineData("token", "rm")]
+    [InlineData("token", "rm", "--id", "x", "--all")]
+    [InlineData("registration", "rm")]
+    [InlineData("users", "two-factor", "enable", "--email", "a@b.c", "--id", "x")]
+    [InlineData("users", "two-factor", "enable")]
+    [InlineData("tunnel", "shutdown")]
+    [InlineData("tunnel", "bogus")]
+    [InlineData("bogus")]
+    [InlineData("token", "ls", "--nope")]
+    [InlineData("audit", "ls", "--since", "last tuesday")]
+    [InlineData("users", "add", "--email", "not-an-email", "--password-stdin")]
+    [InlineData("users", "add", "--email", "x@example.com")]
+    public async Task BadArguments_Exit2(params string[] args)
+    {
+        var run = await CliRunner.RunAsync(_node.ConfigPath, args.Contains("--password-stdin") ? "long enough secret" : null, args);
+        run.Expect(2);
+        Assert.NotEmpty(run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task UsersAdd_WeakPassword_Exit2()
+    {
+        var run = (await _node.CliWithStdinAsync("short", "users", "add", "--email", NewEmail(), "--password-stdin")).Expect(2);
+        Assert.Contains("at least", run.Stderr);
+    }
+
+    [Fact]
+    public async Task PortAndOnlineListings_NoAgent_EmptyButWellFormed()
+    {
+        Assert.Empty((await _node.CliAsync("port", "ls", "--json")).JsonArray());
+        Assert.Contains("port allocations", (await _node.CliAsync("port", "ls")).Expect(0).Stdout);
+        Assert.Empty((await _node.CliAsync("tunnel", "ls", "--online", "--json")).JsonArray());
+    }
+
+    [Fact]
+    public async Task Clean_CheckThenFix_ReportsIssueCount()
+    {
+        Assert.Matches(@"Issues Found \(tunnels \+ ports\): \d+", (await _node.CliAsync("clean", "--check")).Expect(0).Stdout);
+        Assert.Contains("Issues Fixed (tunnels + ports): ", (await _node.CliAsync("clean")).Expect(0).Stdout);
+        Assert.Contains("Issues Found (tunnels + ports): 0", (await _node.CliAsync("clean", "--check")).Expect(0).Stdout);
+    }
+
+    [Fact]
+    public async Task AuditLs_SinceAndJson_FiltersByTime()
+    {
+        (await _node.CliAsync("registration", "create", "--description", "audited")).SecretAfter("Registration token:");
+        var recent = (await _node.CliAsync("audit", "ls", "--json", "--since", "10m")).JsonArray();
+        AssertKeys(recent[0], "at", "entity", "by", "event");
+        Assert.Contains(recent, e => e.GetProperty("event").GetString()!.Contains("('audited')") && e.GetProperty("by").GetString() == "cli");
+        Assert.Empty((await _node.CliAsync("audit", "ls", "--json", "--since", "2099-01-01")).JsonArray());
+        Assert.Contains("| Event", (await _node.CliAsync("audit", "ls", "--since", "10m")).Expect(0).Stdout);
+    }
+
+    [Fact]
+    public async Task ClusterStatus_OneNode_UpLeaderAndSelf()
+    {
+        var node = Assert.Single((await _node.CliAsync("cluster", "status", "--json")).JsonArray());
+        Assert.Equal($"127.0.0.1:{_node.ClusterPort}", node.GetProperty("address").GetString());
+        Assert.Equal("up", node.GetProperty("status").GetString());
+        Assert.True(node.GetProperty("leader").GetBoolean());
+        Assert.True(node.GetProperty("self").GetBoolean());
+    }
+}
