@@ -1,0 +1,56 @@
+using System.Text.Json;
+using Spokes.Tests.DataPlane.Testbed;
+using Xunit.Abstractions;
+
+namespace Spokes.Tests.DataPlane;
+
+/// <summary>What the node refuses agents: another tunnel's domain, ports over maxPorts, a deactivated key.</summary>
+[Collection(DataPlaneCollection.Name)]
+public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper output)
+{
+    [Fact]
+    public Task SecondAgent_AsksForADomainTheFirstHolds_RefusedWithTheReason() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var jill = await bed.Bed.AddAgentAsync("jill", "jill");
+        await jill.StartAsync();
+
+        var refused = await jill.RunAsync("http", "add", "--domain", TrafficFixture.AppDomain, "--destination", "127.0.0.1", "--http", "8080");
+
+        refused.ExpectExit(1).ExpectError($"domain {TrafficFixture.AppDomain} belongs to another tunnel");
+        using var http = bed.Visitor.Http(TrafficFixture.AppDomain);
+        Assert.StartsWith("hello from backend", await http.GetStringAsync("hello"));
+    });
+
+    [Fact]
+    public Task MaxPorts_ThirdAllocation_FailsWithExitOne() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var mike = await bed.Bed.AddAgentAsync("mike", "mike");
+        await mike.StartAsync();
+
+        for (int i = 0; i < TrafficFixture.MaxPorts; i++)
+        {
+            (await mike.RunAsync("tcp", "allocate")).ExpectExit(0);
+        }
+
+        (await mike.RunAsync("tcp", "allocate")).ExpectExit(1).ExpectError($"of {TrafficFixture.MaxPorts} allowed ports");
+    });
+
+    [Fact]
+    public Task InactiveKey_RunningAgentShutDown_AndAFreshStartExitsOnePromptly() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var kate = await bed.Bed.AddAgentAsync("kate", "kate");
+        await kate.StartAsync();
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        using var json = JsonDocument.Parse(tokens.Output);
+        string id = json.RootElement.EnumerateArray().Single(t => t.GetProperty("value").GetString() == kate.Key).GetProperty("id").GetString()!;
+
+        (await bed.Bed.CliAsync("token", "rm", "--id", id)).ExpectExit(0);
+
+        Assert.Equal(1, await kate.Process!.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        var again = await kate.LaunchAsync();
+        Assert.Equal(1, await again.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains(again.Lines, line => line.StartsWith("auth token refused by server", StringComparison.Ordinal));
+        Assert.DoesNotContain(again.Lines, line => line.Contains("retrying in", StringComparison.Ordinal));
+        Assert.DoesNotContain(kate.Key, again.Output);
+    });
+}

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using Spokes.Actors.Client;
+using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Security;
+using Xunit.Abstractions;
+
+namespace Spokes.Tests.DataPlane.Testbed;
+
+/// <summary>
+/// One end-to-end bed: a real node process (<c>spokes start</c>) on free loopback ports with its own temp
+/// config and data, the agents started against it, and the log of every process. The node can be killed and
+/// started again on the same data and ports. State is read through the same admin request the CLI sends
+/// (<c>tunnel ls</c>), over one in-process cluster client, so deadlines of a second or two can be checked.
+/// </summary>
+internal sealed class SpokesTestbed : IAsyncDisposable
+{
+    public const string Domain = "localhost";
+    private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(90);
+    private readonly List<TestAgent> _agents = [];
+    private SpokesProcess? _node;
+    private int _nodeStarts;
+    private ClusterAdminClient? _admin;
+
+    public SpokesTestbed(int maxPorts = 5)
+    {
+        // Short: agent sockets live under it and a Unix socket path must stay under ~100 bytes.
+        Directory = Path.Combine(Path.GetTempPath(), "sd-" + Guid.NewGuid().ToString("N")[..8]);
+        System.IO.Directory.CreateDirectory(Directory);
+        DataPath = Path.Combine(Directory, "data");
+        ConfigPath = Path.Combine(Directory, "config.json");
+        HttpPort = FreePorts.One();
+        HttpsPort = FreePorts.One();
+        ClusterPort = FreePorts.One();
+        PortRangeBegin = FreePorts.Run(21);
+        File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new
+        {
+            domain = Domain,
+            dataPath = DataPath,
+            listen = new { http = $"127.0.0.1:{HttpPort}", https = $"127.0.0.1:{HttpsPort}" },
+            portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
+            tunOptions = new { maxPorts },
+            cluster = new { host = "127.0.0.1", port = ClusterPort },
+        }));
+    }
+
+    public ProcessLog Log { get; } = new();
+
+    public string Directory { get; }
+
+    public string DataPath { get; }
+
+    public string ConfigPath { get; }
+
+    public string CaPath => Path.Combine(DataPath, "certs", "self-signed.crt");
+
+    public int HttpPort { get; }
+
+    public int HttpsPort { get; }
+
+    public int ClusterPort { get; }
+
+    public int PortRangeBegin { get; }
+
+    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5)
+    {
+        var bed = new SpokesTestbed(maxPorts);
+        try
+        {
+            await bed.StartNodeAsync();
+            return bed;
+        }
+        catch (Exception ex)
+        {
+            string log = bed.Log.Since(0);
+            await bed.DisposeAsync();
+            throw new InvalidOperationException($"the testbed did not start: {ex.Message}\n--- processes ---\n{log}", ex);
+        }
+    }
+
+    /// <summary>Starts the node (again, after <see cref="KillNodeAsync"/>) and waits for "node up".</summary>
+    public async Task StartNodeAsync()
+    {
+        if (_node is { HasExited: false })
+        {
+            throw new InvalidOperationException("the node is already running");
+        }
+
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+
+        _nodeStarts++;
+        _node = SpokesProcess.Start(_nodeStarts == 1 ? "node" : $"node#{_nodeStarts}", Binaries.Spokes, ["start", "--config", ConfigPath], Log);
+        await _node.WaitForLineAsync(line => line.StartsWith("spokes: node up", StringComparison.Ordinal), NodeStartTimeout);
+    }
+
+    /// <summary>SIGKILL: nothing is flushed or said goodbye to.</summary>
+    public async Task KillNodeAsync()
+    {
+        await DropAdminAsync();
+        if (_node is not null)
+        {
+            await _node.KillAsync();
+        }
+    }
+
+    /// <summary>Runs <c>spokes --config CONFIG args</c> to completion.</summary>
+    public async Task<CliResult> CliAsync(params string[] args)
+    {
+        await using var cli = SpokesProcess.Start("spokes " + string.Join(' ', args.Take(2)), Binaries.Spokes, ["--config", ConfigPath, .. args], Log);
+        int exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return new CliResult(exit, cli.StandardOutput, cli.Errors);
+    }
+
+    /// <summary>A new agent with its own auth token, minted from a new registration token (the manual's flow).</summary>
+    public async Task<TestAgent> AddAgentAsync(string name, string user)
+    {
+        var registration = (await CliAsync("registration", "create")).ExpectExit(0).ExpectOutput("Registration token:");
+        string token = registration.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        var agent = new TestAgent(this, name);
+        _agents.Add(agent);
+        (await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", HttpsPort.ToString(), "--address", "127.0.0.1",
+            "--registration", "-", "--id", user, "--ca", CaPath)).ExpectExit(0).ExpectOutput("Agent configured");
+        return agent;
+    }
+
+    public async Task<IReadOnlyList<TunnelDto>> TunnelsAsync()
+    {
+        var reply = await AdminAsync(new ListTunnelsRequest(OnlineOnly: false, All: true));
+        return reply is TunnelsReply tunnels ? tunnels.Tunnels : throw new InvalidOperationException($"tunnel ls: {reply}");
+    }
+
+    public async Task<TunnelDto> TunnelAsync(string id) =>
+        (await TunnelsAsync()).SingleOrDefault(t => t.Id == id) ?? throw new InvalidOperationException($"no tunnel {id}");
+
+    public async Task<IWireMessage> AdminAsync(IAdminRequest request)
+    {
+        try
+        {
+            _admin ??= await ClusterAdminClient.ConnectAsync([("127.0.0.1", ClusterPort)],
+                ClusterCertificate.Load(ClusterCertificate.PathFor(DataPath, null)));
+            return await _admin.SendAsync(request, TimeSpan.FromSeconds(5));
+        }
+        catch (ClusterUnreachableException)
+        {
+            await DropAdminAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a test body; when it fails, every process line written since it began goes to the test output.
+    /// </summary>
+    public async Task ScenarioAsync(ITestOutputHelper output, Func<Task> body)
+    {
+        int mark = Log.Count;
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            output.WriteLine($"--- testbed {Directory}: http {HttpPort}, https {HttpsPort}, cluster {ClusterPort}, ports {PortRangeBegin}+20 ---");
+            output.WriteLine(Log.Since(mark));
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        await DropAdminAsync();
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A process still closing a file: the temp folder is cleaned by the OS.
+        }
+    }
+
+    private async Task DropAdminAsync()
+    {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+            _admin = null;
+        }
+    }
+}
+
+/// <summary>The outcome of a one-shot command, with fluent checks that quote the output when they fail.</summary>
+internal sealed record CliResult(int Exit, string Output, string Errors)
+{
+    public CliResult ExpectExit(int expected)
+    {
+        Assert.True(Exit == expected, $"expected exit {expected}, got {Exit}\nstdout:\n{Output}\nstderr:\n{Errors}");
+        return this;
+    }
+
+    public CliResult ExpectOutput(string contains)
+    {
+        Assert.True(Output.Contains(contains, StringComparison.Ordinal), $"expected \"{contains}\" in stdout:\n{Output}\nstderr:\n{Errors}");
+        return this;
+    }
+
+    public CliResult ExpectError(string contains)
+    {
+        Assert.True(Errors.Contains(contains, StringComparison.Ordinal) || Output.Contains(contains, StringComparison.Ordinal),
+            $"expected \"{contains}\" in the output:\nstdout:\n{Output}\nstderr:\n{Errors}");
+        return this;
+    }
+}
