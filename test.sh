@@ -44,9 +44,10 @@ dotnet test Spokes.Tests/Spokes.Tests.csproj -c Debug --no-build -nologo \
   --logger "console;verbosity=normal" --results-directory "$work/results" 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -oE 'Passed: +[0-9]+' "$work/test.log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -oE 'Failed: +[0-9]+' "$work/test.log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -oE 'Skipped: +[0-9]+' "$work/test.log" | awk '{s+=$2} END {print s+0}')
+count() { { grep -oE "^ *$1: +[0-9]+" "$work/test.log" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$passed" -eq 0 ]; then exit 1; fi
 exit "$status"
