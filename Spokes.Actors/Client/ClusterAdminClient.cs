@@ -50,12 +50,13 @@ public sealed class ClusterAdminClient : IAsyncDisposable
               reconnect-timeout = 15s
             }
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-            akka.loglevel = ERROR
-            akka.stdout-loglevel = ERROR
+            # The CLI's output is its answer (and JSON with --json): failures surface as one line, not logs.
+            akka.loglevel = OFF
+            akka.stdout-loglevel = OFF
+            akka.log-dead-letters = off
+            akka.log-dead-letters-during-shutdown = off
             """)
             .WithFallback(ConfigurationFactory.ParseString(SpokesHocon.Serialization))
-            .WithFallback(ConfigurationFactory.ParseString(SpokesHocon.Logging).WithFallback(
-                ConfigurationFactory.ParseString("akka.loglevel = ERROR")))
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
         var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,

@@ -24,8 +24,9 @@ public static class SpokesHocon
 
     /// <summary>Logging: plain lines on stdout; dead letters are not logged, because their text would
     /// carry message contents.</summary>
-    public const string Logging = """
+    public static readonly string Logging = $$"""
         akka {
+          loggers = ["{{typeof(NodeLogger).AssemblyQualifiedName}}"]
           loglevel = INFO
           stdout-loglevel = INFO
           log-dead-letters = off

@@ -41,6 +41,8 @@ public static class NodeHost
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            // Data-protection keys live in <dataPath>/console-keys, a folder only the node's user can read.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
             builder.WebHost.UseSpokesListeners(config);
             // The console's static assets from the build output too (not only from `dotnet publish`).
             builder.WebHost.UseStaticWebAssets();
@@ -88,7 +90,7 @@ public static class NodeHost
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Console.Error.WriteLine($"spokes: stopped: {ex.GetBaseException().Message}");
+            Console.Error.WriteLine($"spokes: stopped: {(ex is IOException ? ex.Message : ex.GetBaseException().Message)}");
             return ExitCodes.Failed;
         }
         finally
