@@ -21,6 +21,7 @@ public sealed partial class MuxSession : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _streamCount;
     private uint _nextStreamId;
+    private readonly Lock _openLock = new();
     private uint _highestPeerStreamId;
     private uint _pingId;
     private int _localGoAway;
@@ -94,17 +95,25 @@ public sealed partial class MuxSession : IAsyncDisposable
             throw new MuxException($"the session already has {_options.MaxStreams} open streams");
         }
 
-        uint id = Interlocked.Add(ref _nextStreamId, 2) - 2;
         byte[] header = openHeader.ToArray();
-        var stream = new MuxStream(this, id, header, _options) { PendingSyn = header };
-        _streams[id] = stream;
+        MuxStream stream;
+        // The peer requires stream ids in increasing order, so an id is taken and its SYN queued in one step:
+        // two concurrent opens must not put their SYNs on the wire in the opposite order of their ids.
+        lock (_openLock)
+        {
+            uint id = _nextStreamId;
+            Volatile.Write(ref _nextStreamId, id + 2);
+            stream = new MuxStream(this, id, header, _options) { PendingSyn = header };
+            _streams[id] = stream;
+            Schedule(stream);
+        }
+
         if (_cleanedUp)
         {
             stream.AbortBySession(new MuxException("the session is closed", CloseReason));
             throw new MuxException("the session is closed", CloseReason);
         }
 
-        Schedule(stream);
         return Task.FromResult(stream);
     }
 
