@@ -63,6 +63,13 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("web.example.com added");
         await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("web.example.com");
         Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{node.HttpPort}/", "web.example.com"));
+        await browser.ByTestId("rule-add").ClickAsync();
+        await browser.Input("rule-domain").FillAsync("not a domain");
+        await browser.Input("rule-destination").FillAsync("127.0.0.1");
+        await browser.Input("rule-http").FillAsync("80");
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-error")).ToBeVisibleAsync();
+        await browser.ByTestId("rule-cancel").ClickAsync();
         await Expect(browser.ByTestId("connection-table")).ToContainTextAsync("web.example.com", new() { Timeout = 20_000 });
 
         // A port: allocated, forwarded to the backend (and relaying), reset, released.
