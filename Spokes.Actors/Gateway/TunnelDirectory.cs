@@ -49,7 +49,10 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
                     ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
                     : new PortLeaseDto(p, "")).ToImmutableList();
             var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow());
-            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, tunnel.BytesTotal, tunnel.HttpRules, ports));
+            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, tunnel.BytesTotal, tunnel.HttpRules, ports)
+            {
+                Connections = tunnel.RecentConnections.OrderByDescending(c => c.Closed).ToImmutableList(),
+            });
         }
         catch (AskTimeoutException)
         {

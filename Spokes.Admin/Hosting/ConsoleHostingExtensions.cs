@@ -25,6 +25,8 @@ public static class ConsoleHostingExtensions
         services.AddSingleton<IAccountService, AccountService>();
         services.AddSingleton<ITokenService, TokenService>();
         services.AddSingleton<ITunnelDirectory, TunnelDirectory>();
+        services.AddSingleton<ITunnelRules, TunnelRules>();
+        services.AddSingleton<IServerSettings, ServerSettings>();
         services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), options.FailuresPerAccount,
             options.FailuresPerAddress));
         services.AddMemoryCache();

@@ -77,3 +77,42 @@ internal static class Dtos
     public static TunnelDto Tunnel(string host, bool online = false, string user = "", string state = "active", long month = 0) =>
         new(Guid.NewGuid().ToString("N"), user, host, online, "", 0, 0, month, DateTimeOffset.UnixEpoch, state, [], "");
 }
+
+internal sealed class FakeRules : ITunnelRules
+{
+    public static readonly Spokes.Actors.Tunnels.HttpRuleInfo WebRule =
+        new("web.example.com", "127.0.0.1", 8080, null, null, false, null, false, false, false, false);
+
+    public Outcome<TunnelRulesDto> Rules { get; set; } = Online([WebRule], [Port(22001, "db:5432")]);
+    public Outcome<TunnelRulesDto>? Applied { get; set; }
+    public List<RuleChange> Changes { get; } = [];
+
+    public static Outcome<TunnelRulesDto> Online(ImmutableList<Spokes.Actors.Tunnels.HttpRuleInfo> http, ImmutableList<PortDto> ports, bool online = true) =>
+        Outcome<TunnelRulesDto>.Success(new TunnelRulesDto("t1", online, "", http, ports));
+
+    public static PortDto Port(int port, string destination) => new(port, "jack", "t1", true, 0, 0, 0, destination);
+
+    public Task<Outcome<TunnelRulesDto>> GetAsync(string tunnelId) => Task.FromResult(Rules);
+
+    public Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change)
+    {
+        Changes.Add(change);
+        return Task.FromResult(Applied ?? Outcome<TunnelRulesDto>.Success(Rules.Value! with { Message = $"{change.Action} done" }));
+    }
+}
+
+internal sealed class FakeServerSettings : IServerSettings
+{
+    public ServerSettingsDto Settings { get; set; } =
+        new("spokes.example.com", TlsMode.SelfSigned, "", "", 5, 5, 22000, 22999, new Spokes.Actors.Configuration.SocksConfig());
+    public Outcome<TunnelOptionsDto>? Update { get; set; }
+    public List<(int, int)> Calls { get; } = [];
+
+    public ServerSettingsDto Current() => Settings;
+
+    public Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
+    {
+        Calls.Add((maxPoolSize, maxPorts));
+        return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(new TunnelOptionsDto(maxPoolSize, maxPorts)));
+    }
+}

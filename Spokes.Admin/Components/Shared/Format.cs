@@ -26,5 +26,9 @@ public static class Format
         _ => $"{seconds / 86400}d {seconds % 86400 / 3600}h",
     };
 
+    public static string Millis(long ms) => ms < 1000 ? $"{ms} ms" : Duration(ms / 1000);
+
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
     public static string Date(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 }

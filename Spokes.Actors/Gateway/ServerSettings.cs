@@ -1,0 +1,51 @@
+using Spokes.Actors.Configuration;
+using Spokes.Actors.Settings;
+
+namespace Spokes.Actors.Gateway;
+
+public enum TlsMode { SelfSigned, CustomCertificate, LetsEncrypt }
+
+/// <summary>What the settings page shows. Domain, TLS and SOCKS come from config.json (changed there, applied
+/// on restart); the tunnel options are the cluster-wide values in force now.</summary>
+public sealed record ServerSettingsDto(string Domain, TlsMode Tls, string Certificate, string AcmeEmail,
+    int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks);
+
+public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts);
+
+public interface IServerSettings
+{
+    ServerSettingsDto Current();
+
+    /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, durably and without a restart.</summary>
+    Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by);
+}
+
+public sealed class ServerSettings(SpokesConfig config, AdminOperations operations) : IServerSettings
+{
+    public ServerSettingsDto Current()
+    {
+        var options = operations.CurrentTunnelOptions;
+        return new ServerSettingsDto(config.Domain, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
+            options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, config.Socks);
+    }
+
+    public static TlsMode ModeOf(TlsConfig tls) =>
+        tls.UseLE ? TlsMode.LetsEncrypt
+        : string.IsNullOrWhiteSpace(tls.Certificate) ? TlsMode.SelfSigned
+        : TlsMode.CustomCertificate;
+
+    public async Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
+    {
+        try
+        {
+            // The settings entity validates the ranges; its refusal is the message shown.
+            return (await operations.UpdateTunnelOptionsAsync(maxPoolSize, maxPorts, by)).ToOutcome(r => r is SettingsReply
+                ? new TunnelOptionsDto(operations.CurrentTunnelOptions.MaxPoolSize, operations.CurrentTunnelOptions.MaxPorts)
+                : null);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Outcome<TunnelOptionsDto>.Failure("the cluster did not answer in time");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Spokes.Tests.Admin;
+
+/// <summary>The console of a real <c>spokes start</c> process with a real agent: rules pushed from the browser
+/// reach the agent and serve traffic; ports are allocated, forwarded and released; tunnel options change;
+/// the shutdown disconnects the agent.</summary>
+public sealed class ConsoleLiveTests(ITestOutputHelper output)
+{
+    private const string AdminSecret = "live-run-secret-0815";
+    private const string Email = "ops@example.com";
+    private const string Password = "correct horse battery";
+    private const string Body = "hello from jack's backend";
+
+    [Fact]
+    public async Task LiveAgent_RulesPortsSettingsAndShutdown()
+    {
+        await using var backend = await StartBackendAsync();
+        var backendPort = new Uri(backend.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        await using var node = await LiveNode.StartAsync(AdminSecret);
+        try
+        {
+            var agent = await node.StartAgentAsync("jack");
+            await using var browser = await Browser.OpenAsync(node.ConsoleAddress);
+            await RunAsync(node, agent, browser, backendPort);
+        }
+        catch
+        {
+            output.WriteLine(node.Logs());
+            throw;
+        }
+    }
+
+    private static async Task RunAsync(LiveNode node, DotnetProcess agent, Browser browser, int backendPort)
+    {
+        var page = browser.Page;
+        await FirstRunAndSignInAsync(browser);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
+        await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("online");
+        await browser.ByTestId("tunnel-link").ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("online");
+        await Expect(browser.ByTestId("no-rules")).ToBeVisibleAsync();
+
+        // An HTTP rule: the form's own check, then the agent applies it and the node routes by Host.
+        await browser.ByTestId("rule-add").ClickAsync();
+        await browser.Input("rule-domain").FillAsync("web.example.com");
+        await browser.Input("rule-destination").FillAsync("127.0.0.1");
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-form-error")).ToContainTextAsync("HTTP port");
+        await browser.Input("rule-http").FillAsync(backendPort.ToString());
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("web.example.com added");
+        await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("web.example.com");
+        Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{node.HttpPort}/", "web.example.com"));
+        await browser.ByTestId("rule-add").ClickAsync();
+        await browser.Input("rule-domain").FillAsync("not a domain");
+        await browser.Input("rule-destination").FillAsync("127.0.0.1");
+        await browser.Input("rule-http").FillAsync("80");
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-error")).ToBeVisibleAsync();
+        await browser.ByTestId("rule-cancel").ClickAsync();
+        await Expect(browser.ByTestId("connection-table")).ToContainTextAsync("web.example.com", new() { Timeout = 20_000 });
+
+        // A port: allocated, forwarded to the backend (and relaying), reset, released.
+        await browser.ByTestId("port-allocate").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("allocated");
+        var port = int.Parse(Regex.Match(await browser.ByTestId("rule-result").InnerTextAsync(), @"port (\d+)").Groups[1].Value);
+        await browser.ByTestId("port-edit").ClickAsync();
+        await browser.Input("port-destination").FillAsync("127.0.0.1");
+        await browser.Input("port-dstport").FillAsync(backendPort.ToString());
+        await browser.ByTestId("port-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("forwards to");
+        await Expect(browser.ByTestId("port-table")).ToContainTextAsync($"127.0.0.1:{backendPort}");
+        Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{port}/", "anything"));
+        await browser.ScreenshotAsync("tunnel-details-live");
+        await browser.ByTestId("port-reset").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("reset");
+        await Expect(browser.ByTestId("port-table")).ToContainTextAsync("(not set)");
+        await browser.ByTestId("port-release").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("released");
+        await Expect(browser.ByTestId("no-ports")).ToBeVisibleAsync();
+
+        // Settings: config values read-only; tunnel options validated by the cluster, then applied.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
+        await Expect(browser.ByTestId("domain")).ToHaveTextAsync("localhost");
+        await Expect(browser.ByTestId("tls-mode")).ToHaveTextAsync("self-signed");
+        await browser.Input("max-pool").FillAsync("0");
+        await browser.ByTestId("options-save").ClickAsync();
+        await Expect(browser.ByTestId("options-error")).ToContainTextAsync("maxPoolSize must be between 1 and 64");
+        await browser.Input("max-pool").FillAsync("8");
+        await browser.ByTestId("options-save").ClickAsync();
+        await Expect(browser.ByTestId("options-saved")).ToContainTextAsync("maxPoolSize 8");
+        await browser.ScreenshotAsync("settings");
+
+        // Shutdown: the agent is told to go, and the cached rules become read-only.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
+        await browser.ByTestId("tunnel-link").ClickAsync();
+        await browser.ByTestId("shutdown").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Shut down" }).ClickAsync();
+        await Expect(browser.ByTestId("status")).ToHaveTextAsync("shut down");
+        await agent.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        await Expect(browser.ByTestId("rules-readonly")).ToBeVisibleAsync();
+        await Expect(browser.ByTestId("rule-add")).ToHaveCountAsync(0);
+        await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("web.example.com");
+    }
+
+    private static async Task FirstRunAndSignInAsync(Browser browser)
+    {
+        var page = browser.Page;
+        await page.GotoAsync("/account/login");
+        await browser.ByTestId("configure").ClickAsync();
+        await browser.Input("secret").FillAsync(AdminSecret);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+        await browser.Input("email").FillAsync(Email);
+        await browser.Input("fullname").FillAsync("Olga Ops");
+        await browser.Input("password").FillAsync(Password);
+        await browser.Input("confirm").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
+        await page.WaitForURLAsync("**/account/login?setup=done");
+        await page.Locator("input[name=email]").FillAsync(Email);
+        await page.Locator("input[name=password]").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+    }
+
+    private static async Task<string> GetAsync(string url, string host)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Host = host;
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task<WebApplication> StartBackendAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapGet("/", () => Body);
+        await app.StartAsync();
+        return app;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Spokes.Tests.Admin;
+
+/// <summary>
+/// A real <c>spokes start</c> process (data plane and console over HTTPS on loopback, SQLite in a temp folder)
+/// and, on demand, a real <c>spokes-agent</c> registered against it. Built binaries are found from the
+/// repository root (the folder holding Spokes.sln). Readiness is awaited on the processes' output lines.
+/// </summary>
+internal sealed class LiveNode : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly List<DotnetProcess> _processes = [];
+
+    private LiveNode(string dir, int http, int https, DotnetProcess node)
+    {
+        Dir = dir;
+        HttpPort = http;
+        HttpsPort = https;
+        _processes.Add(node);
+    }
+
+    public string Dir { get; }
+    public int HttpPort { get; }
+    public int HttpsPort { get; }
+    public string ConfigPath => Path.Combine(Dir, "config.json");
+    public string AgentConfigPath => Path.Combine(Dir, "agent", "config.json");
+    /// <summary>The console is served for the node's own domain (localhost).</summary>
+    public Uri ConsoleAddress => new($"https://localhost:{HttpsPort}/");
+
+    public static async Task<LiveNode> StartAsync(string adminSecret)
+    {
+        var dir = Directory.CreateTempSubdirectory("spokes-live-").FullName;
+        var (http, https, cluster, range) = (FreePort(), FreePort(), FreePort(), FreeRange(11));
+        var config = new
+        {
+            domain = "localhost",
+            dataPath = Path.Combine(dir, "data"),
+            listen = new { http = $"127.0.0.1:{http}", https = $"127.0.0.1:{https}" },
+            portRange = new { begin = range, end = range + 10 },
+            cluster = new { host = "127.0.0.1", port = cluster },
+        };
+        await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
+        var node = new DotnetProcess("node", Binary("Spokes.Cli", "spokes.dll"), ["start", "--config", Path.Combine(dir, "config.json")],
+            new Dictionary<string, string?> { ["ADMIN_SECRET"] = adminSecret });
+        var live = new LiveNode(dir, http, https, node);
+        try
+        {
+            await node.WaitForLineAsync("spokes: node up", StartTimeout);
+            return live;
+        }
+        catch
+        {
+            Console.Error.WriteLine(live.Logs());
+            await live.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Registration token from the CLI, <c>configure --registration -</c>, then <c>start</c> until the
+    /// agent has connected and synced its rules. Returns the running agent.</summary>
+    public async Task<DotnetProcess> StartAgentAsync(string userId)
+    {
+        var create = Track(new DotnetProcess("registration create", Binary("Spokes.Cli", "spokes.dll"),
+            ["--config", ConfigPath, "registration", "create"]));
+        if (await create.WaitForExitAsync(StartTimeout) != 0) throw new InvalidOperationException("registration create failed");
+        var registration = create.Lines.Last(l => l.Trim().Length > 0).Trim();
+
+        Directory.CreateDirectory(Path.GetDirectoryName(AgentConfigPath)!);
+        var agent = Binary("Spokes.Agent", "spokes-agent.dll");
+        var configure = Track(new DotnetProcess("agent configure", agent,
+        [
+            "--config", AgentConfigPath, "configure", "--hostname", "localhost", "--port", HttpsPort.ToString(),
+            "--address", "127.0.0.1", "--ca", Path.Combine(Dir, "data", "certs", "self-signed.crt"), "--id", userId,
+            "--registration", "-",
+        ]));
+        await configure.WriteLineAsync(registration);
+        if (await configure.WaitForExitAsync(StartTimeout) != 0) throw new InvalidOperationException("agent configure failed");
+
+        var running = Track(new DotnetProcess("agent", agent, ["--config", AgentConfigPath, "start"]));
+        await running.WaitForLineAsync("connected to", StartTimeout);
+        await running.WaitForLineAsync("synced", StartTimeout);
+        return running;
+    }
+
+    /// <summary>Every process's output, for the failure message.</summary>
+    public string Logs() => string.Join("\n", _processes.Select(p => $"----- {p.Name} -----\n{p.Output}"));
+
+    private DotnetProcess Track(DotnetProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    private static string Binary(string project, string dll)
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var root = tests;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Spokes.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException("repository root (Spokes.sln) not found");
+        var path = Path.Combine(root.FullName, project, "bin", tests.Parent?.Name ?? "Debug", tests.Name, dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"build {project} first", path);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive ports free right now.</summary>
+    private static int FreeRange(int count)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var first = Random.Shared.Next(30000, 60000 - count);
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (var p = first; p < first + count; p++)
+                {
+                    var l = new TcpListener(IPAddress.Loopback, p);
+                    l.Start();
+                    listeners.Add(l);
+                }
+                return first;
+            }
+            catch (SocketException)
+            {
+            }
+            finally
+            {
+                listeners.ForEach(l => l.Stop());
+            }
+        }
+        throw new InvalidOperationException("no free port range");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Agents first, so that the node does not wait for them.
+        for (var i = _processes.Count - 1; i >= 0; i--) await _processes[i].DisposeAsync();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

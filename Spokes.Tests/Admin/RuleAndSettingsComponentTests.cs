@@ -1,0 +1,214 @@
+using System.Collections.Immutable;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Spokes.Actors.Configuration;
+using Spokes.Actors.Gateway;
+using Spokes.Actors.Tunnels;
+using Spokes.Admin.Components.Settings;
+using Spokes.Admin.Components.Tunnels;
+using SettingsPage = Spokes.Admin.Components.Pages.Settings;
+
+namespace Spokes.Tests.Admin;
+
+public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
+{
+    private readonly FakeRules _rules = new();
+    private readonly FakeServerSettings _settings = new();
+
+    public RuleAndSettingsComponentTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<ITunnelRules>(_rules);
+        Services.AddSingleton<IServerSettings>(_settings);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+
+    private IRenderedComponent<RuleManager> RenderRules() =>
+        Render<RuleManager>(p => p.Add(c => c.TunnelId, "t1").Add(c => c.Online, _rules.Rules.Value?.Online ?? false));
+
+    private static AngleSharp.Dom.IElement Input<T>(IRenderedComponent<T> cut, string testId) where T : Microsoft.AspNetCore.Components.IComponent =>
+        cut.Find($"[data-testid={testId}] input, input[data-testid={testId}]");
+
+    private static void Fill<T>(IRenderedComponent<T> cut, string testId, string value) where T : Microsoft.AspNetCore.Components.IComponent =>
+        Input(cut, testId).Change(value);
+
+    [Fact]
+    public void RuleManager_Offline_ShowsCachedRulesWithoutButtons()
+    {
+        _rules.Rules = FakeRules.Online([FakeRules.WebRule], [FakeRules.Port(22001, "")], online: false);
+        var cut = RenderRules();
+        Assert.NotNull(cut.Find("[data-testid=rules-readonly]"));
+        Assert.Contains("web.example.com", cut.Find("[data-testid=rule-table]").TextContent);
+        foreach (var button in new[] { "rule-add", "rule-edit", "rule-remove", "port-allocate", "port-edit", "port-release", "port-reset" })
+            Assert.Empty(cut.FindAll($"[data-testid={button}]"));
+    }
+
+    [Fact]
+    public void RuleManager_OnlineWithNothing_ShowsEmptyStatesAndButtons()
+    {
+        _rules.Rules = FakeRules.Online([], []);
+        var cut = RenderRules();
+        Assert.NotNull(cut.Find("[data-testid=no-rules]"));
+        Assert.NotNull(cut.Find("[data-testid=no-ports]"));
+        Assert.NotNull(cut.Find("[data-testid=rule-add]"));
+        Assert.NotNull(cut.Find("[data-testid=port-allocate]"));
+        Assert.Empty(cut.FindAll("[data-testid=rules-readonly]"));
+    }
+
+    [Fact]
+    public void RuleManager_LoadFails_ShowsError()
+    {
+        _rules.Rules = Outcome<TunnelRulesDto>.Failure("tunnel t1 not found");
+        var cut = RenderRules();
+        Assert.Contains("not found", cut.Find("[data-testid=rule-error]").TextContent);
+    }
+
+    [Theory]
+    [InlineData("", "", "HTTP port, a TLS port or both")]
+    [InlineData("80x", "", "is not a number")]
+    [InlineData("", "70000", "ports are 1-65535")]
+    public void HttpRuleForm_Invalid_RefusedWithoutCallingTheAgent(string http, string tls, string problem)
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-add]").Click();
+        Fill(cut, "rule-domain", "api.example.com");
+        Fill(cut, "rule-destination", "127.0.0.1");
+        Fill(cut, "rule-http", http);
+        Fill(cut, "rule-tls", tls);
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains(problem, cut.Find("[data-testid=rule-form-error]").TextContent));
+        Assert.Empty(_rules.Changes);
+    }
+
+    [Fact]
+    public void HttpRuleForm_Valid_PushesTheRuleAndShowsTheResult()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-add]").Click();
+        Fill(cut, "rule-domain", " api.example.com ");
+        Fill(cut, "rule-destination", "10.0.0.5");
+        Fill(cut, "rule-tls", "8443");
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("HttpAdd done", cut.Find("[data-testid=rule-result]").TextContent));
+        Assert.Equal(new RuleChange(RuleAction.HttpAdd, "api.example.com", "10.0.0.5", null, 8443), Assert.Single(_rules.Changes));
+        Assert.Empty(cut.FindAll("[data-testid=http-form]"));
+    }
+
+    [Fact]
+    public void HttpRuleForm_Edit_KeepsTheDomainAndPrefills()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-edit]").Click();
+        Assert.Equal("8080", Input(cut, "rule-http").GetAttribute("value"));
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        Assert.Equal(new RuleChange(RuleAction.HttpAdd, "web.example.com", "127.0.0.1", 8080), _rules.Changes[0]);
+    }
+
+    [Fact]
+    public void Allocate_AgentRefuses_ShowsTheRefusalAndKeepsTheRules()
+    {
+        _rules.Applied = Outcome<TunnelRulesDto>.Failure("no free port in the range");
+        var cut = RenderRules();
+        cut.Find("[data-testid=port-allocate]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("no free port", cut.Find("[data-testid=rule-error]").TextContent));
+        Assert.Empty(cut.FindAll("[data-testid=rule-result]"));
+        Assert.Contains("db:5432", cut.Find("[data-testid=port-table]").TextContent);
+    }
+
+    [Fact]
+    public void PortForwardForm_PrefilledFromTheLease_SendsAForward()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=port-edit]").Click();
+        Fill(cut, "port-dstport", "6543");
+        cut.Find("[data-testid=port-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        Assert.Equal(new RuleChange(RuleAction.TcpForward, Destination: "db", Port: 22001, DstPort: 6543), _rules.Changes[0]);
+    }
+
+    [Fact]
+    public void PortForwardForm_NoHost_Refused()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=port-edit]").Click();
+        Fill(cut, "port-destination", "");
+        cut.Find("[data-testid=port-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("needs a port, a destination", cut.Find("[data-testid=port-form-error]").TextContent));
+        Assert.Empty(_rules.Changes);
+    }
+
+    [Fact]
+    public void ConnectionHistory_None_ShowsEmptyState()
+    {
+        var cut = Render<ConnectionHistory>(p => p.Add(c => c.Connections, []));
+        Assert.NotNull(cut.Find("[data-testid=no-connections]"));
+    }
+
+    [Fact]
+    public void ConnectionHistory_ManyConnections_TenPerPageInTheGivenOrderWithBytesFormatted()
+    {
+        var at = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        var records = Enumerable.Range(0, 25).Select(i => new ConnectionRecord(at.AddMinutes(-i), $"http:site{i}.example.com",
+            "192.0.2.1:4000", 1536, 3L << 20, 2500, "node-a")).ToImmutableList();
+        var cut = Render<ConnectionHistory>(p => p.Add(c => c.Connections, records));
+        var rows = cut.FindAll("tbody tr");
+        Assert.Equal(ConnectionHistory.PageSize, rows.Count);
+        Assert.Contains("site0.example.com", rows[0].TextContent);
+        Assert.Contains("1.5 KB", rows[0].TextContent);
+        Assert.Contains("3.0 MB", rows[0].TextContent);
+        Assert.Contains("2s", rows[0].TextContent);
+        Assert.Contains("25", cut.Find(".mud-table-pagination").TextContent);
+    }
+
+    [Fact]
+    public void TunnelOptions_Refused_ShowsTheClusterMessage()
+    {
+        _settings.Update = Outcome<TunnelOptionsDto>.Failure("maxPoolSize must be between 1 and 64");
+        var cut = Render<TunnelOptionsForm>(p => p.Add(c => c.MaxPoolSize, 5).Add(c => c.MaxPorts, 5));
+        Fill(cut, "max-pool", "0");
+        cut.Find("[data-testid=options-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("between 1 and 64", cut.Find("[data-testid=options-error]").TextContent));
+        Assert.Equal((0, 5), Assert.Single(_settings.Calls));
+        Assert.Empty(cut.FindAll("[data-testid=options-saved]"));
+    }
+
+    [Fact]
+    public void TunnelOptions_Applied_ShowsTheValuesInForce()
+    {
+        var cut = Render<TunnelOptionsForm>(p => p.Add(c => c.MaxPoolSize, 5).Add(c => c.MaxPorts, 5));
+        Fill(cut, "max-ports", "12");
+        cut.Find("[data-testid=options-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("maxPorts 12", cut.Find("[data-testid=options-saved]").TextContent));
+    }
+
+    [Fact]
+    public void SettingsPage_LetsEncrypt_ShowsModeConfigNoteAndSocksNotBuilt()
+    {
+        _settings.Settings = _settings.Settings with { Tls = TlsMode.LetsEncrypt, AcmeEmail = "ops@example.com" };
+        var cut = Render<SettingsPage>();
+        Assert.Equal("spokes.example.com", cut.Find("[data-testid=domain]").TextContent);
+        Assert.Contains("Let's Encrypt", cut.Find("[data-testid=tls-mode]").TextContent);
+        Assert.Contains("config.json", cut.Find("[data-testid=config-note]").TextContent);
+        Assert.Contains("not built yet", cut.Find("[data-testid=socks-note]").TextContent);
+    }
+
+    [Theory]
+    [InlineData(true, "", TlsMode.LetsEncrypt)]
+    [InlineData(false, "/etc/spokes/cert.pem", TlsMode.CustomCertificate)]
+    [InlineData(false, "", TlsMode.SelfSigned)]
+    public void ServerSettings_ModeOf_FollowsTheTlsSection(bool useLe, string certificate, TlsMode mode) =>
+        Assert.Equal(mode, ServerSettings.ModeOf(new TlsConfig { UseLE = useLe, Certificate = certificate }));
+
+    [Theory]
+    [InlineData("db:5432", "db", "5432")]
+    [InlineData("[::1]:80", "[::1]", "80")]
+    [InlineData("", "", "")]
+    public void FormPorts_Split_SeparatesHostAndPort(string destination, string host, string port) =>
+        Assert.Equal((host, port), FormPorts.Split(destination));
+}
