@@ -38,6 +38,8 @@ public sealed record NodeConfig(string DataPath, int ClusterPort)
     public string[] Seeds { get; init; } = [];
     public string Certificate { get; init; } = "";
     public string DatabasePath { get; init; } = "";
+    /// <summary>When set, the node uses PostgreSQL instead of the SQLite file.</summary>
+    public string PostgresConnectionString { get; init; } = "";
     public int PortRangeBegin { get; init; } = 26000;
     public int PortRangeEnd { get; init; } = 26009;
 
@@ -47,7 +49,9 @@ public sealed record NodeConfig(string DataPath, int ClusterPort)
     {
         ["domain"] = "localhost",
         ["dataPath"] = DataPath,
-        ["database"] = new JsonObject { ["path"] = DatabasePath },
+        ["database"] = PostgresConnectionString.Length > 0
+            ? new JsonObject { ["provider"] = "postgres", ["connectionString"] = PostgresConnectionString }
+            : new JsonObject { ["path"] = DatabasePath },
         ["portRange"] = new JsonObject { ["begin"] = PortRangeBegin, ["end"] = PortRangeEnd },
         ["tunOptions"] = new JsonObject { ["maxPoolSize"] = 5, ["maxPorts"] = 5 },
         ["listen"] = new JsonObject
