@@ -8,7 +8,8 @@ using Xunit.Abstractions;
 namespace Spokes.Tests.Edge.Acme;
 
 /// <summary>
-/// A real node with <c>tls.useLE</c> against a real pebble: it starts on the self-signed certificate, answers
+/// A real node with <c>tls.useLE</c> against a real pebble: it starts on the self-signed certificate (the renewer
+/// replaces it; that the self-signed one stays while no certificate exists is CertificateRenewerTests' job), answers
 /// pebble's http-01 on its HTTP port (own domain, before the HTTPS redirect), and switches its HTTPS certificate
 /// to the pebble-issued one (with the intermediate) without a restart; restarted, it serves the saved one.
 /// </summary>
@@ -18,7 +19,7 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task The_node_switches_from_self_signed_to_the_acme_certificate_and_keeps_it_across_restarts()
+    public async Task The_node_swaps_in_the_acme_certificate_without_restart_and_keeps_it_across_restarts()
     {
         var log = new ProcessLog();
         var directory = Path.Combine(Path.GetTempPath(), "sa-" + Guid.NewGuid().ToString("N")[..8]);
@@ -68,6 +69,17 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
             var (again, _) = await WaitForCertificateAsync(httpsPort, root);
             Assert.Equal(served.Thumbprint, again.Thumbprint);
             Assert.DoesNotContain(node.Lines, line => line.Contains("acme: certificate for localhost issued"));
+
+            // An unknown token on the own domain: 404 from the node, not the redirect to HTTPS.
+            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}/.well-known/acme-challenge/unknownToken");
+            request.Headers.Host = Domain;
+            using var response = await http.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+            using var other = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}/healthz");
+            other.Headers.Host = Domain;
+            using var redirected = await http.SendAsync(other);
+            Assert.Equal(System.Net.HttpStatusCode.PermanentRedirect, redirected.StatusCode);
         }
         catch
         {
