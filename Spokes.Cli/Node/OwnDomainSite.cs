@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Spokes.Actors.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Spokes.Admin.Hosting;
+using Spokes.Edge.Acme;
 
 namespace Spokes.Cli.Node;
 
-/// <summary>What the node serves on its own domain: HTTP is redirected to HTTPS; HTTPS serves the console
+/// <summary>What the node serves on its own domain: HTTP is redirected to HTTPS, except ACME http-01 challenges, answered from the <see cref="AcmeChallengeStore"/>; HTTPS serves the console
 /// and a health check.</summary>
 internal static class OwnDomainSite
 {
@@ -13,8 +15,24 @@ internal static class OwnDomainSite
     {
         var httpsPort = ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Port;
         var authority = httpsPort == 443 ? config.Domain : $"{config.Domain}:{httpsPort}";
+        var challenges = app.Services.GetRequiredService<AcmeChallengeStore>();
         app.Use(async (context, next) =>
         {
+            // ACME http-01 (RFC 8555 §8.3) comes over plain HTTP and must not be redirected.
+            if (context.Request.Path.StartsWithSegments("/.well-known/acme-challenge", StringComparison.Ordinal)
+                && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+            {
+                if (challenges.AnswerFor(context.Request.Path.Value) is { } answer)
+                {
+                    context.Response.ContentType = "text/plain";
+                    await context.Response.WriteAsync(answer);
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                }
+                return;
+            }
             if (!context.Request.IsHttps)
             {
                 context.Response.Redirect($"https://{authority}{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",

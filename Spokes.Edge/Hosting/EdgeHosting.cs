@@ -9,10 +9,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Hosting;
+using Spokes.Edge.Acme;
 using Spokes.Edge.Listeners;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Routing;
@@ -50,6 +52,14 @@ public static class EdgeHosting
         services.AddSingleton(new PortBindAddress(Address(ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Host)));
         services.AddSingleton<PortListeners>();
         services.AddHostedService(sp => sp.GetRequiredService<PortListeners>());
+        // http-01 answers: always (tunnel domains' challenges go through the HTTP router); the renewer only with tls.useLE.
+        services.AddSingleton<AcmeChallengeStore>();
+        if (config.Tls.UseLE)
+        {
+            services.TryAddSingleton(new AcmeOptions());
+            services.AddSingleton<CertificateRenewer>();
+            services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
+        }
         return services;
     }
 
@@ -112,7 +122,7 @@ public static class EdgeHosting
             };
         return new SslServerAuthenticationOptions
         {
-            ServerCertificate = server.Current,
+            ServerCertificateContext = server.Context,
             ApplicationProtocols = [AgentAlpnMiddleware.Protocol, SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
         };
     }

@@ -20,6 +20,9 @@ public abstract class PeekingRouter(PublicRelay relay, EdgeIdentity identity, IL
 
     protected virtual bool IsOwnName(string name) => string.Equals(name, identity.Domain, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A last look before relaying to a tunnel: true when the edge answered the connection itself.</summary>
+    private protected virtual ValueTask<bool> ServeAtEdgeAsync(ConnectionContext connection, string name) => ValueTask.FromResult(false);
+
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         SniffResult result;
@@ -43,6 +46,7 @@ public abstract class PeekingRouter(PublicRelay relay, EdgeIdentity identity, IL
             await next(connection);
             return;
         }
+        if (await ServeAtEdgeAsync(connection, name)) return;
         await relay.ServeAsync(connection, Kind, name);
     }
 }

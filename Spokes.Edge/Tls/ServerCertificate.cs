@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Spokes.Actors.Configuration;
 using Spokes.Edge.Certificates;
@@ -11,11 +12,20 @@ namespace Spokes.Edge.Tls;
 /// </summary>
 public sealed class ServerCertificate(X509Certificate2 initial)
 {
-    private X509Certificate2 _current = initial;
+    private sealed record Served(X509Certificate2 Certificate, SslStreamCertificateContext Context);
 
-    public X509Certificate2 Current => Volatile.Read(ref _current);
+    private Served _current = new(initial, SslStreamCertificateContext.Create(initial, null, offline: true));
 
-    public void Replace(X509Certificate2 certificate) => Interlocked.Exchange(ref _current, certificate);
+    public X509Certificate2 Current => Volatile.Read(ref _current).Certificate;
+
+    /// <summary>The certificate with the intermediates sent along with it (an ACME chain), for the TLS handshake.</summary>
+    public SslStreamCertificateContext Context => Volatile.Read(ref _current).Context;
+
+    public void Replace(X509Certificate2 certificate) => Replace(certificate, null);
+
+    /// <summary>Swaps the served certificate; <paramref name="intermediates"/> go out with it in every handshake.</summary>
+    public void Replace(X509Certificate2 certificate, X509Certificate2Collection? intermediates) =>
+        Interlocked.Exchange(ref _current, new Served(certificate, SslStreamCertificateContext.Create(certificate, intermediates, offline: true)));
 
     /// <summary>Loads the certificate config.json names, or the self-signed one; a custom certificate that
     /// cannot be loaded or does not cover the domain is a configuration error naming the key.</summary>
@@ -31,6 +41,6 @@ public sealed class ServerCertificate(X509Certificate2 initial)
     }
 
     // Kestrel on Linux wants a key it can use directly; a PKCS#12 round trip gives a PEM-loaded one that.
-    private static X509Certificate2 Usable(X509Certificate2 certificate) =>
+    internal static X509Certificate2 Usable(X509Certificate2 certificate) =>
         X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
 }

@@ -16,7 +16,8 @@ internal sealed class SpokesProcess : IAsyncDisposable
     private readonly List<string> _stdout = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SpokesProcess(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin)
+    private SpokesProcess(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         _name = name;
         _log = log;
@@ -36,6 +37,11 @@ internal sealed class SpokesProcess : IAsyncDisposable
         start.Environment.Remove("SPOKES_AGENT_CONFIG");
         start.Environment.Remove("SPOKES_CONFIG");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Append(e.Data, error: false);
         _process.ErrorDataReceived += (_, e) => Append(e.Data, error: true);
@@ -92,8 +98,9 @@ internal sealed class SpokesProcess : IAsyncDisposable
         }
     }
 
-    public static SpokesProcess Start(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin = null) =>
-        new(name, dll, args, log, stdin);
+    public static SpokesProcess Start(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        new(name, dll, args, log, stdin, environment);
 
     /// <summary>Waits for the first line (after <paramref name="skip"/> matches) that satisfies <paramref name="match"/>.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, int skip = 0)

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spokes.Actors.Configuration;
+using Spokes.Edge.Certificates;
+using Spokes.Edge.Tls;
+
+namespace Spokes.Edge.Acme;
+
+/// <summary>
+/// <c>tls.useLE</c>: keeps an ACME certificate for the server's domain in <see cref="ServerCertificate"/>. At start it
+/// serves the saved one if it covers the domain and has more than <see cref="AcmeOptions.RenewBefore"/> left, else
+/// orders one (the self-signed certificate is served meanwhile). Then it checks every
+/// <see cref="AcmeOptions.CheckInterval"/> and renews in time; a failed attempt is retried with jittered backoff.
+/// One log line per attempt outcome.
+/// </summary>
+public sealed class CertificateRenewer(
+    SpokesConfig config,
+    ServerCertificate server,
+    AcmeChallengeStore challenges,
+    AcmeOptions options,
+    ILogger<CertificateRenewer> log,
+    TimeProvider? time = null) : BackgroundService
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly AcmeCertificateFiles _files = new(config.DataPath);
+    private DateTimeOffset? _notAfter;
+
+    /// <summary>Completed each time a certificate was put in service (for tests and diagnostics).</summary>
+    public int Installed { get; private set; }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Synchronous and quick (two small files): a still-valid certificate is served from the first handshake on.
+        var saved = _files.TryLoad(out var error);
+        if (error is not null) log.LogWarning("acme: ignoring {Path}: {Error}", _files.CertificatePath, error);
+        if (saved is { } s)
+        {
+            if (CertificateMatcher.ValidateForDomain(s.Certificate, config.Domain, _time) is { } problem)
+                log.LogInformation("acme: saved certificate not used: {Problem}", problem);
+            else if (!IsDue(s.Certificate.NotAfter))
+                Install(s.Certificate, s.Intermediates, "loaded");
+            else
+                log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", config.Domain, s.Certificate.NotAfter.ToUniversalTime());
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            if (_notAfter is { } notAfter && !IsDue(notAfter.UtcDateTime))
+            {
+                var untilDue = notAfter - options.RenewBefore - _time.GetUtcNow();
+                wait = untilDue < options.CheckInterval ? untilDue : options.CheckInterval;
+                if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            }
+            else
+            {
+                try
+                {
+                    await OrderAsync(stoppingToken);
+                    failures = 0;
+                    // A certificate issued with less than RenewBefore left is not ordered again at once.
+                    if (IsDue(_notAfter!.Value.UtcDateTime)) wait = options.CheckInterval;
+                    else continue;
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    failures++;
+                    wait = RetryDelay(failures);
+                    log.LogWarning("acme: certificate for {Domain} not obtained (attempt {Attempt}): {Error}; next try in {Wait}",
+                        config.Domain, failures, e.Message.ReplaceLineEndings(" "), wait.ToString(@"d\.hh\:mm\:ss"));
+                }
+            }
+            try
+            {
+                await Task.Delay(wait, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task OrderAsync(CancellationToken ct)
+    {
+        using var accountKey = _files.LoadOrCreateAccountKey();
+        using var client = new AcmeClient(new Uri(config.Tls.AcmeDirectory), accountKey, challenges, options.Handler, log, _time);
+        var result = await client.OrderCertificateAsync([config.Domain], config.Tls.AcmeEmail, ct);
+        var (certificate, intermediates) = AcmeCertificateFiles.FromPem(result.ChainPem, result.PrivateKeyPem);
+        if (CertificateMatcher.ValidateForDomain(certificate, config.Domain, _time) is { } problem)
+            throw new AcmeException($"the issued certificate is not usable: {problem}");
+        _files.Save(result);
+        Install(certificate, intermediates, "issued");
+    }
+
+    private void Install(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection intermediates, string how)
+    {
+        server.Replace(certificate, intermediates);
+        _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        Installed++;
+        log.LogInformation("acme: certificate for {Domain} {How} (issuer {Issuer}, valid until {NotAfter:yyyy-MM-dd HH:mm} UTC), serving it",
+            config.Domain, how, certificate.Issuer, _notAfter.Value);
+    }
+
+    private bool IsDue(DateTime notAfter) => notAfter.ToUniversalTime() - _time.GetUtcNow().UtcDateTime <= options.RenewBefore;
+
+    internal TimeSpan RetryDelay(int failures)
+    {
+        var exponent = Math.Min(failures - 1, 20);
+        var ticks = Math.Min(options.FirstRetryDelay.Ticks * Math.Pow(2, exponent), options.MaxRetryDelay.Ticks);
+        return TimeSpan.FromTicks((long)(ticks * (0.8 + 0.4 * Random.Shared.NextDouble())));
+    }
+}
