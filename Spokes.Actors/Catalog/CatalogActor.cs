@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -32,6 +33,13 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
     /// <param name="readJournalId">The persistence query plugin to follow, or null for a catalog fed by
     /// upserts only (actor tests on the in-memory journal).</param>
     public static Props Props(string? readJournalId) => Akka.Actor.Props.Create(() => new CatalogActor(readJournalId));
+
+    /// <summary>The catalog under a backoff supervisor: when the store is slow or away at start (a fresh
+    /// PostgreSQL creating its tables) or the journal stream fails, it starts over after 1 s, 2 s, … 15 s
+    /// instead of staying dead. Messages go through the supervisor to the current catalog.</summary>
+    public static Props Supervised(string readJournalId) => BackoffSupervisor.Props(
+        Backoff.OnStop(Props(readJournalId), "catalog", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2, -1)
+            .WithAutoReset(TimeSpan.FromSeconds(30)));
 
     protected override void PreStart()
     {

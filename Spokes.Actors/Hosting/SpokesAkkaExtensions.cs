@@ -85,7 +85,7 @@ public static class SpokesAkkaExtensions
     {
         var shard = new ShardOptions { Role = NodeRole, RememberEntities = false, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData };
         return builder
-            .WithSingleton<CatalogActor>("catalog", (_, _, _) => CatalogActor.Props(SqlReadJournalId),
+            .WithSingleton<CatalogActor>("catalog", (_, _, _) => CatalogActor.Supervised(SqlReadJournalId),
                 new ClusterSingletonOptions { Role = NodeRole }, createProxyToo: true)
             .WithShardRegion<UserEntity>(UserEntity.Kind, (_, registry, _) =>
                 id => UserEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IUserMessage>(), shard)
