@@ -28,4 +28,12 @@ public sealed partial class AdminOperations
             options.Replace(options.Current with { MaxPoolSize = applied.Settings.MaxPoolSize ?? maxPoolSize, MaxPorts = applied.Settings.MaxPorts ?? maxPorts });
         return reply;
     }
+
+    /// <summary>The cluster's run-time settings as the settings entity holds them.</summary>
+    public Task<IWireMessage> GetSettingsAsync() =>
+        AskAsync(ActorRegistry.For(system).Get<SettingsEntity>(), new GetSettings(SettingsIds.Server));
+
+    /// <summary>Persists a TLS choice (validated and sealed by the caller); every node applies it on the change.</summary>
+    public Task<IWireMessage> ChooseTlsAsync(ChooseTls command) =>
+        AskAsync(ActorRegistry.For(system).Get<SettingsEntity>(), command);
 }

@@ -1,13 +1,15 @@
 using Spokes.Actors.Configuration;
+using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
 
 namespace Spokes.Actors.Gateway;
 
-public enum TlsMode { SelfSigned, CustomCertificate, LetsEncrypt }
+/// <summary>What config.json asks for (shown as the meaning of <see cref="TlsMode.Configured"/>).</summary>
+public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }
 
 /// <summary>What the settings page shows. Domain, TLS and SOCKS come from config.json (changed there, applied
 /// on restart); the tunnel options are the cluster-wide values in force now.</summary>
-public sealed record ServerSettingsDto(string Domain, TlsMode Tls, string Certificate, string AcmeEmail,
+public sealed record ServerSettingsDto(string Domain, ConfiguredTls Tls, string Certificate, string AcmeEmail,
     int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks);
 
 public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts);
@@ -18,9 +20,16 @@ public interface IServerSettings
 
     /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by);
+
+    /// <summary>The TLS mode in force cluster-wide.</summary>
+    Task<Outcome<TlsChoiceDto>> CurrentTlsAsync();
+
+    /// <summary>Validates the choice (certificate against the domain, email), seals the key, and has every node apply it.</summary>
+    Task<Outcome<TlsChoiceDto>> ApplyTlsAsync(TlsRequest request, string by);
 }
 
-public sealed class ServerSettings(SpokesConfig config, AdminOperations operations) : IServerSettings
+public sealed partial class ServerSettings(SpokesConfig config, AdminOperations operations, SecretBox secrets,
+    ITlsCertificateCheck certificates) : IServerSettings
 {
     public ServerSettingsDto Current()
     {
@@ -29,10 +38,10 @@ public sealed class ServerSettings(SpokesConfig config, AdminOperations operatio
             options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, config.Socks);
     }
 
-    public static TlsMode ModeOf(TlsConfig tls) =>
-        tls.UseLE ? TlsMode.LetsEncrypt
-        : string.IsNullOrWhiteSpace(tls.Certificate) ? TlsMode.SelfSigned
-        : TlsMode.CustomCertificate;
+    public static ConfiguredTls ModeOf(TlsConfig tls) =>
+        tls.UseLE ? ConfiguredTls.LetsEncrypt
+        : string.IsNullOrWhiteSpace(tls.Certificate) ? ConfiguredTls.SelfSigned
+        : ConfiguredTls.CustomCertificate;
 
     public async Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
     {

@@ -128,6 +128,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
         services.TryAddSingleton<IRulePusher, NoRulePusher>();
+        services.TryAddSingleton<ITlsCertificateCheck, NoTlsCertificateCheck>();
         services.AddSingleton(sp =>
         {
             var registry = sp.GetRequiredService<ActorRegistry>();

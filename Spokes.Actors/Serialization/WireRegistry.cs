@@ -148,6 +148,8 @@ public static class WireRegistry
         ("rule.push", typeof(PushRule)),
         ("adm.tun.rules", typeof(TunnelRulesRequest)),
         ("adm.tun.rules.r", typeof(TunnelRulesReply)),
+        ("ev.settings.tls", typeof(Settings.TlsChosen)),
+        ("settings.tls", typeof(Settings.ChooseTls)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

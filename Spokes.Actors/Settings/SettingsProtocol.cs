@@ -13,12 +13,22 @@ public static class SettingsIds
 
 /// <summary>Sets the tunnel options every node applies from now on (maxPoolSize, maxPorts).</summary>
 public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int MaxPorts, string By) : ISettingsMessage;
+/// <summary>Chooses how every node gets its HTTPS certificate. The console's service validates the certificate
+/// first; <paramref name="SealedPrivateKey"/> is sealed with <c>SecretBox</c> (the entity never sees a plain key).</summary>
+public sealed record ChooseTls(string EntityId, TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
+    string By) : ISettingsMessage;
 public sealed record GetSettings(string EntityId) : ISettingsMessage;
 public sealed record SettingsReply(SettingsState Settings) : IWireMessage;
 
 public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"tunnel options: maxPoolSize {MaxPoolSize}, maxPorts {MaxPorts}";
+}
+
+public sealed record TlsChosen(TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
+    DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"TLS mode {Mode}" + (Mode == TlsMode.LetsEncrypt ? $" (account {AcmeEmail})" : "");
 }
 
 /// <summary>Run-time overrides of config.json; null means "as configured".</summary>
@@ -28,6 +38,7 @@ public sealed record SettingsState : IWireMessage
     public int? MaxPoolSize { get; init; }
     public int? MaxPorts { get; init; }
     public DateTimeOffset Updated { get; init; }
+    public TlsChoice Tls { get; init; } = TlsChoice.Configured;
 
     public Decision Decide(ISettingsMessage command, DateTimeOffset now) => command switch
     {
@@ -35,12 +46,15 @@ public sealed record SettingsState : IWireMessage
         UpdateTunnelOptions u when u.MaxPoolSize is < 1 or > 64 => Decision.Refuse(ErrorCode.Invalid, "maxPoolSize must be between 1 and 64"),
         UpdateTunnelOptions u when u.MaxPorts is < 0 or > 65535 => Decision.Refuse(ErrorCode.Invalid, "maxPorts must be between 0 and 65535"),
         UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By)),
+        ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
+        ChooseTls c => Decision.Persist(new TlsChosen(c.Mode, c.CertificatePem, c.SealedPrivateKey, c.AcmeEmail, now, c.By)),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 
     public SettingsState Apply(IDomainEvent e) => e switch
     {
         TunnelOptionsChanged t => this with { MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At },
+        TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },
         _ => this,
     };
 }

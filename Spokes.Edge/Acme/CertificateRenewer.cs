@@ -11,7 +11,8 @@ namespace Spokes.Edge.Acme;
 /// serves the saved one if it covers the domain and has more than <see cref="AcmeOptions.RenewBefore"/> left, else
 /// orders one (the self-signed certificate is served meanwhile). Then it checks every
 /// <see cref="AcmeOptions.CheckInterval"/> and renews in time; a failed attempt is retried with jittered backoff.
-/// One log line per attempt outcome.
+/// One log line per attempt outcome. Registered on every node; it works only while <see cref="AcmeSwitch.Wanted"/>
+/// (<c>tls.useLE</c>, or Let's Encrypt chosen in the console) and idles otherwise.
 /// </summary>
 public sealed class CertificateRenewer(
     SpokesConfig config,
@@ -19,9 +20,11 @@ public sealed class CertificateRenewer(
     AcmeChallengeStore challenges,
     AcmeOptions options,
     ILogger<CertificateRenewer> log,
-    TimeProvider? time = null) : BackgroundService
+    TimeProvider? time = null,
+    AcmeSwitch? acme = null) : BackgroundService
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly AcmeSwitch _acme = acme ?? new AcmeSwitch(config.Tls.UseLE, config.Tls.AcmeEmail);
     private readonly AcmeCertificateFiles _files = new(config.DataPath);
     private DateTimeOffset? _notAfter;
 
@@ -29,6 +32,12 @@ public sealed class CertificateRenewer(
     public int Installed { get; private set; }
 
     public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_acme.Wanted) ServeSaved();
+        return base.StartAsync(cancellationToken);
+    }
+
+    private void ServeSaved()
     {
         // Synchronous and quick (two small files): a still-valid certificate is served from the first handshake on.
         var saved = _files.TryLoad(out var error);
@@ -42,15 +51,35 @@ public sealed class CertificateRenewer(
             else
                 log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", config.Domain, s.Certificate.NotAfter.ToUniversalTime());
         }
-        return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
         var failures = 0;
+        var active = _acme.Wanted;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var changed = _acme.Changed;
+            if (!_acme.Wanted)
+            {
+                if (active) log.LogInformation("acme: renewer idle (another TLS mode is chosen)");
+                (active, failures, _notAfter) = (false, 0, null);
+                try
+                {
+                    await changed.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+            if (!active)
+            {
+                (active, _notAfter) = (true, null);
+                ServeSaved();
+            }
             TimeSpan wait;
             if (_notAfter is { } notAfter && !IsDue(notAfter.UtcDateTime))
             {
@@ -80,14 +109,12 @@ public sealed class CertificateRenewer(
                         config.Domain, failures, e.Message.ReplaceLineEndings(" "), wait.ToString(@"d\.hh\:mm\:ss"));
                 }
             }
-            try
-            {
-                await Task.Delay(wait, _time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            // A change of the switch ends the wait early.
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var delay = Task.Delay(wait, _time, wake.Token);
+            await Task.WhenAny(delay, changed);
+            await wake.CancelAsync();
+            if (stoppingToken.IsCancellationRequested) return;
         }
     }
 
@@ -95,7 +122,7 @@ public sealed class CertificateRenewer(
     {
         using var accountKey = _files.LoadOrCreateAccountKey();
         using var client = new AcmeClient(new Uri(config.Tls.AcmeDirectory), accountKey, challenges, options.Handler, log, _time);
-        var result = await client.OrderCertificateAsync([config.Domain], config.Tls.AcmeEmail, ct);
+        var result = await client.OrderCertificateAsync([config.Domain], _acme.Email, ct);
         var (certificate, intermediates) = AcmeCertificateFiles.FromPem(result.ChainPem, result.PrivateKeyPem);
         if (CertificateMatcher.ValidateForDomain(certificate, config.Domain, _time) is { } problem)
             throw new AcmeException($"the issued certificate is not usable: {problem}");
@@ -106,7 +133,12 @@ public sealed class CertificateRenewer(
     private void Install(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection intermediates, string how)
     {
-        server.Replace(certificate, intermediates);
+        _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        if (!_acme.RunIfWanted(() => server.Replace(certificate, intermediates)))
+        {
+            log.LogInformation("acme: certificate for {Domain} {How} but not served: another TLS mode is chosen", config.Domain, how);
+            return;
+        }
         _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         Installed++;
         log.LogInformation("acme: certificate for {Domain} {How} (issuer {Issuer}, valid until {NotAfter:yyyy-MM-dd HH:mm} UTC), serving it",

@@ -27,6 +27,28 @@ internal static class CertificateLoader
         }
     }
 
+    /// <summary>As <see cref="TryLoadPem"/> for PEM text (an upload): the leaf, its key and the rest of the chain.</summary>
+    public static bool TryLoadPemText(string certificatePem, string keyPem, out X509Certificate2? certificate,
+        out X509Certificate2Collection intermediates, out string? error)
+    {
+        certificate = null;
+        intermediates = [];
+        error = null;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+            var all = new X509Certificate2Collection();
+            all.ImportFromPem(certificatePem);
+            for (var i = 1; i < all.Count; i++) intermediates.Add(all[i]);
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            error = $"cannot load the certificate with this key: {e.Message.ReplaceLineEndings(" ").TrimEnd()}";
+            return false;
+        }
+    }
+
     /// <summary>The certificates after the first one in <paramref name="certPath"/>: the chain to send with the leaf.</summary>
     public static X509Certificate2Collection LoadChain(string certPath)
     {

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spokes.Actors.Settings;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Hosting;
@@ -52,14 +54,17 @@ public static class EdgeHosting
         services.AddSingleton(new PortBindAddress(Address(ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Host)));
         services.AddSingleton<PortListeners>();
         services.AddHostedService(sp => sp.GetRequiredService<PortListeners>());
-        // http-01 answers: always (tunnel domains' challenges go through the HTTP router); the renewer only with tls.useLE.
+        // http-01 answers: always (tunnel domains' challenges go through the HTTP router). The renewer always runs
+        // but works only while ACME is wanted: tls.useLE, or Let's Encrypt chosen in the console (TlsApplier).
         services.AddSingleton<AcmeChallengeStore>();
-        if (config.Tls.UseLE)
-        {
-            services.TryAddSingleton(new AcmeOptions());
-            services.AddSingleton<CertificateRenewer>();
-            services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
-        }
+        services.TryAddSingleton(new AcmeOptions());
+        services.AddSingleton(new AcmeSwitch(config.Tls.UseLE, config.Tls.AcmeEmail));
+        services.AddSingleton(sp => new CertificateRenewer(config, sp.GetRequiredService<ServerCertificate>(),
+            sp.GetRequiredService<AcmeChallengeStore>(), sp.GetRequiredService<AcmeOptions>(),
+            sp.GetRequiredService<ILogger<CertificateRenewer>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AcmeSwitch>()));
+        services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
+        services.AddSingleton<ITlsCertificateCheck, PemCertificateCheck>();
+        services.AddSingleton<TlsApplier>();
         return services;
     }
 
@@ -74,6 +79,8 @@ public static class EdgeHosting
                     resolver.GetService<LocalLinks>(), PresenceActor.NodeName(Akka.Cluster.Cluster.Get(system).SelfAddress),
                     config.Domain, RelayEndpoint(config), TimeProvider.System);
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
+                registry.Register<TlsWatcher>(system.ActorOf(
+                    TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>()), "tls-watcher"));
             });
 
     /// <summary>The public HTTPS (SNI routing, agents, console) and HTTP (Host routing) listeners.</summary>

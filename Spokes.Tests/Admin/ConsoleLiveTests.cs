@@ -14,7 +14,7 @@ namespace Spokes.Tests.Admin;
 
 /// <summary>The console of a real <c>spokes start</c> process with a real agent: rules pushed from the browser
 /// reach the agent and serve traffic; ports are allocated, forwarded and released; tunnel options change;
-/// the shutdown disconnects the agent.</summary>
+/// a custom certificate is uploaded and served, then self-signed again; the shutdown disconnects the agent.</summary>
 public sealed class ConsoleLiveTests(ITestOutputHelper output)
 {
     private const string AdminSecret = "live-run-secret-0815";
@@ -102,7 +102,7 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await browser.Input("max-pool").FillAsync("8");
         await browser.ByTestId("options-save").ClickAsync();
         await Expect(browser.ByTestId("options-saved")).ToContainTextAsync("maxPoolSize 8");
-        await browser.ScreenshotAsync("settings");
+        await LiveTlsSteps.RunAsync(node, browser);
 
         // Shutdown: the agent is told to go, and the cached rules become read-only.
         await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();

@@ -104,7 +104,7 @@ internal sealed class FakeRules : ITunnelRules
 internal sealed class FakeServerSettings : IServerSettings
 {
     public ServerSettingsDto Settings { get; set; } =
-        new("spokes.example.com", TlsMode.SelfSigned, "", "", 5, 5, 22000, 22999, new Spokes.Actors.Configuration.SocksConfig());
+        new("spokes.example.com", ConfiguredTls.SelfSigned, "", "", 5, 5, 22000, 22999, new Spokes.Actors.Configuration.SocksConfig());
     public Outcome<TunnelOptionsDto>? Update { get; set; }
     public List<(int, int)> Calls { get; } = [];
 
@@ -114,5 +114,17 @@ internal sealed class FakeServerSettings : IServerSettings
     {
         Calls.Add((maxPoolSize, maxPorts));
         return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(new TunnelOptionsDto(maxPoolSize, maxPorts)));
+    }
+
+    public TlsChoiceDto Tls { get; set; } = new(Spokes.Actors.Settings.TlsMode.Configured, "", "");
+    public Outcome<TlsChoiceDto>? TlsResult { get; set; }
+    public List<TlsRequest> TlsCalls { get; } = [];
+
+    public Task<Outcome<TlsChoiceDto>> CurrentTlsAsync() => Task.FromResult(Outcome<TlsChoiceDto>.Success(Tls));
+
+    public Task<Outcome<TlsChoiceDto>> ApplyTlsAsync(TlsRequest request, string by)
+    {
+        TlsCalls.Add(request);
+        return Task.FromResult(TlsResult ?? Outcome<TlsChoiceDto>.Success(new TlsChoiceDto(request.Mode, request.AcmeEmail, "CN=test")));
     }
 }

@@ -190,19 +190,20 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     [Fact]
     public void SettingsPage_LetsEncrypt_ShowsModeConfigNoteAndSocksNotBuilt()
     {
-        _settings.Settings = _settings.Settings with { Tls = TlsMode.LetsEncrypt, AcmeEmail = "ops@example.com" };
+        _settings.Settings = _settings.Settings with { Tls = ConfiguredTls.LetsEncrypt, AcmeEmail = "ops@example.com" };
         var cut = Render<SettingsPage>();
         Assert.Equal("spokes.example.com", cut.Find("[data-testid=domain]").TextContent);
         Assert.Contains("Let's Encrypt", cut.Find("[data-testid=tls-mode]").TextContent);
         Assert.Contains("config.json", cut.Find("[data-testid=config-note]").TextContent);
+        Assert.Contains("cookies", cut.Find("[data-testid=config-note]").TextContent);
         Assert.Contains("not built yet", cut.Find("[data-testid=socks-note]").TextContent);
     }
 
     [Theory]
-    [InlineData(true, "", TlsMode.LetsEncrypt)]
-    [InlineData(false, "/etc/spokes/cert.pem", TlsMode.CustomCertificate)]
-    [InlineData(false, "", TlsMode.SelfSigned)]
-    public void ServerSettings_ModeOf_FollowsTheTlsSection(bool useLe, string certificate, TlsMode mode) =>
+    [InlineData(true, "", ConfiguredTls.LetsEncrypt)]
+    [InlineData(false, "/etc/spokes/cert.pem", ConfiguredTls.CustomCertificate)]
+    [InlineData(false, "", ConfiguredTls.SelfSigned)]
+    public void ServerSettings_ModeOf_FollowsTheTlsSection(bool useLe, string certificate, ConfiguredTls mode) =>
         Assert.Equal(mode, ServerSettings.ModeOf(new TlsConfig { UseLE = useLe, Certificate = certificate }));
 
     [Theory]

@@ -1,0 +1,51 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Spokes.Actors.Settings;
+
+namespace Spokes.Edge.Tls;
+
+/// <summary>One per node, beside <see cref="SettingsWatcher"/>: reads the TLS choice at start and follows its changes
+/// (pub-sub <see cref="SettingsChanged.Topic"/>), handing each to the <see cref="TlsApplier"/>.</summary>
+public sealed class TlsWatcher : ReceiveActor, IWithTimers
+{
+    private readonly TlsApplier _applier;
+    private readonly IActorRef _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public TlsWatcher(TlsApplier applier, IActorRef settings)
+    {
+        _applier = applier;
+        _settings = settings;
+        Receive<SettingsReply>(r => Apply(r.Settings));
+        Receive<SettingsChanged>(c => Apply(c.Settings));
+        Receive<Status.Failure>(_ => Timers.StartSingleTimer("retry", Retry.Instance, TimeSpan.FromSeconds(2)));
+        Receive<Retry>(_ => Load());
+        Receive<SubscribeAck>(_ => { });
+    }
+
+    public static Props Props(TlsApplier applier, IActorRef settings) => Akka.Actor.Props.Create(() => new TlsWatcher(applier, settings));
+
+    protected override void PreStart()
+    {
+        DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(SettingsChanged.Topic, Self));
+        Load();
+    }
+
+    private void Load() =>
+        _settings.Ask<SettingsReply>(new GetSettings(SettingsIds.Server), TimeSpan.FromSeconds(10)).PipeTo(Self);
+
+    private void Apply(SettingsState s)
+    {
+        if (_applier.Apply(s.Tls) is not { } applied) return;
+        if (applied.Ok) _log.Info(applied.Line);
+        else _log.Warning(applied.Line);
+    }
+
+    private sealed class Retry
+    {
+        public static readonly Retry Instance = new();
+    }
+}
