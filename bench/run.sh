@@ -83,6 +83,17 @@ free_range() { # COUNT: first port of COUNT consecutive free ports
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+tree_ticks() { # PID...: CPU ticks of these processes and all their descendants (sshd session children)
+  local pids=" $* " total=0 pid ppid changed=1
+  while ((changed)); do
+    changed=0
+    while read -r pid ppid; do
+      if [[ "$pids" == *" $ppid "* && "$pids" != *" $pid "* ]]; then pids+="$pid "; changed=1; fi
+    done < <(ps -e -o pid=,ppid=)
+  done
+  for pid in $pids; do total=$((total + $(cpu_ticks "$pid"))); done
+  echo "$total"
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- tools and build
@@ -264,17 +275,28 @@ read -r TTFB_SPOKES_MED TTFB_SPOKES_P99 < <(ttfb "$P_SPOKES_ECHO")
 read -r TTFB_SSH_MED TTFB_SSH_P99 < <(ttfb "$P_SSH_ECHO")
 
 # ---------------------------------------------------------------- 3. iperf3
-# iperf NAME PORT [-R]: Gbit/s received; also records node+agent CPU (percent of one core) for Spokes runs.
-# Runs in a subshell ($(...)), so the CPU share goes to a file: "node%/agent%" of one core.
-cpu_note() { echo "$((($3 - $2) * 100 / (DURATION * $(getconf CLK_TCK))))/$((($5 - $4) * 100 / (DURATION * $(getconf CLK_TCK))))" >"$WORK/cpu-$1"; }
-cpu() { cat "$WORK/cpu-$1" 2>/dev/null || echo "?"; }
+# iperf NAME PORT [-R]: Gbit/s received; also records the proxy's CPU.
+# CPU of the proxy under test (percent of one core over the run): node+agent, sshd+ssh or haproxy.
+# The measuring functions run in a subshell ($(...)), so the figure goes to a file.
+proxy_roots() { case $1 in spokes*) echo "$NODE $AGENT_PID" ;; ssh*) echo "$PID_sshd $PID_ssh" ;; haproxy*) echo "$PID_haproxy" ;; esac; }
+cpu_begin() { local r; r=$(proxy_roots "$1"); [[ -z "$r" ]] && return; echo "$(tree_ticks $r) $(cpu_ticks "$NODE") $(cpu_ticks "$AGENT_PID")" >"$WORK/cpu0-$2"; }
+cpu_end() { # KIND NAME
+  local r t0 n0 a0 hz; r=$(proxy_roots "$1"); [[ -z "$r" ]] && return; hz=$(getconf CLK_TCK)
+  read -r t0 n0 a0 <"$WORK/cpu0-$2"
+  local t=$((($(tree_ticks $r) - t0) * 100 / (DURATION * hz)))
+  if [[ $1 == spokes* ]]; then
+    echo "$t (node $((($(cpu_ticks "$NODE") - n0) * 100 / (DURATION * hz))), agent $((($(cpu_ticks "$AGENT_PID") - a0) * 100 / (DURATION * hz))))" >"$WORK/cpu-$2"
+  else
+    echo "$t" >"$WORK/cpu-$2"
+  fi
+}
+cpu() { cat "$WORK/cpu-$1" 2>/dev/null || echo ""; }
 iperf() {
   local name=$1 port=$2; shift 2
-  local n0 a0 n1 a1 out="$WORK/iperf-$name.json"
-  n0=$(cpu_ticks "$NODE"); a0=$(cpu_ticks "$AGENT_PID")
+  local out="$WORK/iperf-$name.json"
+  cpu_begin "$name" "$name"
   iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -J "$@" >"$out" || { log "iperf3 $name failed"; cat "$out" >&2; echo 0; return; }
-  n1=$(cpu_ticks "$NODE"); a1=$(cpu_ticks "$AGENT_PID")
-  cpu_note "$name" "$n0" "$n1" "$a0" "$a1"
+  cpu_end "$name" "$name"
   jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100' "$out"
 }
 log "iperf3 (${DURATION} s each)"
@@ -293,12 +315,11 @@ to_ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) -> ms
 # http NAME PORT: "req/s p50_ms p99_ms errors"
 http() {
   local name=$1 port=$2
-  local out="$WORK/wrk-$name.txt" n0 a0 n1 a1
+  local out="$WORK/wrk-$name.txt"
   wrk -t2 -c64 -d2s -H 'Host: app.example.com' "http://127.0.0.1:$port/" >/dev/null 2>&1 || true # warm-up
-  n0=$(cpu_ticks "$NODE"); a0=$(cpu_ticks "$AGENT_PID")
+  cpu_begin "$name" "http-$name"
   wrk -t2 -c64 -d"${DURATION}s" --latency -H 'Host: app.example.com' "http://127.0.0.1:$port/" >"$out" 2>&1
-  n1=$(cpu_ticks "$NODE"); a1=$(cpu_ticks "$AGENT_PID")
-  cpu_note "http-$name" "$n0" "$n1" "$a0" "$a1"
+  cpu_end "$name" "http-$name"
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
@@ -332,23 +353,24 @@ RUNTIME=$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ {v = $2} END {pr
 cat >"$WORK/results.md" <<EOF
 Run of $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${CPU_MODEL}, kernel $(uname -r), .NET SDK $(dotnet --version) (runtime ${RUNTIME}), Release build,
 commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+local changes'); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
-Everything on 127.0.0.1; each test ${DURATION} s. "node/agent CPU" = percent of one core used by the Spokes node / agent process during the run.
+Everything on 127.0.0.1; each test ${DURATION} s. "proxy CPU" = percent of one core used during the run by the proxy under test
+(Spokes: node + agent; \`ssh -R\`: sshd with its session processes + the ssh client; HAProxy: haproxy).
 
 **Bulk TCP, iperf3 one stream** (Gbit/s, receiver side)
 
-| direction | direct | Spokes lease | \`ssh -R\` aes128-gcm | Spokes ÷ direct | Spokes ÷ ssh | node/agent CPU |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| client → server | $IPERF_DIRECT | $IPERF_SPOKES | $IPERF_SSH | $R_TP_DIR | $R_TP_SSH | $(cpu spokes) % |
-| server → client (\`-R\`) | $IPERF_DIRECT_R | $IPERF_SPOKES_R | $IPERF_SSH_R | $R_TP_DIR_R | $R_TP_SSH_R | $(cpu spokes-r) % |
+| direction | direct | Spokes lease | \`ssh -R\` aes128-gcm | Spokes ÷ direct | Spokes ÷ ssh | proxy CPU % Spokes | proxy CPU % ssh |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| client → server | $IPERF_DIRECT | $IPERF_SPOKES | $IPERF_SSH | $R_TP_DIR | $R_TP_SSH | $(cpu spokes) | $(cpu ssh) |
+| server → client (\`-R\`) | $IPERF_DIRECT_R | $IPERF_SPOKES_R | $IPERF_SSH_R | $R_TP_DIR_R | $R_TP_SSH_R | $(cpu spokes-r) | $(cpu ssh-r) |
 
 **HTTP, wrk -t2 -c64 keep-alive, --latency**, nginx serving a 1 KiB static file
 
-| path | requests/s | p50 ms | p99 ms | errors | node/agent CPU |
+| path | requests/s | p50 ms | p99 ms | errors | proxy CPU % |
 | --- | ---: | ---: | ---: | --- | ---: |
 | direct | $HTTP_DIRECT_RPS | $HTTP_DIRECT_P50 | $HTTP_DIRECT_P99 | $HTTP_DIRECT_ERR | |
-| Spokes Host routing | $HTTP_SPOKES_RPS | $HTTP_SPOKES_P50 | $HTTP_SPOKES_P99 | $HTTP_SPOKES_ERR | $(cpu http-spokes) % |
-| HAProxy (mode http) | $HTTP_HAPROXY_RPS | $HTTP_HAPROXY_P50 | $HTTP_HAPROXY_P99 | $HTTP_HAPROXY_ERR | |
-| \`ssh -R\` | $HTTP_SSH_RPS | $HTTP_SSH_P50 | $HTTP_SSH_P99 | $HTTP_SSH_ERR | |
+| Spokes Host routing | $HTTP_SPOKES_RPS | $HTTP_SPOKES_P50 | $HTTP_SPOKES_P99 | $HTTP_SPOKES_ERR | $(cpu http-spokes) |
+| HAProxy (mode http) | $HTTP_HAPROXY_RPS | $HTTP_HAPROXY_P50 | $HTTP_HAPROXY_P99 | $HTTP_HAPROXY_ERR | $(cpu http-haproxy) |
+| \`ssh -R\` | $HTTP_SSH_RPS | $HTTP_SSH_P50 | $HTTP_SSH_P99 | $HTTP_SSH_ERR | $(cpu http-ssh) |
 
 **Time to first byte through a new connection** ($TTFB_COUNT sequential connections, 1 byte to an echo backend; ms)
 
