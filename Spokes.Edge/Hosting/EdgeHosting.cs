@@ -53,8 +53,6 @@ public static class EdgeHosting
         services.AddSingleton<HttpRouter>();
         services.AddSingleton(new PortBindAddress(Address(ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Host)));
         services.AddSingleton<PortListeners>();
-        // 64 KiB blocks: Kestrel sizes its TLS pipe reads and writes by the block size (see LargeBlockMemoryPool).
-        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         services.AddHostedService(sp => sp.GetRequiredService<PortListeners>());
         // http-01 answers: always (tunnel domains' challenges go through the HTTP router). The renewer always runs
         // but works only while ACME is wanted: tls.useLE, or Let's Encrypt chosen in the console (TlsApplier).
