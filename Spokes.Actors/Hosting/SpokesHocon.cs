@@ -57,6 +57,9 @@ public static class SpokesHocon
           }
         }
         akka.cluster.distributed-data.notify-subscribers-interval = 100ms
+        # The proxy's "failed to find the singleton after 30 seconds" fires at every start, before the
+        # cluster is up; a catalog that is really missing shows as listings that time out.
+        akka.cluster.singleton-proxy.log-singleton-identification-failure = off
         akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 5s
         akka.coordinated-shutdown.exit-clr = off
         akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
