@@ -18,6 +18,7 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     public const string Domain = "localhost";
     private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(90);
     private readonly List<TestAgent> _agents = [];
+    private readonly List<SpokesProcess> _peers = [];
     private SpokesProcess? _node;
     private int _nodeStarts;
     private ClusterAdminClient? _admin;
@@ -96,6 +97,26 @@ internal sealed class SpokesTestbed : IAsyncDisposable
         await _node.WaitForLineAsync(line => line.StartsWith("spokes: node up", StringComparison.Ordinal), NodeStartTimeout);
     }
 
+    /// <summary>Starts a second node joining this one's cluster, on the same data folder (store, cluster
+    /// certificate, server certificate) with ports of its own.</summary>
+    public async Task<PeerNode> StartPeerAsync()
+    {
+        var peer = new PeerNode(FreePorts.One(), FreePorts.One(), FreePorts.One());
+        var path = Path.Combine(Directory, $"peer-{_peers.Count + 1}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new
+        {
+            domain = Domain,
+            dataPath = DataPath,
+            listen = new { http = $"127.0.0.1:{peer.HttpPort}", https = $"127.0.0.1:{peer.HttpsPort}" },
+            portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
+            cluster = new { host = "127.0.0.1", port = peer.ClusterPort, seeds = new[] { $"127.0.0.1:{ClusterPort}" } },
+        }));
+        var process = SpokesProcess.Start($"peer{_peers.Count + 1}", Binaries.Spokes, ["start", "--config", path], Log);
+        _peers.Add(process);
+        await process.WaitForLineAsync(line => line.StartsWith("spokes: node up", StringComparison.Ordinal), NodeStartTimeout);
+        return peer;
+    }
+
     /// <summary>SIGKILL: nothing is flushed or said goodbye to.</summary>
     public async Task KillNodeAsync()
     {
@@ -115,13 +136,13 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     }
 
     /// <summary>A new agent with its own auth token, minted from a new registration token (the manual's flow).</summary>
-    public async Task<TestAgent> AddAgentAsync(string name, string user)
+    public async Task<TestAgent> AddAgentAsync(string name, string user, int? httpsPort = null)
     {
         var registration = (await CliAsync("registration", "create")).ExpectExit(0).ExpectOutput("Registration token:");
         string token = registration.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
         var agent = new TestAgent(this, name);
         _agents.Add(agent);
-        (await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", HttpsPort.ToString(), "--address", "127.0.0.1",
+        (await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", (httpsPort ?? HttpsPort).ToString(), "--address", "127.0.0.1",
             "--registration", "-", "--id", user, "--ca", CaPath)).ExpectExit(0).ExpectOutput("Agent configured");
         return agent;
     }
@@ -176,6 +197,11 @@ internal sealed class SpokesTestbed : IAsyncDisposable
         }
 
         await DropAdminAsync();
+        foreach (var peer in _peers)
+        {
+            await peer.DisposeAsync();
+        }
+
         if (_node is not null)
         {
             await _node.DisposeAsync();
@@ -223,3 +249,6 @@ internal sealed record CliResult(int Exit, string Output, string Errors)
         return this;
     }
 }
+
+/// <summary>The ports of a second node started by <see cref="SpokesTestbed.StartPeerAsync"/>.</summary>
+internal sealed record PeerNode(int HttpPort, int HttpsPort, int ClusterPort);
