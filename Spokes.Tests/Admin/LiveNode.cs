@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 
+using Spokes.Tests.Support;
+
 namespace Spokes.Tests.Admin;
 
 /// <summary>
@@ -43,7 +45,7 @@ internal sealed class LiveNode : IAsyncDisposable
             cluster = new { host = "127.0.0.1", port = cluster },
         };
         await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
-        var node = new DotnetProcess("node", Binary("Spokes.Cli", "spokes.dll"), ["start", "--config", Path.Combine(dir, "config.json")],
+        var node = new DotnetProcess("node", Binaries.Spokes, ["start", "--config", Path.Combine(dir, "config.json")],
             new Dictionary<string, string?> { ["ADMIN_SECRET"] = adminSecret });
         var live = new LiveNode(dir, http, https, node);
         try
@@ -63,20 +65,19 @@ internal sealed class LiveNode : IAsyncDisposable
     /// agent has connected and synced its rules. Returns the running agent.</summary>
     public async Task<DotnetProcess> StartAgentAsync(string userId)
     {
-        var create = Track(new DotnetProcess("registration create", Binary("Spokes.Cli", "spokes.dll"),
+        var create = Track(new DotnetProcess("registration create", Binaries.Spokes,
             ["--config", ConfigPath, "registration", "create"]));
         if (await create.WaitForExitAsync(StartTimeout) != 0) throw new InvalidOperationException("registration create failed");
         var registration = create.Lines.Last(l => l.Trim().Length > 0).Trim();
 
         Directory.CreateDirectory(Path.GetDirectoryName(AgentConfigPath)!);
-        var agent = Binary("Spokes.Agent", "spokes-agent.dll");
+        var agent = Binaries.Agent;
         var configure = Track(new DotnetProcess("agent configure", agent,
         [
             "--config", AgentConfigPath, "configure", "--hostname", "localhost", "--port", HttpsPort.ToString(),
             "--address", "127.0.0.1", "--ca", Path.Combine(Dir, "data", "certs", "self-signed.crt"), "--id", userId,
             "--registration", "-",
-        ]));
-        await configure.WriteLineAsync(registration);
+        ], stdin: registration));
         if (await configure.WaitForExitAsync(StartTimeout) != 0) throw new InvalidOperationException("agent configure failed");
 
         var running = Track(new DotnetProcess("agent", agent, ["--config", AgentConfigPath, "start"]));
@@ -92,16 +93,6 @@ internal sealed class LiveNode : IAsyncDisposable
     {
         _processes.Add(process);
         return process;
-    }
-
-    private static string Binary(string project, string dll)
-    {
-        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var root = tests;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Spokes.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException("repository root (Spokes.sln) not found");
-        var path = Path.Combine(root.FullName, project, "bin", tests.Parent?.Name ?? "Debug", tests.Name, dll);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"build {project} first", path);
     }
 
     private static int FreePort()

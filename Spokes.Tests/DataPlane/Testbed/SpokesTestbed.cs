@@ -5,6 +5,8 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Xunit.Abstractions;
 
+using Spokes.Tests.Support;
+
 namespace Spokes.Tests.DataPlane.Testbed;
 
 /// <summary>

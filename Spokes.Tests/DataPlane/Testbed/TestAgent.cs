@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using Spokes.Tests.Support;
+
 namespace Spokes.Tests.DataPlane.Testbed;
 
 /// <summary>A real <c>spokes-agent</c> with its own config folder under the bed: one-shot commands and the long-running <c>start</c>.</summary>

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.Edge.Acme;
@@ -44,7 +45,7 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
                 tls = new { useLE = true, acmeDirectory = pebble.DirectoryUrl.ToString(), acmeEmail = "ops@example.com" },
             }));
             // The node trusts pebble's HTTPS certificate the way an operator would add a private CA: SSL_CERT_FILE.
-            var environment = new Dictionary<string, string> { ["SSL_CERT_FILE"] = pebble.TlsCertificatePath };
+            var environment = new Dictionary<string, string?> { ["SSL_CERT_FILE"] = pebble.TlsCertificatePath };
             using var root = await pebble.GetRootAsync();
 
             node = SpokesProcess.Start("node", Binaries.Spokes, ["--config", configPath, "start"], log, environment: environment);

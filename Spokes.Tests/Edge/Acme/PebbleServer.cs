@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 
 namespace Spokes.Tests.Edge.Acme;
 

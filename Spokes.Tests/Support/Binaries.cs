@@ -1,4 +1,4 @@
-namespace Spokes.Tests.DataPlane.Testbed;
+namespace Spokes.Tests.Support;
 
 /// <summary>
 /// The products' own build outputs, found by walking up from the test assembly to the folder holding

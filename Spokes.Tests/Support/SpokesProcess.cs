@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Spokes.Tests.DataPlane.Testbed;
+namespace Spokes.Tests.Support;
 
 /// <summary>
-/// A real <c>spokes</c> or <c>spokes-agent</c> process (<c>dotnet X.dll args</c>). Output lines are kept so
+/// A real <c>spokes</c> or <c>spokes-agent</c> process (or any dotnet tool of the tests) (<c>dotnet X.dll args</c>). Output lines are kept so
 /// tests await readiness on what the process says; every line also goes to the bed's <see cref="ProcessLog"/>.
 /// </summary>
 internal sealed class SpokesProcess : IAsyncDisposable
@@ -17,7 +17,7 @@ internal sealed class SpokesProcess : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SpokesProcess(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         _name = name;
         _log = log;
@@ -34,10 +34,15 @@ internal sealed class SpokesProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment.Remove("SPOKES_AGENT_CONFIG");
-        start.Environment.Remove("SPOKES_CONFIG");
+        // The products run as an operator would start them: no inherited configuration or first-run secret,
+        // Production environment (the node serves the console's assets from the build output anyway).
+        foreach (var variable in new[] { "SPOKES_AGENT_CONFIG", "SPOKES_CONFIG", "ADMIN_SECRET", "DOTNET_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT" })
+        {
+            start.Environment.Remove(variable);
+        }
+
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
             start.Environment[key] = value;
         }
@@ -99,7 +104,7 @@ internal sealed class SpokesProcess : IAsyncDisposable
     }
 
     public static SpokesProcess Start(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin = null,
-        IReadOnlyDictionary<string, string>? environment = null) =>
+        IReadOnlyDictionary<string, string?>? environment = null) =>
         new(name, dll, args, log, stdin, environment);
 
     /// <summary>Waits for the first line (after <paramref name="skip"/> matches) that satisfies <paramref name="match"/>.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Spokes.Tests.DataPlane.Testbed;
+namespace Spokes.Tests.Support;
 
 /// <summary>
 /// Every line every process of a testbed wrote, interleaved and stamped with the time since the bed
