@@ -1,16 +1,14 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
-using Spokes.Actors.Tunnels;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Sessions;
-using Spokes.Edge.Traffic;
 using Spokes.Tunnel.Mux;
 
 namespace Spokes.Edge.NodeRelay;
 
 /// <summary>Serves a peer node's relay link: each stream names a tunnel whose session is held here; it is
 /// joined to a new stream to that tunnel's agent. This node records the connection.</summary>
-public sealed class NodeRelayHandler(LocalLinks links, TrafficRecorder recorder, EdgeIdentity identity, ILogger<NodeRelayHandler> log)
+public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogger<NodeRelayHandler> log)
 {
     public async Task HandleAsync(ConnectionContext connection)
     {
@@ -45,8 +43,8 @@ public sealed class NodeRelayHandler(LocalLinks links, TrafficRecorder recorder,
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
                 var bytes = await PipeRelay.RelayAsync(relayed, agent, PublicRelay.IdleTimeout, link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                recorder.Record(link.TunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, $"{PublicRelay.Rule(header.Open.Kind)}:{target}",
-                    header.Open.ClientAddress, bytes.FromClient, bytes.ToClient, Environment.TickCount64 - started, identity.NodeName));
+                relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,
+                    bytes.FromClient, bytes.ToClient, started);
             }
             catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException)
             {
