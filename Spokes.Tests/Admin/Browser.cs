@@ -39,7 +39,11 @@ public sealed class Browser : IAsyncDisposable
             IgnoreHTTPSErrors = true,
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: two cores run several test collections at once, and each sign-in or password change
+        // costs a 600,000-iteration PBKDF2 on the node. Waits end as soon as the condition holds.
+        context.SetDefaultTimeout(45_000);
+        context.SetDefaultNavigationTimeout(45_000);
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(30_000);
         return new Browser(playwright, browser, context, await context.NewPageAsync());
     }
 

@@ -117,6 +117,10 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.ByTestId("reg-table")).ToContainTextAsync("build agents");
         await browser.ByTestId("reg-table").Locator("input[type=checkbox]").UncheckAsync();
         await Expect(browser.ByTestId("reg-table").Locator("input[type=checkbox]")).Not.ToBeCheckedAsync();
+        // The switch flips at once; the deactivation reaches the entity a moment later.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await host.Get<ITokenService>().ListRegistrationsAsync()).Value!.Single().Active && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
         Assert.False((await host.Get<ITokenService>().ListRegistrationsAsync()).Value!.Single().Active);
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
