@@ -111,12 +111,33 @@ internal sealed class PebbleServer : IAsyncDisposable
         try
         {
             await pebble._listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // pebble logs "Listening on" just before it binds: wait until both ports accept connections.
+            await WaitAcceptingAsync(pebble.ListenPort);
+            await WaitAcceptingAsync(pebble.ManagementPort);
             return pebble;
         }
         catch (Exception e)
         {
             await pebble.DisposeAsync();
             throw new InvalidOperationException($"pebble did not start: {e.Message}\n{pebble.Output}", e);
+        }
+    }
+
+    private static async Task WaitAcceptingAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            try
+            {
+                await probe.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
         }
     }
 
