@@ -35,7 +35,8 @@ internal static partial class RuleValidation
     }
 
     public static string? Http(HttpRule rule) =>
-        Domain(rule.Domain)
+        RuleSupport.NotEnforced(rule)
+        ?? Domain(rule.Domain)
         ?? Host(rule.Destination, "--destination")
         ?? Port(rule.HttpPort, "--http")
         ?? Port(rule.TlsPort, "--tls")

@@ -9,7 +9,8 @@ internal static class RouteTable
     public const int DefaultHttpPort = 80;
     public const int DefaultTlsPort = 443;
 
-    /// <summary>The local host and port, or null when no rule matches (the stream is then reset).</summary>
+    /// <summary>The local host and port, or null when no rule matches (the stream is then reset). A rule saved
+    /// with an option this release does not enforce (an older config) is never served.</summary>
     public static (string Host, int Port)? Resolve(AgentConfig config, StreamOpenHeader header)
     {
         switch (header.Kind)
@@ -17,7 +18,7 @@ internal static class RouteTable
             case StreamKind.Http or StreamKind.Tls when header.Domain is { } domain:
                 HttpRule? rule = config.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, domain))
                     ?? config.Http.FirstOrDefault(r => MatchesWildcard(r.Domain, domain));
-                if (rule is null)
+                if (rule is null || RuleSupport.NotEnforced(rule) is not null)
                 {
                     return null;
                 }

@@ -153,8 +153,9 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.') && domain != "localhost")
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
-        if (rule.HttpPort is null && rule.TlsPort is null && rule.Webroot is null && !rule.Redirect)
-            return "the rule needs --http, --tls or --webroot";
+        if (RuleSupport.NotEnforced(rule) is { } notEnforced) return notEnforced;
+        if (rule.HttpPort is null && rule.TlsPort is null)
+            return "the rule needs --http or --tls";
         var claim = await _ctx.Regions.Catalog.Ask<IWireMessage>(new ClaimDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
         if (claim is Refusal refusal) return refusal.Message;
         _http[domain] = rule with { Domain = domain };

@@ -64,6 +64,29 @@ public class AgentProcessTests
         Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Theory]
+    [InlineData("--webroot", "/srv/www")]
+    [InlineData("--redirect")]
+    [InlineData("--host-header", "app.local")]
+    [InlineData("--password", "secret")]
+    [InlineData("--basic-user", "u", "--basic-pass", "p")]
+    [InlineData("--letsencrypt")]
+    [InlineData("--cert", "c.pem", "--key", "k.pem")]
+    public async Task HttpAdd_OptionNotEnforcedYet_RefusedWithExitTwo_NothingSaved(params string[] option)
+    {
+        await using var bed = new AgentTestbed();
+        await bed.ConfigureAsync();
+        string before = File.ReadAllText(bed.ConfigPath);
+
+        var (exit, _, errors) = await bed.RunAsync(["http", "add", "--domain", "a.example.com", "--destination", "localhost", "--http", "80", .. option]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"{option[0]}", errors);
+        Assert.Contains("not supported yet", errors);
+        Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(before, File.ReadAllText(bed.ConfigPath));
+    }
+
     [Fact]
     public async Task Start_HandshakesAndSyncsSavedRules_ThenRelaysHttpStreamToLocalService()
     {

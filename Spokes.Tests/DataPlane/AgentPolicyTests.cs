@@ -22,6 +22,28 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     });
 
     [Fact]
+    public Task RuleWithAnOptionNotEnforced_SavedByAnOlderAgent_RefusedByTheNode_AndNeverServed() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "guarded.example.com";
+        var olga = await bed.Bed.AddAgentAsync("olga", "olga");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(olga.ConfigPath))!.AsObject();
+        config["http"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+        {
+            ["domain"] = domain, ["destination"] = "127.0.0.1", ["httpPort"] = bed.HttpBackend.Port, ["password"] = "secret",
+        });
+        File.WriteAllText(olga.ConfigPath, config.ToJsonString());
+
+        await olga.StartAsync();
+
+        await olga.Process!.WaitForLineAsync(line => line.Contains($"rule http:{domain} refused by server: --password is not supported yet",
+            StringComparison.Ordinal), TimeSpan.FromSeconds(15));
+        var rules = Assert.IsType<Spokes.Actors.Gateway.TunnelRulesReply>(await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(olga.TunnelId, null)));
+        Assert.DoesNotContain(domain, rules.Http.Select(r => r.Domain));
+        using var http = bed.Visitor.Http(domain);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync("hello"));
+    });
+
+    [Fact]
     public Task MaxPorts_ThirdAllocation_FailsWithExitOne() => bed.Bed.ScenarioAsync(output, async () =>
     {
         var mike = await bed.Bed.AddAgentAsync("mike", "mike");
