@@ -115,6 +115,16 @@ public static class ConfigLoader
         if (c.Cluster.Port != 0) ValidatePort("cluster.port", c.Cluster.Port);
         for (var i = 0; i < c.Cluster.Seeds.Length; i++)
             ParseEndpoint($"cluster.seeds[{i}]", c.Cluster.Seeds[i]);
+        if (c.Cluster.Advertise.Length > 0)
+        {
+            var (host, port) = ParseEndpoint("cluster.advertise", c.Cluster.Advertise);
+            if (host is "" or "*" or "0.0.0.0" or "::" || port == 0)
+                throw new ConfigException($"config: 'cluster.advertise' must name an address agents can dial, not '{c.Cluster.Advertise}'");
+        }
+        if (c.Cluster.DrainSeconds is < 0 or > 3600)
+            throw new ConfigException("config: 'cluster.drainSeconds' must be between 0 and 3600");
+        if (c.Cluster.AgentNodes is < 1 or > 64)
+            throw new ConfigException("config: 'cluster.agentNodes' must be between 1 and 64");
         if (!string.IsNullOrEmpty(c.Cluster.Certificate) && !File.Exists(c.Cluster.Certificate))
             throw new ConfigException($"config: 'cluster.certificate' file not found: {c.Cluster.Certificate}");
         if (!string.IsNullOrEmpty(c.Tls.Certificate) != !string.IsNullOrEmpty(c.Tls.PrivateKey))
@@ -145,5 +155,14 @@ public static class ConfigLoader
             : c.Database;
         if (db.Provider == "sqlite") db = db with { Path = Path.GetFullPath(db.Path) };
         return c with { DataPath = dataPath, Database = db, Domain = c.Domain.Trim().ToLowerInvariant() };
+    }
+
+    /// <summary>The endpoint agents dial to reach this node (<c>cluster.advertise</c> or its default).</summary>
+    public static string AdvertisedEndpoint(SpokesConfig c)
+    {
+        if (c.Cluster.Advertise.Length > 0) return c.Cluster.Advertise;
+        var (host, port) = ParseEndpoint("listen.https", c.Listen.Https);
+        if (host is "" or "*" or "0.0.0.0" or "::") host = c.Cluster.Host;
+        return host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
     }
 }

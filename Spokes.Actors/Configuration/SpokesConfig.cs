@@ -71,4 +71,14 @@ public sealed record ClusterConfig
     public int Port { get; init; } = 4053;
     public string[] Seeds { get; init; } = [];
     public string Certificate { get; init; } = "";
+
+    /// <summary><c>host:port</c> agents may dial to reach this node directly; empty = the host and port of
+    /// <c>listen.https</c> (<c>cluster.host</c> when that host is a wildcard). Nodes tell agents each other's.</summary>
+    public string Advertise { get; init; } = "";
+
+    /// <summary>How long a draining node lets in-flight streams finish before it leaves the cluster.</summary>
+    public int DrainSeconds { get; init; } = 30;
+
+    /// <summary>On how many distinct nodes an agent keeps connections (at most its pool size and the nodes there are).</summary>
+    public int AgentNodes { get; init; } = 2;
 }

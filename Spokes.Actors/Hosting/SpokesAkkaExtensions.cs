@@ -106,6 +106,16 @@ public static class SpokesAkkaExtensions
 
     public const string SqlReadJournalId = "akka.persistence.query.journal.sql";
 
+    /// <summary>Keeps <see cref="Nodes.NodeReadiness"/> in step with this node's membership.</summary>
+    public static AkkaConfigurationBuilder WithSpokesReadiness(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, _, resolver) =>
+        {
+            var readiness = resolver.GetService<Nodes.NodeReadiness>();
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            cluster.RegisterOnMemberUp(() => readiness.SetJoined(true));
+            cluster.RegisterOnMemberRemoved(() => readiness.SetJoined(false));
+        });
+
     /// <summary>Starts the admin gateway and offers it to cluster clients (the CLI).</summary>
     public static AkkaConfigurationBuilder WithSpokesGateway(this AkkaConfigurationBuilder builder) =>
         builder.WithClusterClientReceptionist(role: NodeRole)
@@ -126,6 +136,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
+        services.AddSingleton<Nodes.NodeReadiness>();
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
         services.TryAddSingleton<IRulePusher, NoRulePusher>();
         services.TryAddSingleton<ITlsCertificateCheck, NoTlsCertificateCheck>();

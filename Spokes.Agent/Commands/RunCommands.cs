@@ -32,6 +32,10 @@ internal sealed class RunCommands(ConfigStore store, ICoconaAppContextAccessor c
         if (status.Running)
         {
             Console.WriteLine($"Pool:    {status.PoolSize} connection(s), {status.OpenStreams} open stream(s)");
+            if (status.Nodes.Count > 0 && status.Nodes.Any(n => n.Length > 0))
+            {
+                Console.WriteLine($"Nodes:   {string.Join(", ", status.Nodes)}");
+            }
         }
 
         Console.WriteLine($"Rules:   {status.HttpRules} http, {status.TcpRules} tcp");

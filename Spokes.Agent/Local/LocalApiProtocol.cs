@@ -60,6 +60,9 @@ internal sealed record AgentStatus
     public DateTimeOffset? Since { get; init; }
     public int PoolSize { get; init; }
     public int OpenStreams { get; init; }
+
+    /// <summary>The nodes the session holds connections to, the one rule requests go to first.</summary>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
     public int HttpRules { get; init; }
     public int TcpRules { get; init; }
     public string? LastError { get; init; }

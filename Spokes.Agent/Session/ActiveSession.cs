@@ -6,78 +6,147 @@ using Spokes.Tunnel.Mux;
 namespace Spokes.Agent.Session;
 
 /// <summary>
-/// One live Session: the first pool connection with the control channel (stream 1), the streams
-/// the node opens, the pool of further data connections and the keepalive. It ends when the
-/// control connection ends; <see cref="RunAsync"/> then returns the reason.
+/// One live Session: its legs — the agent's connections to each node it holds (<see cref="Leg"/>) — the streams
+/// the nodes open, and the primary leg the agent sends its rule requests on. By default the session keeps legs
+/// on two distinct nodes (the node's welcome says how many), so losing a node costs only the connections it
+/// carried: the other leg keeps serving, becomes primary (its node hears <c>syncRules</c>) and a new leg is
+/// dialled. The session ends when its last leg is gone; <see cref="RunAsync"/> then returns the reason.
 /// </summary>
 internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, AgentLog log, AgentOptions options, TimeProvider time)
     : IAsyncDisposable
 {
-    private readonly Channel<ControlRequest> _pushed = Channel.CreateUnbounded<ControlRequest>(new() { SingleReader = true });
-    private MuxSession? _mux;
-    private ConnectionPool? _pool;
+    private readonly Channel<(ControlRequest Request, ControlChannel Channel)> _pushed =
+        Channel.CreateUnbounded<(ControlRequest, ControlChannel)>(new() { SingleReader = true });
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _lock = new();
+    private readonly List<Leg> _legs = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _retryAt = new();
+    private readonly List<Task> _background = [];
+    private CancellationTokenSource _stop = new();
+    private Leg? _primary;
+    private StreamRelay? _relay;
+    private AgentStopException? _stopReason;
+    private IReadOnlyList<NodeEndpoint> _nodes = [];
+    private DateTimeOffset _configuredRetryAt = DateTimeOffset.MinValue;
 
-    public ControlChannel? Control { get; private set; }
+    public ControlChannel? Control => Volatile.Read(ref _primary)?.Control;
 
     public Welcome? Welcome { get; private set; }
 
     public DateTimeOffset Since { get; private set; }
 
-    public int PoolSize => _pool?.Size ?? 1;
+    /// <summary>The nodes the cluster last listed (for the next session, should this one end).</summary>
+    public IReadOnlyList<NodeEndpoint> KnownNodes => Volatile.Read(ref _nodes);
 
-    public int OpenStreams => _pool?.OpenStreams ?? 0;
+    public int PoolSize => Legs().Sum(l => l.Size);
 
-    public async Task<string> RunAsync(CancellationToken cancellationToken)
+    public int OpenStreams => Legs().Sum(l => l.OpenStreams);
+
+    /// <summary>The nodes this session holds, the primary's first.</summary>
+    public IReadOnlyList<string> Nodes => [.. Legs().OrderBy(l => l == _primary ? 0 : 1).Select(l => l.Node)];
+
+    /// <summary>The node the primary leg is on, when the session ended (it is the one that failed first).</summary>
+    public string? LastPrimaryNode { get; private set; }
+
+    /// <param name="endpoint">Where to dial the first connection: a known node's endpoint, or null for the configured one.</param>
+    public async Task<string> RunAsync(string? endpoint, CancellationToken cancellationToken)
     {
-        _mux = await dialer.DialAsync(cancellationToken).ConfigureAwait(false);
-        Control = new ControlChannel(await _mux.OpenStreamAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
-        Welcome = await HelloAsync(Control, cancellationToken).ConfigureAwait(false);
+        var (mux, control, welcome) = await ConnectAsync(endpoint, ConnectionRole.Control, cancellationToken).ConfigureAwait(false);
+        Welcome = welcome;
         Since = time.GetUtcNow();
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var relay = new StreamRelay(() => runtime.Config, log);
-        _pool = new ConnectionPool(dialer, runtime.NewHello, Welcome, _mux, relay, log, options, time);
+        Volatile.Write(ref _nodes, welcome.Nodes ?? []);
+        _stop.Dispose();
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stop = _stop;
+        _relay = new StreamRelay(() => runtime.Config, log);
+        var first = StartLeg(new Leg(welcome.Node ?? "", endpoint, mux, control, Since), stop.Token);
+        Volatile.Write(ref _primary, first);
         runtime.OnConnected(this);
-        Task[] background =
-        [
-            relay.ServeAsync(_mux, stop.Token),
-            Quietly(_pool.RunAsync(stop.Token)),
-            Quietly(KeepAliveAsync(_mux, stop.Token)),
-            Quietly(HandlePushedAsync(Control, stop.Token)),
-            Quietly(runtime.SyncRulesAsync(Control, stop.Token)),
-        ];
+        Background(HandlePushedAsync(stop.Token));
+        Background(MaintainAsync(stop.Token));
+        Background(runtime.SyncRulesAsync(control, stop.Token));
         try
         {
-            return await ReceiveAsync(Control, stop.Token).ConfigureAwait(false);
+            string reason = await _ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_stopReason is { } stopping)
+            {
+                throw stopping;
+            }
+
+            return reason;
         }
         finally
         {
+            LastPrimaryNode = Volatile.Read(ref _primary)?.Node ?? first.Node;
             runtime.OnDisconnected(this);
             await stop.CancelAsync().ConfigureAwait(false);
-            _mux.Abort();
+            foreach (var leg in Legs())
+            {
+                leg.Primary.Abort();
+            }
+
+            Task[] background;
+            lock (_lock)
+            {
+                background = [.. _background];
+            }
+
             await Task.WhenAll(background).ConfigureAwait(false);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_pool is not null)
+        foreach (var leg in Legs())
         {
-            await _pool.DisposeAsync().ConfigureAwait(false);
+            await leg.CloseAsync().ConfigureAwait(false);
         }
 
-        if (_mux is not null)
+        _stop.Dispose();
+    }
+
+    private Leg[] Legs()
+    {
+        lock (_lock)
         {
-            await _mux.DisposeAsync().ConfigureAwait(false);
+            return [.. _legs];
         }
     }
 
-    private async Task<Welcome> HelloAsync(ControlChannel channel, CancellationToken cancellationToken)
+    private void Background(Task task)
+    {
+        lock (_lock)
+        {
+            _background.Add(Quietly(task));
+        }
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Dials a connection and says hello: Control opens the session, Data joins it (on any node).</summary>
+    private async Task<(MuxSession Mux, ControlChannel Control, Welcome Welcome)> ConnectAsync(string? endpoint, ConnectionRole role,
+        CancellationToken cancellationToken)
+    {
+        MuxSession mux = await dialer.DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var control = new ControlChannel(await mux.OpenStreamAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+            Welcome welcome = await HelloAsync(control, runtime.NewHello(role, Welcome), cancellationToken).ConfigureAwait(false);
+            return (mux, control, welcome);
+        }
+        catch
+        {
+            await mux.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<Welcome> HelloAsync(ControlChannel channel, Hello hello, CancellationToken cancellationToken)
     {
         try
         {
-            return await channel.HelloAsync(runtime.NewHello(ConnectionRole.Control), ControlProtocol.HandshakeTimeout, cancellationToken)
-                .ConfigureAwait(false);
+            return await channel.HelloAsync(hello, ControlProtocol.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (ControlRefusedException ex) when (ex.Code is RefusalCodes.Unauthorized or RefusalCodes.Inactive)
         {
@@ -93,48 +162,288 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         }
     }
 
-    /// <summary>The control loop: returns why the session ended, or throws <see cref="AgentStopException"/> on shutdown.</summary>
-    private async Task<string> ReceiveAsync(ControlChannel channel, CancellationToken cancellationToken)
+    private Leg StartLeg(Leg leg, CancellationToken cancellationToken)
     {
+        lock (_lock)
+        {
+            _legs.Add(leg);
+        }
+
+        Background(_relay!.ServeAsync(leg.Primary, cancellationToken));
+        Background(KeepAliveAsync(leg.Primary, cancellationToken));
+        Background(ReceiveAsync(leg, cancellationToken));
+        return leg;
+    }
+
+    /// <summary>Files a further connection by the node that answered: the first to a node is a new leg, others
+    /// join that node's leg; a node that did not name itself (an older node) has one leg.</summary>
+    private async Task FileAsync(MuxSession mux, ControlChannel control, Welcome welcome, string? endpoint, CancellationToken cancellationToken)
+    {
+        string node = welcome.Node ?? "";
+        Leg? existing = Legs().FirstOrDefault(l => l.Node == node && !l.IsClosed);
+        if (welcome.Control == true && existing is null)
+        {
+            StartLeg(new Leg(node, endpoint, mux, control, time.GetUtcNow()), cancellationToken);
+            log.Info($"holding node {node} as well ({Legs().Length} nodes)");
+            return;
+        }
+
+        await control.DisposeAsync().ConfigureAwait(false);
+        if (existing is null || welcome.Control == true)
+        {
+            // The node took it for a leg of its own, but we already hold one there (or none is left to join).
+            await mux.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        existing.AddExtra(mux);
+        Background(_relay!.ServeAsync(mux, cancellationToken));
+        log.Info($"opened data connection ({PoolSize}/{Welcome!.MaxPoolSize})");
+    }
+
+    /// <summary>A leg's control loop; when it ends, the leg is gone.</summary>
+    private async Task ReceiveAsync(Leg leg, CancellationToken cancellationToken)
+    {
+        string reason;
         try
         {
-            while (await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } message)
+            while (await leg.Control.ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } message)
             {
                 switch (message)
                 {
                     case Shutdown shutdown:
-                        throw new AgentStopException($"tunnel shut down by the server: {shutdown.Reason}");
+                        _stopReason = new AgentStopException($"tunnel shut down by the server: {shutdown.Reason}");
+                        _ended.TrySetResult(shutdown.Reason);
+                        return;
                     case KeepAlivePing ping:
-                        await channel.SendAsync(new KeepAlivePong { Nonce = ping.Nonce }, cancellationToken).ConfigureAwait(false);
+                        await leg.Control.SendAsync(new KeepAlivePong { Nonce = ping.Nonce }, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case NodesUpdate update:
+                        Volatile.Write(ref _nodes, update.Nodes);
+                        Wake();
+                        break;
+                    case Drain drain:
+                        leg.DrainDeadline ??= time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(1, drain.Seconds));
+                        log.Info($"{leg} is draining: moving this tunnel's connections to another node");
+                        Wake();
                         break;
                     case ControlRequest request:
-                        _pushed.Writer.TryWrite(request);
+                        _pushed.Writer.TryWrite((request, leg.Control));
                         break;
                 }
             }
 
-            return "the node closed the control channel";
+            reason = $"{leg} closed the control channel";
         }
         catch (Exception ex) when (ex is IOException or MuxException or ControlProtocolException or ObjectDisposedException)
         {
-            return _mux?.CloseReason?.Message ?? ex.Message;
+            reason = leg.Primary.CloseReason?.Message ?? ex.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        await LostAsync(leg, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>A leg ended: another one becomes primary (and hears syncRules); with none left, the session ends.</summary>
+    private async Task LostAsync(Leg leg, string reason)
+    {
+        Leg? promoted = null;
+        bool last;
+        lock (_lock)
+        {
+            _legs.Remove(leg);
+            last = _legs.Count == 0;
+            if (!last && _primary == leg)
+            {
+                promoted = _legs.OrderBy(l => l.Draining || l.Retiring ? 1 : 0).ThenBy(l => l.Since).First();
+                _primary = promoted;
+            }
+        }
+
+        await leg.CloseAsync().ConfigureAwait(false);
+        if (last)
+        {
+            _ended.TrySetResult(reason);
+            return;
+        }
+
+        if (!leg.Retiring)
+        {
+            log.Info($"lost {leg}: {reason}");
+            _retryAt[leg.Node] = time.GetUtcNow() + options.LegRetry;
+        }
+
+        if (promoted is not null)
+        {
+            log.Info($"rule requests now go to {promoted}");
+            Background(runtime.SyncRulesAsync(promoted.Control, _stop.Token));
+        }
+
+        Wake();
+    }
+
+    /// <summary>Rules pushed by the nodes, applied one at a time in the order they came, answered on their leg.</summary>
+    private async Task HandlePushedAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var (request, channel) in _pushed.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string? error = await runtime.ApplyPushedAsync(request).ConfigureAwait(false);
+            try
+            {
+                if (error is null)
+                {
+                    await channel.ReplyOkAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await channel.ReplyErrorAsync(request, error, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or MuxException or ObjectDisposedException)
+            {
+                // That leg is gone; the node that pushed hears nothing and reports a timeout.
+            }
         }
     }
 
-    /// <summary>Rules pushed by the node, applied one at a time in the order they came.</summary>
-    private async Task HandlePushedAsync(ControlChannel channel, CancellationToken cancellationToken)
+    /// <summary>Every pool check (or when woken): moves off draining nodes, keeps the target number of legs,
+    /// grows and shrinks each leg's pool.</summary>
+    private async Task MaintainAsync(CancellationToken cancellationToken)
     {
-        await foreach (var request in _pushed.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        using var timer = new PeriodicTimer(options.PoolCheckInterval, time);
+        Task<bool> tick = timer.WaitForNextTickAsync(cancellationToken).AsTask();
+        while (!cancellationToken.IsCancellationRequested)
         {
-            string? error = await runtime.ApplyPushedAsync(request).ConfigureAwait(false);
-            if (error is null)
+            Task<bool> woken = _wake.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(tick, woken).ConfigureAwait(false) == tick)
             {
-                await channel.ReplyOkAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (!await tick.ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                tick = timer.WaitForNextTickAsync(cancellationToken).AsTask();
             }
             else
             {
-                await channel.ReplyErrorAsync(request, error, cancellationToken).ConfigureAwait(false);
+                _wake.Reader.TryRead(out _);
             }
+
+            await KeepLegsAsync(cancellationToken).ConfigureAwait(false);
+            await RetireDrainingAsync().ConfigureAwait(false);
+            await ResizePoolsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task KeepLegsAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        Leg[] legs = Legs();
+        int target = LegPlan.Target(Welcome!.Legs, Welcome.MaxPoolSize, KnownNodes);
+        if (legs.Count(l => l.Active) >= target || legs.Sum(l => l.Size) >= Welcome.MaxPoolSize && !legs.Any(l => l.Draining))
+        {
+            return;
+        }
+
+        NodeEndpoint? next = LegPlan.Next(KnownNodes, [.. legs.Select(l => l.Node)], _retryAt, now);
+        if (next is null && now < _configuredRetryAt)
+        {
+            return;
+        }
+
+        string? endpoint = next?.Endpoint;
+        try
+        {
+            var (mux, control, welcome) = await ConnectAsync(endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
+        {
+            if (next is not null)
+            {
+                _retryAt[next.Node] = now + options.LegRetry;
+                log.Info($"could not connect to node {next.Node} at {next.Endpoint}: {ex.Message}");
+            }
+            else
+            {
+                _configuredRetryAt = now + options.LegRetry;
+                log.Info($"could not open a connection to another node: {ex.Message}");
+            }
+        }
+
+        if (next is null)
+        {
+            // Through the configured endpoint (a balancer) the answer may come from a node already held; try again later.
+            _configuredRetryAt = now + options.LegRetry;
+        }
+    }
+
+    /// <summary>A draining leg is retired once another leg serves (or nothing else can), and closed when its streams
+    /// are done or its deadline passed.</summary>
+    private async Task RetireDrainingAsync()
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (var leg in Legs().Where(l => l.Draining))
+        {
+            bool replaced = Legs().Any(l => l.Active);
+            if (!leg.Retiring && (replaced || now >= leg.DrainDeadline))
+            {
+                Leg? promoted = null;
+                lock (_lock)
+                {
+                    if (_primary == leg && _legs.FirstOrDefault(l => l.Active) is { } other)
+                    {
+                        _primary = promoted = other;
+                    }
+                }
+
+                if (promoted is not null)
+                {
+                    log.Info($"rule requests now go to {promoted}");
+                    await runtime.SyncRulesAsync(promoted.Control, _stop.Token).ConfigureAwait(false);
+                }
+
+                await leg.RetireAsync().ConfigureAwait(false);
+            }
+
+            if (leg.Retiring && (leg.OpenStreams == 0 || now >= leg.DrainDeadline))
+            {
+                log.Info($"left draining {leg}");
+                leg.Primary.Abort();
+            }
+        }
+    }
+
+    private async Task ResizePoolsAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (var leg in Legs())
+        {
+            if (await leg.CloseIdleExtrasAsync(now, options.IdleTimeout).ConfigureAwait(false) > 0)
+            {
+                log.Info("closed an idle data connection");
+            }
+        }
+
+        int room = Welcome!.MaxPoolSize - PoolSize;
+        Leg? busy = Legs().Where(l => l.Active).FirstOrDefault(l => PoolPlan.ShouldGrow(l.Load(), l.Size + room, options.StreamsPerConnection));
+        if (busy is null || room <= 0 || _retryAt.TryGetValue("pool:" + busy.Node, out var at) && at > now)
+        {
+            return;
+        }
+
+        try
+        {
+            var (mux, control, welcome) = await ConnectAsync(busy.Endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, busy.Endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
+        {
+            _retryAt["pool:" + busy.Node] = now + options.LegRetry;
+            log.Info($"could not open a data connection: {ex.Message}");
         }
     }
 
@@ -162,7 +471,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
             await task.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or MuxException or ControlProtocolException
-            or ObjectDisposedException or ChannelClosedException)
+            or ObjectDisposedException or ChannelClosedException or TimeoutException)
         {
             // The session is ending; RunAsync reports why.
         }

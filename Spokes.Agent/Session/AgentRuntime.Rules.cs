@@ -86,6 +86,7 @@ internal sealed partial class AgentRuntime
             Since = session?.Since,
             PoolSize = session?.PoolSize ?? 0,
             OpenStreams = session?.OpenStreams ?? 0,
+            Nodes = session?.Nodes ?? [],
             HttpRules = config.Http.Count,
             TcpRules = config.Tcp.Count,
             LastError = session is null ? _lastError : null,

@@ -70,13 +70,30 @@ internal sealed partial class AgentRuntime
 
         _backoff = new Backoff(Random.Shared, _options.BackoffInitial, _options.BackoffCap);
         _log.Info($"agent started; connecting to {_config.Server}");
+        IReadOnlyList<string?> endpoints = [null];
+        int attempt = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             string reason;
+            bool wasConnected = false;
+            string? endpoint = endpoints[attempt++ % endpoints.Count];
             try
             {
                 await using var session = new ActiveSession(this, dialer, _log, _options, _time);
-                reason = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    reason = await session.RunAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (session.Welcome is not null)
+                    {
+                        wasConnected = true;
+                        // Next, the nodes the cluster listed, except the one that just failed, then the configured endpoint.
+                        endpoints = LegPlan.Reconnect(session.KnownNodes, session.LastPrimaryNode is { } failed ? [failed] : []);
+                        attempt = 0;
+                    }
+                }
             }
             catch (AgentStopException ex)
             {
@@ -89,7 +106,7 @@ internal sealed partial class AgentRuntime
             }
             catch (Exception ex)
             {
-                reason = $"cannot connect to {_config.Server}: {ex.Message}";
+                reason = $"cannot connect to {endpoint ?? _config.Server}: {ex.Message}";
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -98,9 +115,10 @@ internal sealed partial class AgentRuntime
             }
 
             _lastError = reason;
-            TimeSpan delay = _backoff.Next();
+            // The first retry after a session that worked goes at once (to another node); then jittered backoff.
+            TimeSpan delay = wasConnected ? TimeSpan.Zero : _backoff.Next();
             string what = reason.StartsWith("cannot connect", StringComparison.Ordinal) ? reason : $"disconnected: {reason}";
-            _log.Info($"{what}; retrying in {delay.TotalSeconds:0.0} s");
+            _log.Info(delay == TimeSpan.Zero ? $"{what}; reconnecting" : $"{what}; retrying in {delay.TotalSeconds:0.0} s");
             try
             {
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
@@ -117,14 +135,16 @@ internal sealed partial class AgentRuntime
 
     private ActiveSession? Current => Volatile.Read(ref _session);
 
-    public Hello NewHello(ConnectionRole role) => new()
+    /// <summary>The hello of a new connection: Control opens a session; Data joins <paramref name="session"/>.</summary>
+    public Hello NewHello(ConnectionRole role, Welcome? session) => new()
     {
         ProtocolVersion = ControlProtocol.Version,
         AgentVersion = AgentVersion,
         Key = _config.Key ?? "",
         Role = role,
-        SessionId = role == ConnectionRole.Data ? Current?.Welcome?.SessionId : null,
-        SessionSecret = role == ConnectionRole.Data ? Current?.Welcome?.SessionSecret : null,
+        SessionId = role == ConnectionRole.Data ? session?.SessionId : null,
+        SessionSecret = role == ConnectionRole.Data ? session?.SessionSecret : null,
+        Features = [AgentFeatures.Legs],
     };
 
     internal void OnConnected(ActiveSession session)
@@ -132,7 +152,8 @@ internal sealed partial class AgentRuntime
         Volatile.Write(ref _session, session);
         _lastError = null;
         _backoff?.Reset();
-        _log.Info($"connected to {_config.Hostname} (tunnel {session.Welcome?.TunnelId})");
+        _log.Info($"connected to {_config.Hostname}" + (session.Welcome?.Node is { } node ? $" on node {node}" : "")
+                  + $" (tunnel {session.Welcome?.TunnelId})");
     }
 
     internal void OnDisconnected(ActiveSession session) => Interlocked.CompareExchange(ref _session, null, session);

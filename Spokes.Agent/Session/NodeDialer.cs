@@ -8,13 +8,16 @@ using Spokes.Tunnel.Mux;
 namespace Spokes.Agent.Session;
 
 /// <summary>
-/// Dials one pool connection: TCP to <c>address ?? hostname</c>, TLS with SNI = hostname and ALPN
-/// <c>spokes/1</c>, then a client <see cref="MuxSession"/>. With a CA file, that certificate is the
-/// only trusted root.
+/// Dials one pool connection: TCP to <c>address ?? hostname</c> (or to a node's advertised endpoint), TLS with
+/// SNI = hostname and ALPN <c>spokes/1</c>, then a client <see cref="MuxSession"/>. With a CA file, that
+/// certificate is the only trusted root. The server's name is checked whichever address was dialled.
 /// </summary>
 internal sealed class NodeDialer
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>A node's advertised endpoint may not be reachable from here (a private address): give up sooner.</summary>
+    private static readonly TimeSpan AdvertisedConnectTimeout = TimeSpan.FromSeconds(4);
     private readonly string _hostname;
     private readonly string _dialHost;
     private readonly int _port;
@@ -38,26 +41,35 @@ internal sealed class NodeDialer
 
     public string Hostname => _hostname;
 
-    public async Task<MuxSession> DialAsync(CancellationToken cancellationToken)
+    public Task<MuxSession> DialAsync(CancellationToken cancellationToken) => DialAsync(null, cancellationToken);
+
+    /// <param name="endpoint">A node's advertised <c>host:port</c>, or null for the configured server.</param>
+    public async Task<MuxSession> DialAsync(string? endpoint, CancellationToken cancellationToken)
     {
+        var (host, port, limit) = endpoint is null ? (_dialHost, _port, ConnectTimeout) : (HostOf(endpoint), PortOf(endpoint), AdvertisedConnectTimeout);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ConnectTimeout);
+        timeout.CancelAfter(limit);
         var tcp = new TcpClient { NoDelay = true };
         try
         {
             try
             {
-                await tcp.ConnectAsync(_dialHost, _port, timeout.Token).ConfigureAwait(false);
+                await tcp.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"no TCP connection to {_dialHost}:{_port} within {ConnectTimeout.TotalSeconds:0} s");
+                throw new TimeoutException($"no TCP connection to {host}:{port} within {limit.TotalSeconds:0} s");
             }
 
             var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
             try
             {
                 await tls.AuthenticateAsClientAsync(TlsOptions(), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                throw new TimeoutException($"no TLS handshake with {host}:{port} within {limit.TotalSeconds:0} s");
             }
             catch
             {
@@ -79,6 +91,11 @@ internal sealed class NodeDialer
             throw;
         }
     }
+
+    private static string HostOf(string endpoint) => endpoint[..endpoint.LastIndexOf(':')].Trim('[', ']');
+
+    private static int PortOf(string endpoint) =>
+        int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
     private SslClientAuthenticationOptions TlsOptions()
     {

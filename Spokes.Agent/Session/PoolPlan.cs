@@ -13,9 +13,14 @@ internal sealed record AgentOptions
 
     public TimeSpan PoolCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Pings on every leg's first connection; a silent node (hung, not crashed) is left after
+    /// interval + timeout.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After a node could not be reached (or a leg to it was lost), wait this long before dialling it again.</summary>
+    public TimeSpan LegRetry { get; init; } = TimeSpan.FromSeconds(3);
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

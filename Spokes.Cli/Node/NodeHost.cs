@@ -53,6 +53,7 @@ public static class NodeHost
                 .WithSpokesCluster(config)
                 .WithSpokesPersistence(config.Database)
                 .WithSpokesEntities(TimeProvider.System)
+                .WithSpokesReadiness()
                 .WithSpokesGateway()
                 .WithSpokesEdge(config)
                 .WithActors((system, _) => Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() =>

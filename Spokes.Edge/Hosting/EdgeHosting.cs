@@ -23,6 +23,8 @@ using Spokes.Edge.Routing;
 using Spokes.Edge.Sessions;
 using Spokes.Edge.Tls;
 using Spokes.Edge.Traffic;
+using Spokes.Edge.Nodes;
+using Spokes.Actors.Nodes;
 
 namespace Spokes.Edge.Hosting;
 
@@ -40,7 +42,9 @@ public static class EdgeHosting
         services.AddSingleton(new ServerCertificate(ServerCertificate.Load(config)));
         services.AddSingleton(sp => new EdgeIdentity(
             PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), config.Domain,
-            RelayEndpoint(config)));
+            RelayEndpoint(config), ConfigLoader.AdvertisedEndpoint(config)));
+        services.AddSingleton(new AgentTopology(config.Cluster.AgentNodes));
+        services.AddSingleton<TrafficMeter>();
         services.AddSingleton<NodeRelayClient>();
         services.AddSingleton<NodeRelayHandler>();
         services.AddSingleton<TrafficRecorder>();
@@ -73,12 +77,16 @@ public static class EdgeHosting
         builder.WithDistributedPubSub(SpokesAkkaExtensions.NodeRole)
             .WithActors((system, registry, resolver) =>
             {
-                var presence = system.ActorOf(PresenceActor.Props(resolver.GetService<RouteTableSource>()), "presence");
+                var routes = resolver.GetService<RouteTableSource>();
+                var presence = system.ActorOf(PresenceActor.Props(routes), "presence");
                 registry.Register<PresenceActor>(presence);
+                var identity = resolver.GetService<EdgeIdentity>();
+                var links = resolver.GetService<LocalLinks>();
                 var context = new SessionContext(resolver.GetService<SpokesRegions>(), resolver.GetService<AdminOperations>(), presence,
-                    resolver.GetService<LocalLinks>(), PresenceActor.NodeName(Akka.Cluster.Cluster.Get(system).SelfAddress),
-                    config.Domain, RelayEndpoint(config), TimeProvider.System);
+                    links, routes, identity, TimeProvider.System);
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
+                registry.Register<NodeStatusActor>(system.ActorOf(NodeStatusActor.Props(presence, identity, links,
+                    resolver.GetService<TrafficMeter>(), resolver.GetService<NodeReadiness>(), TimeProvider.System), "node-status"));
                 registry.Register<TlsWatcher>(system.ActorOf(
                     TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>()), "tls-watcher"));
             });

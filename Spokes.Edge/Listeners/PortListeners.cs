@@ -96,9 +96,11 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
         }
         try
         {
+            using var active = relay.Meter.Open();
             await using var stream = target.Stream;
             await using var network = new NetworkStream(client, ownsSocket: true);
             var result = await BytePump.RelayAsync(stream, network, () => client.Shutdown(SocketShutdown.Send), _stopping);
+            relay.Meter.AddBytes(result.BytesToStream + result.BytesFromStream);
             if (target.Local)
                 relay.Record(target.TunnelId, $"tcp:{port}", address, result.BytesToStream, result.BytesFromStream, started);
         }

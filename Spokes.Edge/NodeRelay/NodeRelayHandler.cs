@@ -13,8 +13,15 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
     public async Task HandleAsync(ConnectionContext connection)
     {
         await using var mux = new MuxSession(connection.Transport, isClient: false);
-        while (await mux.AcceptStreamAsync(connection.ConnectionClosed) is { } stream)
-            _ = ServeAsync(stream);
+        try
+        {
+            while (await mux.AcceptStreamAsync(connection.ConnectionClosed) is { } stream)
+                _ = ServeAsync(stream);
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer closed the link.
+        }
     }
 
     private async Task ServeAsync(MuxStream relayed)
@@ -41,7 +48,8 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
             try
             {
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
-                var bytes = await PipeRelay.RelayAsync(relayed, agent, PublicRelay.IdleTimeout, link.Closed);
+                using var active = relay.Meter.Open();
+                var bytes = await PipeRelay.RelayAsync(relayed, agent, relay.Idle, relay.Meter, link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,
                     bytes.FromClient, bytes.ToClient, started);

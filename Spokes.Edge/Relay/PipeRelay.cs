@@ -9,14 +9,16 @@ public readonly record struct RelayedBytes(long FromClient, long ToClient);
 /// <summary>
 /// Relays between a public connection's pipes (Kestrel transport) and a tunnel stream's pipes. Each direction
 /// completes its destination when its source ends (a FIN toward the agent; the client side closes with its
-/// last byte). An idle watchdog ends connections where nothing moved for <c>idleTimeout</c>.
+/// last byte). An idle watchdog ends connections where nothing moved for the idle limit, read at every check
+/// (it shrinks while the node drains).
 /// </summary>
 public static class PipeRelay
 {
-    public static async Task<RelayedBytes> RelayAsync(IDuplexPipe client, IDuplexPipe tunnel, TimeSpan idleTimeout, CancellationToken ct)
+    public static async Task<RelayedBytes> RelayAsync(IDuplexPipe client, IDuplexPipe tunnel, Func<TimeSpan> idleTimeout,
+        Traffic.TrafficMeter meter, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var activity = new Activity();
+        var activity = new Activity(meter);
         var watchdog = WatchAsync(activity, idleTimeout, cts);
         var up = CopyAsync(client.Input, tunnel.Output, activity, cts.Token);
         var down = CopyAsync(tunnel.Input, client.Output, activity, cts.Token);
@@ -46,7 +48,7 @@ public static class PipeRelay
                 source.AdvanceTo(buffer.End);
                 if (!buffer.IsEmpty)
                 {
-                    activity.Touch();
+                    activity.Touch(buffer.Length);
                     var flushed = await destination.FlushAsync(ct);
                     if (flushed.IsCompleted) return (total, true);
                 }
@@ -65,15 +67,14 @@ public static class PipeRelay
         }
     }
 
-    private static async Task WatchAsync(Activity activity, TimeSpan idleTimeout, CancellationTokenSource cts)
+    private static async Task WatchAsync(Activity activity, Func<TimeSpan> idleTimeout, CancellationTokenSource cts)
     {
-        var period = idleTimeout < TimeSpan.FromSeconds(4) ? idleTimeout / 2 : TimeSpan.FromSeconds(2);
-        using var timer = new PeriodicTimer(period);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
             while (await timer.WaitForNextTickAsync(cts.Token))
             {
-                if (activity.IdleFor > idleTimeout)
+                if (activity.IdleFor > idleTimeout())
                 {
                     await cts.CancelAsync();
                     return;
@@ -86,10 +87,16 @@ public static class PipeRelay
         }
     }
 
-    private sealed class Activity
+    private sealed class Activity(Traffic.TrafficMeter meter)
     {
         private long _last = Environment.TickCount64;
-        public void Touch() => Volatile.Write(ref _last, Environment.TickCount64);
+
+        public void Touch(long bytes)
+        {
+            Volatile.Write(ref _last, Environment.TickCount64);
+            meter.AddBytes(bytes);
+        }
+
         public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _last));
     }
 }

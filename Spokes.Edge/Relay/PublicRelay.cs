@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Nodes;
 using Spokes.Actors.Tunnels;
 using Spokes.Edge.NodeRelay;
 using Spokes.Edge.Routing;
@@ -16,37 +17,71 @@ namespace Spokes.Edge.Relay;
 public sealed record TunnelStream(MuxStream Stream, string TunnelId, bool Local);
 
 /// <summary>
-/// Where a routed public connection goes: the route table names the tunnel and the node holding it; a
-/// stream is opened to the agent (directly or through that node); the pipes move the bytes; the recorder
-/// hears the totals when it closes. Unmatched traffic is closed and not recorded.
+/// Where a routed public connection goes: the route table names the tunnel and the nodes holding a link of it;
+/// a stream is opened to the agent through this node's link when there is one, else through a peer that holds
+/// one (which then records the connection); the pipes move the bytes; the recorder hears the totals when it
+/// closes. Unmatched traffic is closed and not recorded.
 /// </summary>
 public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeRelayClient peers, TrafficRecorder recorder,
-    EdgeIdentity identity)
+    EdgeIdentity identity, NodeReadiness readiness, TrafficMeter meter)
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Opens a stream for a visitor of <paramref name="domain"/> (HTTP/TLS) or <paramref name="port"/>
-    /// (TCP); null when nothing routes there.</summary>
+    /// <summary>While the node drains, HTTP and TLS relays idle this long are closed, so keep-alive visitors
+    /// reconnect (through the balancer, to a node that is not draining).</summary>
+    public static readonly TimeSpan DrainIdleTimeout = TimeSpan.FromSeconds(1);
+
+    private int _spread;
+
+    public TrafficMeter Meter => meter;
+
+    /// <summary>Opens a stream for a visitor of <paramref name="header"/>'s domain (HTTP/TLS) or port (TCP);
+    /// null when nothing routes there or no link answered.</summary>
     public async Task<TunnelStream?> OpenAsync(StreamOpenHeader header, CancellationToken ct)
     {
         var table = routes.Current;
-        var found = header.Domain is { } domain ? table.ByDomain.TryGetValue(domain, out var presence)
-            : table.ByPort.TryGetValue(header.Port ?? 0, out presence);
+        var found = header.Domain is { } domain ? table.ByDomain.TryGetValue(domain, out var target)
+            : table.ByPort.TryGetValue(header.Port ?? 0, out target);
         if (!found) return null;
-        try
+        foreach (var link in Candidates(table, target!))
         {
-            if (presence!.Node == identity.NodeName)
-                return links.TryGet(presence.TunnelId, out var link)
-                    ? new TunnelStream(await link.OpenStreamAsync(header, ct), link.TunnelId, true)
-                    : null;
-            return new TunnelStream(await peers.OpenAsync(presence.Relay, new RelayHeader(presence.TunnelId, header), ct),
-                presence.TunnelId, false);
+            try
+            {
+                if (link.Node == identity.NodeName)
+                {
+                    if (links.TryGet(target!.TunnelId, out var local) && local.SessionId == target.SessionId && local.Accepting)
+                        return new TunnelStream(await local.OpenStreamAsync(header, ct), local.TunnelId, true);
+                    continue;
+                }
+                return new TunnelStream(await peers.OpenAsync(link.Relay, new RelayHeader(target!.TunnelId, header), ct), target.TunnelId, false);
+            }
+            catch (Exception ex) when (ex is MuxException or IOException or TimeoutException or System.Net.Sockets.SocketException
+                                           or System.Security.Authentication.AuthenticationException
+                                           || ex is OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                // Try the next link.
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
         }
-        catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException or System.Net.Sockets.SocketException
-                                       or System.Security.Authentication.AuthenticationException)
-        {
-            return null;
-        }
+        return null;
+    }
+
+    /// <summary>This node's link first (unless it drains), then peers that are not draining and answer, in
+    /// turn so visitors spread; draining links last.</summary>
+    private IEnumerable<LinkPresence> Candidates(RouteTable table, TunnelTarget target)
+    {
+        var selfDraining = readiness.Draining;
+        var local = target.Links.FirstOrDefault(l => l.Node == identity.NodeName);
+        if (local is not null && !selfDraining) yield return local;
+        var remote = target.Links.Where(l => l.Node != identity.NodeName && !peers.IsSuspect(l.Relay)).ToList();
+        var start = remote.Count == 0 ? 0 : (int)((uint)Interlocked.Increment(ref _spread) % remote.Count);
+        var rotated = remote.Skip(start).Concat(remote.Take(start)).ToList();
+        foreach (var link in rotated.Where(l => !table.IsDraining(l.Node))) yield return link;
+        if (local is not null && selfDraining) yield return local;
+        foreach (var link in rotated.Where(l => table.IsDraining(l.Node))) yield return link;
     }
 
     /// <summary>Relays a Kestrel connection (HTTP or raw TLS) to the tunnel that owns <paramref name="domain"/>.</summary>
@@ -60,13 +95,17 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
             connection.Abort();
             return;
         }
+        using var active = meter.Open();
         await using (target.Stream)
         {
-            var bytes = await PipeRelay.RelayAsync(connection.Transport, target.Stream, IdleTimeout, connection.ConnectionClosed);
+            var bytes = await PipeRelay.RelayAsync(connection.Transport, target.Stream, Idle, meter, connection.ConnectionClosed);
             if (target.Local)
                 Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.FromClient, bytes.ToClient, started);
         }
     }
+
+    /// <summary>The idle limit of HTTP and TLS relays right now (short while the node drains).</summary>
+    public Func<TimeSpan> Idle => () => readiness.Draining ? DrainIdleTimeout : IdleTimeout;
 
     public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks) =>
         recorder.Record(tunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, rule, client, fromClient, toClient,
@@ -83,6 +122,7 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
         endPoint is IPEndPoint ip ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) + ":" + ip.Port : "unknown";
 }
 
-/// <summary>This node's name in presence entries (host:port of its cluster address), the server domain, and
-/// the endpoint peers relay through (cluster host, HTTPS port).</summary>
-public sealed record EdgeIdentity(string NodeName, string Domain, string RelayEndpoint);
+/// <summary>This node's names: its name in presence entries (host:port of its cluster address), the server
+/// domain, the endpoint peers relay through (cluster host, HTTPS port) and the endpoint agents dial
+/// (<c>cluster.advertise</c>).</summary>
+public sealed record EdgeIdentity(string NodeName, string Domain, string RelayEndpoint, string Advertise);

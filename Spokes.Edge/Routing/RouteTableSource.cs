@@ -20,5 +20,7 @@ public sealed class RouteTableSource : ITunnelPresence
         Changed?.Invoke(table);
     }
 
-    public ImmutableDictionary<string, SessionPresence> Online => Current.ByTunnel.ToImmutableDictionary();
+    public ImmutableDictionary<string, SessionPresence> Online => Current.ByTunnel.Values.ToImmutableDictionary(t => t.TunnelId,
+        t => new SessionPresence(t.TunnelId, t.SessionId, [.. t.Links.Select(l => l.Node)], t.Links[0].ClientAddress,
+            t.Links.Min(l => l.Since)));
 }

@@ -3,8 +3,11 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Nodes;
 using Spokes.Actors.Security;
 using Spokes.Actors.Tokens;
+using Spokes.Edge.Relay;
+using Spokes.Edge.Routing;
 using Spokes.Tunnel.Control;
 using Spokes.Tunnel.Mux;
 
@@ -16,9 +19,12 @@ namespace Spokes.Edge.Sessions;
 /// as its multiplexer.
 /// </summary>
 public sealed class AgentConnectionHandler(AdminOperations operations, LocalLinks links, SessionManagerRef manager,
-    ILogger<AgentConnectionHandler> log)
+    RouteTableSource routes, EdgeIdentity identity, AgentTopology topology, NodeReadiness readiness, ILogger<AgentConnectionHandler> log)
 {
     public const string ServerVersion = "spokes/0.1";
+
+    /// <summary>How long a node waits for another node's link of a session to replicate before refusing a join.</summary>
+    private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(3);
 
     public async Task HandleAsync(ConnectionContext connection)
     {
@@ -32,11 +38,18 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             if (first is null) return;
             var control = new ControlChannel(first);
             var message = await control.ReceiveHandshakeAsync(ControlProtocol.HandshakeTimeout, handshake.Token);
+            if (message is Hello && (readiness.Draining || !readiness.CanServe))
+            {
+                await control.RefuseAsync(RefusalCodes.Busy, readiness.Draining
+                    ? $"node {identity.NodeName} is draining; connect to another node"
+                    : $"node {identity.NodeName} is not serving yet: {readiness.Reason}");
+                message = null;
+            }
             var keepOpen = message switch
             {
                 Register r => await RegisterAsync(control, r, client),
                 Hello { Role: ConnectionRole.Control } h => await OpenSessionAsync(mux, control, h, client),
-                Hello h => await JoinSessionAsync(mux, control, h),
+                Hello h => await JoinSessionAsync(mux, control, h, client),
                 _ => false,
             };
             if (keepOpen)
@@ -82,36 +95,78 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             await Refuse(control, auth as Refusal, client);
             return false;
         }
-        var link = new TunnelLink(token.TunnelId, SecretValues.NewId(), SecretValues.NewToken(), operations.MaxPoolSize, client, mux, control);
-        await control.SendAsync(new Welcome
-        {
-            ProtocolVersion = ControlProtocol.Version, TunnelId = link.TunnelId, SessionId = link.SessionId,
-            SessionSecret = link.SessionSecret, MaxPoolSize = link.MaxPoolSize, ServerVersion = ServerVersion,
-        });
-        manager.Actor.Tell(new StartSession(link));
+        var link = new TunnelLink(token.TunnelId, SecretValues.NewId(), SecretValues.NewToken(), operations.MaxPoolSize, client, mux, control,
+            hello.Features);
+        await control.SendAsync(WelcomeFor(link, control: true));
+        manager.Actor.Tell(new StartSession(link, NewSession: true));
         return true;
     }
 
-    private async Task<bool> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello)
+    /// <summary>A further connection of a session: joins this node's link of it, or — when the session lives on
+    /// other nodes so far — becomes this node's link, admitted by the session secret the other nodes replicated
+    /// (no node is asked, so a join works while another node of the session is gone).</summary>
+    private async Task<bool> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client)
     {
-        if (hello.SessionId is null || hello.SessionSecret is null || !links.TryGetSession(hello.SessionId, out var link)
-            || !SecretValues.FixedTimeEquals(link.SessionSecret, hello.SessionSecret))
+        if (hello.SessionId is null || hello.SessionSecret is null)
         {
-            await control.RefuseAsync(RefusalCodes.UnknownSession, "no such session on this node; reconnect the control connection");
+            await control.RefuseAsync(RefusalCodes.BadRequest, "a data connection names its session");
             return false;
         }
-        if (!link.TryAddConnection(mux))
+        if (links.TryGetSession(hello.SessionId, out var link))
         {
-            await control.RefuseAsync(RefusalCodes.PoolFull, $"the pool already has {link.MaxPoolSize} connections");
+            if (!SecretValues.FixedTimeEquals(link.SessionSecret, hello.SessionSecret))
+            {
+                await control.RefuseAsync(RefusalCodes.UnknownSession, "no such session on this node; reconnect the control connection");
+                return false;
+            }
+            if (!link.TryAddConnection(mux))
+            {
+                await control.RefuseAsync(RefusalCodes.PoolFull, $"the pool already has {link.MaxPoolSize} connections");
+                return false;
+            }
+            await control.SendAsync(WelcomeFor(link, control: false));
+            return true;
+        }
+        var known = hello.Features?.Contains(AgentFeatures.Legs) == true ? await FindSessionAsync(hello.SessionId, hello.SessionSecret) : null;
+        if (known is null)
+        {
+            await control.RefuseAsync(RefusalCodes.UnknownSession, "no such session in the cluster; reconnect the control connection");
             return false;
         }
-        await control.SendAsync(new Welcome
-        {
-            ProtocolVersion = ControlProtocol.Version, TunnelId = link.TunnelId, SessionId = link.SessionId,
-            SessionSecret = link.SessionSecret, MaxPoolSize = link.MaxPoolSize, ServerVersion = ServerVersion,
-        });
+        link = new TunnelLink(known.TunnelId, hello.SessionId, hello.SessionSecret, operations.MaxPoolSize, client, mux, control, hello.Features);
+        await control.SendAsync(WelcomeFor(link, control: true));
+        manager.Actor.Tell(new StartSession(link, NewSession: false));
         return true;
     }
+
+    /// <summary>A replicated link of the session whose secret matches, when it is the tunnel's newest session.</summary>
+    private async Task<LinkPresence?> FindSessionAsync(string sessionId, string secret)
+    {
+        var digest = SecretValues.Digest(secret);
+        var deadline = Environment.TickCount64 + (long)JoinWait.TotalMilliseconds;
+        while (true)
+        {
+            var table = routes.Current;
+            if (table.Sessions.TryGetValue(sessionId, out var session))
+            {
+                var match = session.FirstOrDefault(l => SecretValues.FixedTimeEquals(l.SecretHash, digest));
+                if (match is null) return null;
+                var newer = table.ByTunnel.TryGetValue(match.TunnelId, out var target) && target.SessionId != sessionId
+                    && target.Links.Min(l => l.Since) > match.Since;
+                return newer ? null : match;
+            }
+            if (Environment.TickCount64 > deadline) return null;
+            await Task.Delay(50);
+        }
+    }
+
+    private Welcome WelcomeFor(TunnelLink link, bool control) => new()
+    {
+        ProtocolVersion = ControlProtocol.Version, TunnelId = link.TunnelId, SessionId = link.SessionId,
+        SessionSecret = link.SessionSecret, MaxPoolSize = link.MaxPoolSize, ServerVersion = ServerVersion,
+        Node = identity.NodeName, Control = control, Legs = topology.AgentNodes,
+        Nodes = [.. routes.Current.Nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal).Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining))],
+    };
 
     private async Task Refuse(ControlChannel control, Refusal? refusal, string client)
     {
@@ -129,3 +184,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
 
 /// <summary>The node's session manager actor, for services created by dependency injection.</summary>
 public sealed record SessionManagerRef(IActorRef Actor);
+
+/// <summary>How agents spread over the cluster: on how many distinct nodes each keeps connections
+/// (<c>cluster.agentNodes</c>).</summary>
+public sealed record AgentTopology(int AgentNodes);

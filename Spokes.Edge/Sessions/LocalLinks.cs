@@ -25,4 +25,9 @@ public sealed class LocalLinks
     }
 
     public int Count => _byTunnel.Count;
+
+    /// <summary>Agent connections (pool connections of every link) held by this node.</summary>
+    public int AgentConnections => _byTunnel.Values.Sum(l => l.PoolSize);
+
+    public IEnumerable<TunnelLink> All => _byTunnel.Values;
 }

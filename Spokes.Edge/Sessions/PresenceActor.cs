@@ -1,51 +1,81 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Nodes;
 using Spokes.Edge.Routing;
+using Spokes.Tunnel.Control;
 
 namespace Spokes.Edge.Sessions;
 
 /// <summary>
-/// One per node. Writes this node's sessions into the replicated presence map and turns every change of the
-/// map into a new <see cref="RouteTable"/>. Entries of nodes that left the cluster (or of this node's previous
-/// incarnation) are removed, so a crashed node's tunnels read offline.
+/// One per node. Writes this node's links, the routes its links decided and its own <see cref="NodeInfo"/> into
+/// three replicated maps, and turns every change of the maps or of the cluster's reachability into a new
+/// <see cref="RouteTable"/> (rebuilt at most every <see cref="RebuildDelay"/>). Writes are asks: the reply comes
+/// once the local table includes the change, so a session that answers its agent has already routed its rules.
+/// Entries of nodes that left the cluster, and of this node's previous incarnation, are removed.
 /// </summary>
-public sealed class PresenceActor : ReceiveActor
+public sealed class PresenceActor : ReceiveActor, IWithTimers
 {
-    public static readonly LWWDictionaryKey<string, SessionPresence> Key = new("spokes-presence");
+    public static readonly LWWDictionaryKey<string, LinkPresence> LinksKey = new("spokes-links");
+    public static readonly LWWDictionaryKey<string, TunnelRoutes> RoutesKey = new("spokes-routes");
+    public static readonly LWWDictionaryKey<string, NodeInfo> NodesKey = new("spokes-nodes");
+    private static readonly TimeSpan RebuildDelay = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly RouteTableSource _routes;
     private readonly string _self;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private LWWDictionary<string, SessionPresence> _seen = LWWDictionary<string, SessionPresence>.Empty;
+    private readonly List<IActorRef> _waiting = [];
+    private readonly Replica<LinkPresence> _links = new(LinksKey);
+    private readonly Replica<TunnelRoutes> _tunnelRoutes = new(RoutesKey);
+    private readonly Replica<NodeInfo> _nodes = new(NodesKey);
+    private ImmutableArray<NodeEndpoint> _endpoints = [];
+    private bool _scheduled;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public PresenceActor(RouteTableSource routes)
     {
         _routes = routes;
         _self = NodeName(_cluster.SelfAddress);
-        Receive<PutPresence>(p => Update(d => d.SetItem(_cluster, p.Presence.TunnelId, p.Presence)));
-        Receive<RemovePresence>(r => Update(d =>
-            d.TryGetValue(r.TunnelId, out var current) && current.SessionId == r.SessionId ? d.Remove(_cluster, r.TunnelId) : d));
-        Receive<Changed>(c => c.Key.Equals(Key), c =>
+        Receive<PutLink>(p => Write(_links, d => d.SetItem(_cluster, p.Link.Key, p.Link), true));
+        Receive<RemoveLink>(r => Write(_links, d =>
+            d.TryGetValue(LinkPresence.KeyOf(r.TunnelId, _self), out var current) && current.SessionId == r.SessionId
+                ? d.Remove(_cluster, current.Key)
+                : d, true));
+        Receive<PutRoutes>(p => Write(_tunnelRoutes, d => d.SetItem(_cluster, p.Routes.TunnelId, p.Routes), true));
+        Receive<RemoveRoutes>(r => Write(_tunnelRoutes, d => d.ContainsKey(r.TunnelId) ? d.Remove(_cluster, r.TunnelId) : d, false));
+        Receive<PutNode>(p => Write(_nodes, d => d.SetItem(_cluster, p.Info.Node, p.Info), p.Urgent));
+        Receive<Changed>(c =>
         {
-            _seen = c.Get(Key);
-            _routes.Swap(new RouteTable(_seen.Entries.Values));
+            if (c.Key.Equals(LinksKey)) _links.Value = c.Get(LinksKey);
+            else if (c.Key.Equals(RoutesKey)) _tunnelRoutes.Value = c.Get(RoutesKey);
+            else if (c.Key.Equals(NodesKey)) _nodes.Value = c.Get(NodesKey);
+            ScheduleRebuild();
         });
-        Receive<ClusterEvent.MemberRemoved>(m => RemoveNode(NodeName(m.Member.Address)));
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<Rebuild>(_ => RebuildNow());
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            RemoveNode(NodeName(m.Member.Address));
+            ScheduleRebuild();
+        });
+        Receive<ClusterEvent.IMemberEvent>(_ => ScheduleRebuild());
+        Receive<ClusterEvent.IReachabilityEvent>(_ => ScheduleRebuild());
         Receive<UpdateSuccess>(_ => { });
-        Receive<IUpdateFailure>(f => _log.Warning("presence update failed: {0}", f));
-        Receive<GetSuccess>(g => g.Key.Equals(Key), g =>
+        Receive<IUpdateFailure>(f => _log.Debug("presence write not confirmed by every node: {0}", f));
+        Receive<GetSuccess>(g => g.Key.Equals(LinksKey), g =>
         {
-            // Entries left by this node's previous incarnation (a crash) are stale: its sessions are gone.
-            foreach (var stale in g.Get(Key).Entries.Values.Where(p => p.Node == _self))
-                Self.Tell(new RemovePresence(stale.TunnelId, stale.SessionId));
+            // Links left by this node's previous incarnation (a crash) are stale: its agents' connections are gone.
+            foreach (var stale in g.Get(LinksKey).Entries.Values.Where(l => l.Node == _self))
+                Self.Tell(new RemoveLink(stale.TunnelId, stale.SessionId));
         });
+        Receive<GetSuccess>(_ => { });
         Receive<NotFound>(_ => { });
         Receive<GetFailure>(_ => { });
     }
@@ -56,26 +86,86 @@ public sealed class PresenceActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _replicator.Tell(Dsl.Subscribe(Key, Self));
-        _replicator.Tell(Dsl.Get(Key, ReadLocal.Instance));
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        _replicator.Tell(Dsl.Subscribe(LinksKey, Self));
+        _replicator.Tell(Dsl.Subscribe(RoutesKey, Self));
+        _replicator.Tell(Dsl.Subscribe(NodesKey, Self));
+        _replicator.Tell(Dsl.Get(LinksKey, ReadLocal.Instance));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    private void RemoveNode(string node) =>
-        Update(d => d.Entries.Values.Where(p => p.Node == node).Aggregate(d, (acc, p) => acc.Remove(_cluster, p.TunnelId)));
-
-    /// <summary>Writes the change and applies it to the local route table at once, so this node routes a
-    /// new rule before the replicator's next change notification.</summary>
-    private void Update(Func<LWWDictionary<string, SessionPresence>, LWWDictionary<string, SessionPresence>> modify)
+    private void RemoveNode(string node)
     {
-        _replicator.Tell(Dsl.Update(Key, LWWDictionary<string, SessionPresence>.Empty, WriteLocal.Instance, modify));
-        _seen = modify(_seen);
-        _routes.Swap(new RouteTable(_seen.Entries.Values));
+        if (node == _self) return;
+        Write(_links, d => d.Entries.Values.Where(l => l.Node == node).Aggregate(d, (acc, l) => acc.Remove(_cluster, l.Key)), false);
+        Write(_nodes, d => d.ContainsKey(node) ? d.Remove(_cluster, node) : d, false);
+    }
+
+    /// <summary>Applies the change locally at once (the table follows within <see cref="RebuildDelay"/>; an
+    /// asking sender hears back after that) and replicates it, to every node at once when <paramref name="all"/>.</summary>
+    private void Write<T>(Replica<T> map, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify, bool all)
+    {
+        IWriteConsistency consistency = all ? new WriteAll(WriteTimeout) : WriteLocal.Instance;
+        _replicator.Tell(Dsl.Update(map.Key, LWWDictionary<string, T>.Empty, consistency, modify));
+        map.Value = modify(map.Value);
+        if (!Sender.IsNobody() && !Sender.Equals(Self)) _waiting.Add(Sender);
+        ScheduleRebuild();
+    }
+
+    private void ScheduleRebuild()
+    {
+        if (_scheduled) return;
+        _scheduled = true;
+        Timers.StartSingleTimer(Rebuild.Instance, Rebuild.Instance, RebuildDelay);
+    }
+
+    private void RebuildNow()
+    {
+        _scheduled = false;
+        var state = _cluster.State;
+        var live = state.Members
+            .Where(m => m.Status is (MemberStatus.Up or MemberStatus.Leaving or MemberStatus.WeaklyUp) && !state.Unreachable.Contains(m))
+            .Select(m => NodeName(m.Address)).ToHashSet();
+        live.Add(_self);
+        var nodes = _nodes.Value.Entries.Values.Where(n => live.Contains(n.Node)).ToFrozenDictionary(n => n.Node);
+        _routes.Swap(new RouteTable(_tunnelRoutes.Value.Entries.Values, _links.Value.Entries.Values, nodes));
+        foreach (var waiter in _waiting) waiter.Tell(PresenceAck.Instance);
+        _waiting.Clear();
+        var endpoints = nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal)
+            .Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining)).ToImmutableArray();
+        if (!endpoints.SequenceEqual(_endpoints))
+        {
+            _endpoints = endpoints;
+            Context.System.EventStream.Publish(new NodesChanged(endpoints));
+        }
+    }
+
+    private sealed class Rebuild
+    {
+        public static readonly Rebuild Instance = new();
+    }
+
+    /// <summary>This node's view of one replicated map, updated by its own writes at once and by the replicator.</summary>
+    private sealed class Replica<T>(LWWDictionaryKey<string, T> key)
+    {
+        public LWWDictionaryKey<string, T> Key { get; } = key;
+        public LWWDictionary<string, T> Value { get; set; } = LWWDictionary<string, T>.Empty;
     }
 }
 
-/// <summary>Local messages to the presence actor (never cross the wire).</summary>
-public sealed record PutPresence(SessionPresence Presence);
-public sealed record RemovePresence(string TunnelId, string SessionId);
+/// <summary>Local messages to the presence actor (never cross the wire). Writes are answered with
+/// <see cref="PresenceAck"/> once the local route table includes them.</summary>
+public sealed record PutLink(LinkPresence Link);
+public sealed record RemoveLink(string TunnelId, string SessionId);
+public sealed record PutRoutes(TunnelRoutes Routes);
+public sealed record RemoveRoutes(string TunnelId);
+public sealed record PutNode(NodeInfo Info, bool Urgent);
+public sealed record PresenceAck
+{
+    public static readonly PresenceAck Instance = new();
+}
+
+/// <summary>Published on the node's event stream when the nodes agents may dial (or their draining) changed.</summary>
+public sealed record NodesChanged(ImmutableArray<NodeEndpoint> Nodes);

@@ -6,17 +6,18 @@ using Spokes.Edge.Routing;
 
 namespace Spokes.Edge.Sessions;
 
-/// <summary>Finds the node holding the tunnel's session (route table) and asks its session manager to apply
-/// the change through the agent.</summary>
+/// <summary>Finds the node holding the tunnel's primary link (route table: the link the agent sends its rule
+/// requests on, the session's single decider) and asks its session manager to apply the change through the agent.</summary>
 public sealed class RulePusher(RouteTableSource routes, ActorSystem system) : IRulePusher
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(40);
 
     public async Task<IWireMessage> PushAsync(string tunnelId, RuleChange change)
     {
-        if (!routes.Current.ByTunnel.TryGetValue(tunnelId, out var session))
+        if (!routes.Current.ByTunnel.TryGetValue(tunnelId, out var target))
             return new Refusal(ErrorCode.Failed, "the tunnel is offline: its cached rules are read-only");
-        var manager = system.ActorSelection($"{SpokesAkkaExtensions.SeedAddress(HostOf(session.Node), PortOf(session.Node))}/user/sessions");
+        var node = target.Links[0].Node;
+        var manager = system.ActorSelection($"{SpokesAkkaExtensions.SeedAddress(HostOf(node), PortOf(node))}/user/sessions");
         try
         {
             return await manager.Ask<IWireMessage>(new PushRule(tunnelId, change), Timeout);

@@ -1,11 +1,16 @@
 using Akka.Actor;
 using Spokes.Actors.Gateway;
+using Spokes.Edge.Relay;
+using Spokes.Edge.Routing;
 
 namespace Spokes.Edge.Sessions;
 
 /// <summary>What every session actor on a node shares.</summary>
 public sealed record SessionContext(SpokesRegions Regions, AdminOperations Operations, IActorRef Presence, LocalLinks Links,
-    string NodeName, string ServerDomain, string RelayEndpoint, TimeProvider Time)
+    RouteTableSource Routes, EdgeIdentity Identity, TimeProvider Time)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
+
+    public string NodeName => Identity.NodeName;
+    public string ServerDomain => Identity.Domain;
 }

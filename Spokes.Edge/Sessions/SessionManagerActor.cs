@@ -1,13 +1,15 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 
 namespace Spokes.Edge.Sessions;
 
 /// <summary>
-/// One per node: parent of this node's tunnel sessions. A tunnel has one session: a new one replaces an older
-/// one here, and is announced so that another node holding an older one closes it. It also ends sessions
-/// when a tunnel is shut down anywhere in the cluster.
+/// One per node: parent of this node's links (one per tunnel). A tunnel has one session at a time: a new
+/// session replaces an older one's link here, and is announced so that other nodes close their links of the
+/// older one. It also ends links when a tunnel is shut down anywhere in the cluster, forwards node-list changes
+/// and drain to its links, and hands administrators' rule changes to the tunnel's link.
 /// </summary>
 public sealed class SessionManagerActor : ReceiveActor
 {
@@ -22,10 +24,11 @@ public sealed class SessionManagerActor : ReceiveActor
         {
             var link = s.Link;
             if (_byTunnel.TryGetValue(link.TunnelId, out var old)) old.Actor.Tell(new EndSession(null));
-            var actor = Context.ActorOf(TunnelSessionActor.Props(link, _ctx), "session-" + link.SessionId);
+            var actor = Context.ActorOf(TunnelSessionActor.Props(link, _ctx, s.NewSession), "session-" + link.SessionId);
             Context.Watch(actor);
             _byTunnel[link.TunnelId] = (actor, link.SessionId);
-            _mediator.Tell(new Publish(SessionTopics.Started, new SessionOpened(link.TunnelId, link.SessionId, _ctx.NodeName)));
+            if (s.NewSession)
+                _mediator.Tell(new Publish(SessionTopics.Started, new SessionOpened(link.TunnelId, link.SessionId, _ctx.NodeName)));
         });
         Receive<SessionOpened>(s =>
         {
@@ -35,12 +38,20 @@ public sealed class SessionManagerActor : ReceiveActor
         Receive<PushRule>(p =>
         {
             if (_byTunnel.TryGetValue(p.TunnelId, out var mine)) mine.Actor.Forward(p);
-            else Sender.Tell(new Spokes.Actors.Entities.Refusal(Spokes.Actors.Entities.ErrorCode.Failed,
-                "the tunnel is not connected to this node any more"));
+            else Sender.Tell(new Refusal(ErrorCode.Failed, "the tunnel is not connected to this node any more"));
         });
         Receive<TunnelShutdownRequested>(r =>
         {
             if (_byTunnel.TryGetValue(r.TunnelId, out var mine)) mine.Actor.Tell(new EndSession(r.Reason));
+            _ctx.Presence.Tell(new RemoveRoutes(r.TunnelId));
+        });
+        Receive<NodesChanged>(n =>
+        {
+            foreach (var (actor, _) in _byTunnel.Values) actor.Tell(n);
+        });
+        Receive<DrainLinks>(d =>
+        {
+            foreach (var (actor, _) in _byTunnel.Values) actor.Tell(d);
         });
         Receive<Terminated>(t =>
         {
@@ -56,5 +67,8 @@ public sealed class SessionManagerActor : ReceiveActor
     {
         _mediator.Tell(new Subscribe(SessionTopics.Started, Self));
         _mediator.Tell(new Subscribe(SessionTopics.Shutdown, Self));
+        Context.System.EventStream.Subscribe(Self, typeof(NodesChanged));
     }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }

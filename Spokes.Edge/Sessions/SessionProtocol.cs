@@ -20,5 +20,10 @@ public sealed record LinkClosed(string Reason);
 /// <summary>End the session; with a shutdown reason the agent is told to stop for good.</summary>
 public sealed record EndSession(string? ShutdownReason);
 
-/// <summary>To the node's session manager: a newly authenticated control connection.</summary>
-public sealed record StartSession(TunnelLink Link);
+/// <summary>To the node's session manager: a new link of a session — the control connection of a new session
+/// (<paramref name="NewSession"/>), or the agent's first connection to this node of a session opened elsewhere.</summary>
+public sealed record StartSession(TunnelLink Link, bool NewSession);
+
+/// <summary>To every link of this node: the node is draining; tell agents that understand it to move within
+/// <paramref name="Seconds"/>.</summary>
+public sealed record DrainLinks(int Seconds);

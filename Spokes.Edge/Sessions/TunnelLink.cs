@@ -4,9 +4,10 @@ using Spokes.Tunnel.Mux;
 namespace Spokes.Edge.Sessions;
 
 /// <summary>
-/// The I/O half of a tunnel session on this node: the agent's control channel and its pool of multiplexed
-/// connections. Listeners call <see cref="OpenStreamAsync"/> directly (no actor hop per connection); the
-/// session actor decides what the agent may do and owns the link's lifetime.
+/// The I/O half of a tunnel session on this node — a link: the agent's connections to this node, the first of
+/// which carries this link's control channel. A session may have links on several nodes. Listeners call
+/// <see cref="OpenStreamAsync"/> directly (no actor hop per connection); the session actor decides what the agent
+/// may do and owns the link's lifetime.
 /// </summary>
 public sealed class TunnelLink
 {
@@ -14,8 +15,9 @@ public sealed class TunnelLink
     private readonly CancellationTokenSource _closed = new();
 
     public TunnelLink(string tunnelId, string sessionId, string sessionSecret, int maxPoolSize, string clientAddress,
-        MuxSession first, ControlChannel control)
+        MuxSession first, ControlChannel control, IReadOnlyList<string>? features = null)
     {
+        AgentFeatures = features ?? [];
         TunnelId = tunnelId;
         SessionId = sessionId;
         SessionSecret = sessionSecret;
@@ -31,17 +33,25 @@ public sealed class TunnelLink
     public int MaxPoolSize { get; }
     public string ClientAddress { get; }
     public ControlChannel Control { get; }
+
+    /// <summary>What the agent said it understands in its hello (<see cref="Tunnel.Control.AgentFeatures"/>).</summary>
+    public IReadOnlyList<string> AgentFeatures { get; }
+
+    public bool HasLegs => AgentFeatures.Contains(Tunnel.Control.AgentFeatures.Legs);
     public CancellationToken Closed => _closed.Token;
     public int PoolSize => Volatile.Read(ref _pool).Length;
     public int OpenStreams => Volatile.Read(ref _pool).Sum(s => s.OpenStreams);
 
-    /// <summary>Opens a stream on the least loaded live connection of the pool.</summary>
+    /// <summary>True while some connection of the link takes new streams (the agent has not sent GoAway on all).</summary>
+    public bool Accepting => Volatile.Read(ref _pool).Any(s => !s.IsClosed && s.RemoteGoAway is null);
+
+    /// <summary>Opens a stream on the least loaded live connection of the pool that takes new streams.</summary>
     public async Task<MuxStream> OpenStreamAsync(StreamOpenHeader header, CancellationToken ct)
     {
         var pool = Volatile.Read(ref _pool);
         MuxSession? best = null;
         foreach (var session in pool)
-            if (!session.IsClosed && (best is null || session.OpenStreams < best.OpenStreams))
+            if (!session.IsClosed && session.RemoteGoAway is null && (best is null || session.OpenStreams < best.OpenStreams))
                 best = session;
         if (best is null) throw new MuxException("the tunnel has no open connection");
         return await best.OpenStreamAsync(header.Encode(), ct);

@@ -5,73 +5,39 @@ using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Ports;
+using Spokes.Actors.Security;
 using Spokes.Actors.Tunnels;
 using Spokes.Tunnel.Control;
 
 namespace Spokes.Edge.Sessions;
 
 /// <summary>
-/// A connected agent, on the node holding its control connection.
+/// One link of a connected agent's session: the agent's connections to this node. A session has a link on every
+/// node the agent holds a connection to; the agent sends its rule requests on one of them (the primary, made so
+/// by <c>syncRules</c>), and that link alone decides and writes the tunnel's routes.
 /// <code>
-/// Loading (read the tunnel, stash requests) → Active (decide the agent's rule requests, publish presence)
-///   → stopped on LinkClosed / EndSession (presence removed, link closed)
+/// Active (publish the link; decide the agent's rule requests when primary; relay nodes and drain to the agent)
+///   → stopped on LinkClosed / EndSession (link removed from presence, connections closed)
 /// </code>
 /// It decides; the <see cref="TunnelLink"/> moves bytes. Rule requests are decided one at a time.
 /// </summary>
-public sealed class TunnelSessionActor : ReceiveActor, IWithStash
+public sealed class TunnelSessionActor : ReceiveActor
 {
     private readonly TunnelLink _link;
     private readonly SessionContext _ctx;
+    private readonly bool _newSession;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, HttpRule> _http = new(StringComparer.OrdinalIgnoreCase);
-    private ImmutableSortedSet<int> _ports = [];
     private readonly DateTimeOffset _since;
+    private ImmutableSortedSet<int>? _ports;
+    private DateTimeOffset _primarySince = DateTimeOffset.MinValue;
 
-    public IStash Stash { get; set; } = null!;
-
-    public TunnelSessionActor(TunnelLink link, SessionContext ctx)
+    public TunnelSessionActor(TunnelLink link, SessionContext ctx, bool newSession)
     {
         _link = link;
         _ctx = ctx;
+        _newSession = newSession;
         _since = ctx.Time.GetUtcNow();
-        Receive<TunnelReply>(t =>
-        {
-            _ports = t.Tunnel.Ports;
-            Publish();
-            Become(Active);
-            Stash.UnstashAll();
-            ControlLoop.Start(_link, Self);
-        });
-        Receive<Status.Failure>(f =>
-        {
-            _log.Warning("session of tunnel {0} could not load the tunnel: {1}", _link.TunnelId, f.Cause.Message);
-            Context.Stop(Self);
-        });
-        Receive<LinkClosed>(_ => Context.Stop(Self));
-        Receive<EndSession>(e => End(e.ShutdownReason));
-        ReceiveAny(_ => Stash.Stash());
-    }
-
-    public static Props Props(TunnelLink link, SessionContext ctx) => Akka.Actor.Props.Create(() => new TunnelSessionActor(link, ctx));
-
-    protected override void PreStart()
-    {
-        _ctx.Links.Add(_link);
-        _ctx.Regions.Tunnels.Tell(new RecordSessionStart(_link.TunnelId, _link.ClientAddress, "agent"), ActorRefs.NoSender);
-        _ctx.Regions.Tunnels.Ask<TunnelReply>(new GetTunnel(_link.TunnelId), TimeSpan.FromSeconds(15)).PipeTo(Self);
-        _log.Info("tunnel {0} online from {1} (session {2})", _link.TunnelId, _link.ClientAddress, _link.SessionId);
-    }
-
-    protected override void PostStop()
-    {
-        _ctx.Links.Remove(_link);
-        _ctx.Presence.Tell(new RemovePresence(_link.TunnelId, _link.SessionId));
-        _ = _link.CloseAsync(null);
-        _log.Info("tunnel {0} offline (session {1})", _link.TunnelId, _link.SessionId);
-    }
-
-    private void Active()
-    {
         ReceiveAsync<AgentRequest>(async r =>
         {
             var sender = Sender;
@@ -95,14 +61,45 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
             {
                 reply = await PushAsync(p.Change);
             }
-            catch (Exception ex) when (ex is ControlRequestException or TimeoutException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is ControlRequestException or TimeoutException or IOException or OperationCanceledException
+                                           or AskTimeoutException)
             {
                 reply = new Refusal(ErrorCode.Failed, "the agent did not apply the change: " + ex.Message);
             }
             sender.Tell(reply);
         });
+        Receive<NodesChanged>(n =>
+        {
+            if (_link.HasLegs) Notify(new NodesUpdate { Nodes = n.Nodes });
+        });
+        Receive<DrainLinks>(d =>
+        {
+            if (_link.HasLegs) Notify(new Drain { Seconds = d.Seconds, Reason = $"node {_ctx.NodeName} is draining" });
+        });
         Receive<LinkClosed>(_ => Context.Stop(Self));
         Receive<EndSession>(e => End(e.ShutdownReason));
+    }
+
+    public static Props Props(TunnelLink link, SessionContext ctx, bool newSession) =>
+        Akka.Actor.Props.Create(() => new TunnelSessionActor(link, ctx, newSession));
+
+    protected override void PreStart()
+    {
+        _ctx.Links.Add(_link);
+        if (_newSession)
+            _ctx.Regions.Tunnels.Tell(new RecordSessionStart(_link.TunnelId, _link.ClientAddress, "agent"), ActorRefs.NoSender);
+        PublishLink();
+        ControlLoop.Start(_link, Self);
+        _log.Info("tunnel {0} online from {1} (session {2}{3})", _link.TunnelId, _link.ClientAddress, _link.SessionId,
+            _newSession ? "" : ", another node's session");
+    }
+
+    protected override void PostStop()
+    {
+        _ctx.Links.Remove(_link);
+        _ctx.Presence.Tell(new RemoveLink(_link.TunnelId, _link.SessionId));
+        _ = _link.CloseAsync(null);
+        _log.Info("tunnel {0} offline here (session {1})", _link.TunnelId, _link.SessionId);
     }
 
     private void End(string? reason)
@@ -111,10 +108,26 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
         _link.CloseAsync(reason).ContinueWith(_ => self.Tell(PoisonPill.Instance), TaskScheduler.Default);
     }
 
+    private void Notify(ControlMessage message)
+    {
+        var link = _link;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await link.Control.SendAsync(message, link.Closed);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The link is closing.
+            }
+        });
+    }
+
     private async Task<ControlOutcome> DecideAsync(ControlRequest request) => request switch
     {
         SyncRules s => await SyncAsync(s),
-        HttpAdd a => await AddHttpAsync(a.Rule) is { } error ? ControlOutcome.Failed(error) : await CacheAsync(),
+        HttpAdd a => await AddHttpAsync(a.Rule, claimed: false) is { } error ? ControlOutcome.Failed(error) : await CacheAsync(),
         HttpRemove h => await RemoveHttpAsync(h.Domain),
         TcpAllocate => await AllocateAsync(),
         TcpForward f => await ForwardAsync(f),
@@ -123,16 +136,27 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
         _ => ControlOutcome.Failed($"{request.GetType().Name} is not something an agent may ask"),
     };
 
+    /// <summary>The agent's whole rule set, sent on the link it made primary (at the start of a session, or when
+    /// its previous primary link was lost). Domains the tunnel's routes already hold need no new claim, so taking
+    /// over after a node loss does not wait for that node's shards.</summary>
     private async Task<ControlOutcome> SyncAsync(SyncRules sync)
     {
+        _primarySince = _ctx.Time.GetUtcNow();
+        PublishLink();
+        var known = _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId);
+        var held = known?.Domains.ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
+        var ports = await PortsAsync(known);
+        _http.Clear();
         var results = new List<RuleResult>();
         foreach (var rule in sync.Http)
-            results.Add(await AddHttpAsync(rule) is { } error
+            results.Add(await AddHttpAsync(rule, held.Contains(Normalize(rule.Domain))) is { } error
                 ? new RuleResult("http:" + rule.Domain, false, error)
                 : new RuleResult("http:" + rule.Domain, true));
+        foreach (var dropped in held.Where(d => !_http.ContainsKey(d)))
+            await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(dropped, _link.TunnelId), SessionContext.AskTimeout);
         foreach (var rule in sync.Tcp)
         {
-            if (!_ports.Contains(rule.Port))
+            if (!ports.Contains(rule.Port))
             {
                 results.Add(new RuleResult("tcp:" + rule.Port, false, $"port {rule.Port} is not leased to this tunnel"));
                 continue;
@@ -142,58 +166,87 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
                     SessionContext.AskTimeout);
             results.Add(new RuleResult("tcp:" + rule.Port, true));
         }
-        var cached = await CacheAsync();
+        var cached = await CacheAsync(known);
         return cached.Ok ? ControlOutcome.Done(results: results) : cached;
     }
 
-    /// <summary>Validates and claims the domain for this tunnel; null when added, else the reason.</summary>
-    private async Task<string?> AddHttpAsync(HttpRule rule)
+    /// <summary>The tunnel's leased ports: as its routes last said, else from the tunnel entity.</summary>
+    private async Task<ImmutableSortedSet<int>> PortsAsync(TunnelRoutes? known)
     {
-        var domain = rule.Domain.Trim().TrimEnd('.').ToLowerInvariant();
+        if (_ports is { } ports) return ports;
+        _ports = known is not null
+            ? [.. known.Ports]
+            : (await _ctx.Regions.Tunnels.Ask<TunnelReply>(new GetTunnel(_link.TunnelId), SessionContext.AskTimeout)).Tunnel.Ports;
+        return _ports;
+    }
+
+    private static string Normalize(string domain) => domain.Trim().TrimEnd('.').ToLowerInvariant();
+
+    /// <summary>Validates and (unless the tunnel already holds it) claims the domain; null when added, else the reason.</summary>
+    private async Task<string?> AddHttpAsync(HttpRule rule, bool claimed)
+    {
+        var domain = Normalize(rule.Domain);
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.') && domain != "localhost")
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
         if (RuleSupport.NotEnforced(rule) is { } notEnforced) return notEnforced;
         if (rule.HttpPort is null && rule.TlsPort is null)
             return "the rule needs --http or --tls";
-        var claim = await _ctx.Regions.Catalog.Ask<IWireMessage>(new ClaimDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
-        if (claim is Refusal refusal) return refusal.Message;
+        if (!claimed)
+        {
+            var claim = await _ctx.Regions.Catalog.Ask<IWireMessage>(new ClaimDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
+            if (claim is Refusal refusal) return refusal.Message;
+        }
         _http[domain] = rule with { Domain = domain };
         return null;
     }
 
     private async Task<ControlOutcome> RemoveHttpAsync(string domain)
     {
-        domain = domain.Trim().ToLowerInvariant();
+        domain = Normalize(domain);
         if (!_http.Remove(domain)) return ControlOutcome.Failed($"no rule for {domain}");
         await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
         return await CacheAsync();
     }
 
-    /// <summary>Persists the rules in the Tunnel entity (shown while offline) and republishes routes.</summary>
-    private async Task<ControlOutcome> CacheAsync()
+    /// <summary>Persists the rules in the Tunnel entity (shown while offline) when they changed, then writes the
+    /// tunnel's routes and waits until this node routes them.</summary>
+    private async Task<ControlOutcome> CacheAsync(TunnelRoutes? known = null)
     {
+        known ??= _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId);
         var infos = _http.Values.OrderBy(r => r.Domain).Select(r => new HttpRuleInfo(r.Domain, r.Destination, r.HttpPort, r.TlsPort,
             r.Webroot, r.Redirect, r.HostHeader, r.Password is not null, r.BasicUser is not null, r.LetsEncrypt, r.CertFile is not null))
             .ToImmutableList();
-        var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new CacheHttpRules(_link.TunnelId, infos, "agent"), SessionContext.AskTimeout);
-        if (reply is Refusal refusal) return ControlOutcome.Failed(refusal.Message);
-        Publish();
+        if (known is null || !known.Rules.SequenceEqual(infos))
+        {
+            var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new CacheHttpRules(_link.TunnelId, infos, "agent"), SessionContext.AskTimeout);
+            if (reply is Refusal refusal) return ControlOutcome.Failed(refusal.Message);
+        }
+        await PublishRoutesAsync(infos);
         return ControlOutcome.Done();
+    }
+
+    private async Task PublishRoutesAsync(ImmutableList<HttpRuleInfo>? rules = null)
+    {
+        rules ??= _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId)?.Rules ?? [];
+        var ports = await PortsAsync(null);
+        await _ctx.Presence.Ask<PresenceAck>(new PutRoutes(new TunnelRoutes(_link.TunnelId, _link.SessionId, rules, [.. ports],
+            _ctx.Time.GetUtcNow())), SessionContext.AskTimeout);
     }
 
     private async Task<ControlOutcome> AllocateAsync()
     {
+        var ports = await PortsAsync(_ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId));
         var reply = await _ctx.Operations.AllocatePortAsync(_link.TunnelId, "agent");
         if (reply is not PortAllocated allocated) return ControlOutcome.Failed((reply as Refusal)?.Message ?? "allocation failed");
-        _ports = _ports.Add(allocated.Port);
-        Publish();
+        _ports = ports.Add(allocated.Port);
+        await PublishRoutesAsync();
         return ControlOutcome.Done(port: allocated.Port);
     }
 
     private async Task<ControlOutcome> ForwardAsync(TcpForward f)
     {
-        if (!_ports.Contains(f.Port)) return ControlOutcome.Failed($"port {f.Port} is not leased to this tunnel");
+        if (!(await PortsAsync(null)).Contains(f.Port)) return ControlOutcome.Failed($"port {f.Port} is not leased to this tunnel");
         if (f.DstPort is < 1 or > 65535 || string.IsNullOrWhiteSpace(f.Destination)) return ControlOutcome.Failed("bad destination");
         var reply = await _ctx.Regions.Ports.Ask<IWireMessage>(
             new SetPortDestination(PortIds.For(f.Port), _link.TunnelId, f.Destination.Trim(), f.DstPort, "agent"), SessionContext.AskTimeout);
@@ -202,7 +255,7 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
 
     private async Task<ControlOutcome> ResetAsync(int port)
     {
-        if (!_ports.Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
+        if (!(await PortsAsync(null)).Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
         var reply = await _ctx.Regions.Ports.Ask<IWireMessage>(new ResetPortDestination(PortIds.For(port), _link.TunnelId, "agent"),
             SessionContext.AskTimeout);
         return reply is Refusal r ? ControlOutcome.Failed(r.Message) : ControlOutcome.Done();
@@ -210,11 +263,12 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
 
     private async Task<ControlOutcome> ReleaseAsync(int port)
     {
-        if (!_ports.Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
+        var ports = await PortsAsync(null);
+        if (!ports.Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
         var reply = await _ctx.Operations.ReleasePortAsync(_link.TunnelId, port, "agent");
         if (reply is Refusal r) return ControlOutcome.Failed(r.Message);
-        _ports = _ports.Remove(port);
-        Publish();
+        _ports = ports.Remove(port);
+        await PublishRoutesAsync();
         return ControlOutcome.Done();
     }
 
@@ -223,19 +277,20 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
     private async Task<IWireMessage> PushAsync(RuleChange change)
     {
         var timeout = SessionContext.AskTimeout;
+        var ports = await PortsAsync(_ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId));
         switch (change.Action)
         {
             case RuleAction.HttpAdd:
                 var rule = new HttpRule { Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort };
-                var previous = _http.GetValueOrDefault(rule.Domain.Trim().ToLowerInvariant());
-                if (await AddHttpAsync(rule) is { } error) return new Refusal(ErrorCode.Invalid, error);
+                var domain = Normalize(rule.Domain);
+                var previous = _http.GetValueOrDefault(domain);
+                if (await AddHttpAsync(rule, claimed: previous is not null) is { } error) return new Refusal(ErrorCode.Invalid, error);
                 try
                 {
-                    await _link.Control.RequestAsync(new HttpAdd { Rule = _http[rule.Domain.Trim().ToLowerInvariant()] }, timeout);
+                    await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, timeout);
                 }
                 catch
                 {
-                    var domain = rule.Domain.Trim().ToLowerInvariant();
                     if (previous is null) _http.Remove(domain);
                     else _http[domain] = previous;
                     if (previous is null)
@@ -244,7 +299,7 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
                 }
                 return Done(await CacheAsync(), $"http rule for {change.Domain} added");
             case RuleAction.HttpRemove:
-                var name = change.Domain!.Trim().ToLowerInvariant();
+                var name = Normalize(change.Domain!);
                 if (!_http.ContainsKey(name)) return new Refusal(ErrorCode.NotFound, $"no rule for {name}");
                 await _link.Control.RequestAsync(new HttpRemove { Domain = name }, timeout);
                 return Done(await RemoveHttpAsync(name), $"http rule for {name} removed");
@@ -254,16 +309,16 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
                 await _link.Control.RequestAsync(new TcpAllocated { Port = allocated.Port!.Value }, timeout);
                 return new AdminDone($"port {allocated.Port} allocated");
             case RuleAction.TcpForward:
-                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
-                await _link.Control.RequestAsync(new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort!.Value }, timeout);
-                return Done(await ForwardAsync(new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort.Value }),
-                    $"port {change.Port} forwards to {change.Destination}:{change.DstPort}");
+                if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                var forward = new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort!.Value };
+                await _link.Control.RequestAsync(forward, timeout);
+                return Done(await ForwardAsync(forward), $"port {change.Port} forwards to {change.Destination}:{change.DstPort}");
             case RuleAction.TcpReset:
-                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
                 await _link.Control.RequestAsync(new TcpReset { Port = change.Port.Value }, timeout);
                 return Done(await ResetAsync(change.Port.Value), $"port {change.Port} reset");
             case RuleAction.TcpRelease:
-                if (!_ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
                 await _link.Control.RequestAsync(new TcpRelease { Port = change.Port.Value }, timeout);
                 return Done(await ReleaseAsync(change.Port.Value), $"port {change.Port} released");
             default:
@@ -274,6 +329,6 @@ public sealed class TunnelSessionActor : ReceiveActor, IWithStash
     private static IWireMessage Done(ControlOutcome outcome, string message) =>
         outcome.Ok ? new AdminDone(message) : new Refusal(ErrorCode.Failed, outcome.Error ?? "refused");
 
-    private void Publish() => _ctx.Presence.Tell(new PutPresence(new SessionPresence(_link.TunnelId, _link.SessionId, _ctx.NodeName,
-        _link.ClientAddress, _since, _http.Keys.OrderBy(d => d).ToImmutableList(), _ports.ToImmutableList(), _ctx.RelayEndpoint)));
+    private void PublishLink() => _ctx.Presence.Tell(new PutLink(new LinkPresence(_link.TunnelId, _link.SessionId, _ctx.NodeName,
+        _ctx.Identity.RelayEndpoint, _link.ClientAddress, _since, SecretValues.Digest(_link.SessionSecret), _primarySince, _link.PoolSize)));
 }

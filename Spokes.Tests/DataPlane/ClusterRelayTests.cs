@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 
 namespace Spokes.Tests.DataPlane;
 
-/// <summary>Two nodes, one cluster: a visitor may land on either; the node without the agent relays to the
-/// node that holds it, over the mutual-TLS node-to-node link.</summary>
+/// <summary>Two nodes, one cluster: a visitor may land on either; the node without a link of the agent's
+/// session relays to the node that holds one, over the mutual-TLS node-to-node link. (The agent keeps one
+/// node here, cluster.agentNodes 1; by default it holds both.)</summary>
 [Collection(DataPlaneCollection.Name)]
 public sealed class ClusterRelayTests(ITestOutputHelper output)
 {
@@ -16,7 +17,7 @@ public sealed class ClusterRelayTests(ITestOutputHelper output)
     public async Task VisitorOnNodeWithoutTheSession_IsRelayedToTheNodeHoldingIt()
     {
         await using var backend = await HttpBackend.StartAsync();
-        await using var bed = await SpokesTestbed.StartAsync();
+        await using var bed = await SpokesTestbed.StartAsync(agentNodes: 1);
         await bed.ScenarioAsync(output, async () =>
         {
             var peer = await bed.StartPeerAsync();

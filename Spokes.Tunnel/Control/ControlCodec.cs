@@ -10,7 +10,7 @@ public static class ControlCodec
     private static readonly HashSet<string> KnownTypes =
     [
         "hello", "welcome", "refused", "register", "registered", "shutdown", "ping", "pong", "syncRules", "httpAdd",
-        "httpRemove", "tcpAllocate", "tcpAllocated", "tcpForward", "tcpReset", "tcpRelease", "ok", "error",
+        "httpRemove", "tcpAllocate", "tcpAllocated", "tcpForward", "tcpReset", "tcpRelease", "ok", "error", "nodes", "drain",
     ];
 
     public static void Write(ControlMessage message, IBufferWriter<byte> output)

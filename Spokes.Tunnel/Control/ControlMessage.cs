@@ -25,6 +25,8 @@ namespace Spokes.Tunnel.Control;
 [JsonDerivedType(typeof(TcpRelease), "tcpRelease")]
 [JsonDerivedType(typeof(OkReply), "ok")]
 [JsonDerivedType(typeof(ErrorReply), "error")]
+[JsonDerivedType(typeof(NodesUpdate), "nodes")]
+[JsonDerivedType(typeof(Drain), "drain")]
 public abstract record ControlMessage;
 
 /// <summary>A message that expects an <see cref="OkReply"/> or <see cref="ErrorReply"/> with the same RequestId.</summary>

@@ -21,7 +21,23 @@ public sealed record Hello : ControlMessage
     public required ConnectionRole Role { get; init; }
     public string? SessionId { get; init; }
     public string? SessionSecret { get; init; }
+
+    /// <summary>What this agent understands beyond version 1's core (<see cref="AgentFeatures"/>); optional, so
+    /// older nodes ignore it. A node sends <see cref="NodesUpdate"/> and <see cref="Drain"/> only to agents that
+    /// name <see cref="AgentFeatures.Legs"/>.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
 }
+
+/// <summary>Values of <see cref="Hello.Features"/>.</summary>
+public static class AgentFeatures
+{
+    /// <summary>The agent keeps connections on several nodes of a cluster (one leg per node), follows
+    /// <c>nodes</c> updates and moves off a node that sends <c>drain</c>.</summary>
+    public const string Legs = "legs";
+}
+
+/// <summary>A node agents may dial: its name (as in <see cref="Welcome.Node"/>) and advertised endpoint.</summary>
+public sealed record NodeEndpoint(string Node, string Endpoint, bool Draining = false);
 
 /// <summary>Node → agent: Hello accepted.</summary>
 public sealed record Welcome : ControlMessage
@@ -32,6 +48,34 @@ public sealed record Welcome : ControlMessage
     public required string SessionSecret { get; init; }
     public required int MaxPoolSize { get; init; }
     public required string ServerVersion { get; init; }
+
+    /// <summary>The node that answered (so an agent behind a balancer knows where it landed).</summary>
+    public string? Node { get; init; }
+
+    /// <summary>The cluster's nodes agents may dial, this one included.</summary>
+    public IReadOnlyList<NodeEndpoint>? Nodes { get; init; }
+
+    /// <summary>On how many distinct nodes the agent should keep connections.</summary>
+    public int? Legs { get; init; }
+
+    /// <summary>True when the node uses stream 1 of this connection as the control channel of its link to the
+    /// session (the agent's first connection to that node); false for a further pool connection to it.</summary>
+    public bool? Control { get; init; }
+}
+
+/// <summary>Node → agent (agents with <see cref="AgentFeatures.Legs"/>): the nodes agents may dial changed.</summary>
+public sealed record NodesUpdate : ControlMessage
+{
+    public required IReadOnlyList<NodeEndpoint> Nodes { get; init; }
+}
+
+/// <summary>Node → agent (agents with <see cref="AgentFeatures.Legs"/>): this node is draining. The agent opens
+/// its replacement connection on another node first, then stops opening streams here and closes its
+/// connections to this node once their streams are done (at most <see cref="Seconds"/>).</summary>
+public sealed record Drain : ControlMessage
+{
+    public required int Seconds { get; init; }
+    public required string Reason { get; init; }
 }
 
 /// <summary>Node → agent: Hello or Register refused; the node closes the connection after it.</summary>

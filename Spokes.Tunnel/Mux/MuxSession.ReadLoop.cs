@@ -118,6 +118,11 @@ public sealed partial class MuxSession
             return;
         }
 
+        if (header.Has(FrameFlags.Ack))
+        {
+            stream.OnAccepted();
+        }
+
         if (header.Length > 0)
         {
             stream.OnWindowUpdate(header.Length);

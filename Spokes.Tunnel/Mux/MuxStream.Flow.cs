@@ -67,6 +67,13 @@ public sealed partial class MuxStream
         return (uint)delta;
     }
 
+    /// <summary>Read loop: the peer's ACK for a stream this side opened.</summary>
+    internal void OnAccepted()
+    {
+        Volatile.Write(ref _acknowledged, 1);
+        Volatile.Read(ref _acceptWaiter)?.TrySetResult();
+    }
+
     /// <summary>Read loop: the peer granted more send window.</summary>
     internal void OnWindowUpdate(uint delta)
     {
@@ -115,6 +122,7 @@ public sealed partial class MuxStream
         }
 
         _send.Writer.CancelPendingFlush();
+        Volatile.Read(ref _acceptWaiter)?.TrySetResult();
         return true;
     }
 
@@ -134,6 +142,7 @@ public sealed partial class MuxStream
         }
 
         CompleteSendReader(error);
+        Volatile.Read(ref _acceptWaiter)?.TrySetResult();
     }
 
     internal void CompleteSendReader(Exception? error)

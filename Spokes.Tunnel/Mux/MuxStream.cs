@@ -31,6 +31,8 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
     private int _aborted;
     private volatile bool _remoteFin;
     private volatile Exception? _failure;
+    private int _acknowledged;
+    private TaskCompletionSource? _acceptWaiter;
 
     internal MuxStream(MuxSession session, uint id, ReadOnlyMemory<byte> header, MuxOptions options)
     {
@@ -65,6 +67,28 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
     public bool RemoteClosed => _remoteFin;
 
     public bool IsReset => Volatile.Read(ref _reset) != 0;
+
+    /// <summary>
+    /// Completes when the peer has answered this side's SYN: with ACK (then <see cref="IsReset"/> is false), with
+    /// RST, or by ending the session. It proves the peer's read loop is alive, which a relay uses to give up
+    /// on a hung peer quickly. For a stream the peer opened it is complete at once.
+    /// </summary>
+    public Task WaitForAnswerAsync()
+    {
+        if (Volatile.Read(ref _acknowledged) != 0 || (Id & 1) != (_session.IsClient ? 1u : 0u))
+        {
+            return Task.CompletedTask;
+        }
+
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiter = Interlocked.CompareExchange(ref _acceptWaiter, waiter, null) ?? waiter;
+        if (Volatile.Read(ref _acknowledged) != 0 || IsReset || Volatile.Read(ref _aborted) != 0)
+        {
+            waiter.TrySetResult();
+        }
+
+        return waiter.Task;
+    }
 
     /// <summary>A <see cref="Stream"/> view: disposing it completes both directions (FIN).</summary>
     public Stream AsStream() => new MuxDuplexStream(this);

@@ -88,6 +88,7 @@ internal static class SampleBuilder
         if (type == typeof(string)) return "s" + depth;
         if (type == typeof(int)) return 42;
         if (type == typeof(long)) return 4242L;
+        if (type == typeof(double)) return 4.25;
         if (type == typeof(bool)) return true;
         if (type == typeof(DateTimeOffset)) return At;
         if (Nullable.GetUnderlyingType(type) is { } inner) return Build(inner, depth);

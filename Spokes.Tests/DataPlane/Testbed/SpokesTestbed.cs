@@ -25,8 +25,12 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     private int _nodeStarts;
     private ClusterAdminClient? _admin;
 
-    public SpokesTestbed(int maxPorts = 5)
+    private readonly int _agentNodes;
+
+    /// <param name="agentNodes">cluster.agentNodes of every node (on how many nodes an agent keeps connections).</param>
+    public SpokesTestbed(int maxPorts = 5, int agentNodes = 2)
     {
+        _agentNodes = agentNodes;
         // Short: agent sockets live under it and a Unix socket path must stay under ~100 bytes.
         Directory = Path.Combine(Path.GetTempPath(), "sd-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(Directory);
@@ -43,7 +47,7 @@ internal sealed class SpokesTestbed : IAsyncDisposable
             listen = new { http = $"127.0.0.1:{HttpPort}", https = $"127.0.0.1:{HttpsPort}" },
             portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
             tunOptions = new { maxPorts },
-            cluster = new { host = "127.0.0.1", port = ClusterPort },
+            cluster = new { host = "127.0.0.1", port = ClusterPort, agentNodes },
         }));
     }
 
@@ -65,9 +69,9 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     public int PortRangeBegin { get; }
 
-    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5)
+    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5, int agentNodes = 2)
     {
-        var bed = new SpokesTestbed(maxPorts);
+        var bed = new SpokesTestbed(maxPorts, agentNodes);
         try
         {
             await bed.StartNodeAsync();
@@ -111,7 +115,7 @@ internal sealed class SpokesTestbed : IAsyncDisposable
             dataPath = DataPath,
             listen = new { http = $"127.0.0.1:{peer.HttpPort}", https = $"127.0.0.1:{peer.HttpsPort}" },
             portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
-            cluster = new { host = "127.0.0.1", port = peer.ClusterPort, seeds = new[] { $"127.0.0.1:{ClusterPort}" } },
+            cluster = new { host = "127.0.0.1", port = peer.ClusterPort, seeds = new[] { $"127.0.0.1:{ClusterPort}" }, agentNodes = _agentNodes },
         }));
         var process = SpokesProcess.Start($"peer{_peers.Count + 1}", Binaries.Spokes, ["start", "--config", path], Log);
         _peers.Add(process);

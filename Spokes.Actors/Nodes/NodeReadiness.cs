@@ -1,0 +1,52 @@
+namespace Spokes.Actors.Nodes;
+
+/// <summary>
+/// Whether this node should get new work: joined to the cluster, the cluster holds the store's lease (no second
+/// cluster writes to it), the store answers, and it is not draining. <c>/readyz</c> answers from it; a balancer
+/// stops sending new connections to a node that is not ready. Written by the node's own services, read anywhere.
+/// </summary>
+public sealed class NodeReadiness
+{
+    private volatile bool _joined;
+    private volatile bool _leaseHeld = true;
+    private volatile bool _storeReachable = true;
+    private volatile bool _draining;
+    private readonly Lock _gate = new();
+
+    public bool Joined => _joined;
+    public bool LeaseHeld => _leaseHeld;
+    public bool StoreReachable => _storeReachable;
+    public bool Draining => _draining;
+
+    /// <summary>Agents and operators may be served (the node is a member of the cluster that owns the store).</summary>
+    public bool CanServe => _joined && _leaseHeld;
+
+    public bool IsReady => CanServe && _storeReachable && !_draining;
+
+    /// <summary>Why the node is not ready, for /readyz and cluster status; empty when ready.</summary>
+    public string Reason =>
+        !_joined ? "not joined to the cluster"
+        : !_leaseHeld ? "the cluster does not hold the store's lease yet"
+        : !_storeReachable ? "the store does not answer"
+        : _draining ? "draining"
+        : "";
+
+    /// <summary>Raised when <see cref="Draining"/> turns on.</summary>
+    public event Action? DrainingStarted;
+
+    public void SetJoined(bool value) => _joined = value;
+    public void SetLeaseHeld(bool value) => _leaseHeld = value;
+    public void SetStoreReachable(bool value) => _storeReachable = value;
+
+    /// <summary>Turns draining on; true for the caller that turned it on.</summary>
+    public bool StartDraining()
+    {
+        lock (_gate)
+        {
+            if (_draining) return false;
+            _draining = true;
+        }
+        DrainingStarted?.Invoke();
+        return true;
+    }
+}
