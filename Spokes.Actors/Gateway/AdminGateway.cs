@@ -12,10 +12,17 @@ public sealed class AdminGateway : ReceiveActor
     public const string Name = "spokes-gateway";
     public const string Path = "/user/" + Name;
 
-    public AdminGateway(AdminOperations operations)
+    public AdminGateway(AdminOperations operations, Nodes.NodeReadiness readiness)
     {
-        Receive<IAdminRequest>(request => operations.HandleAsync(request, "cli").PipeTo(Sender));
+        Receive<IAdminRequest>(request =>
+        {
+            if (!readiness.CanServe)
+                Sender.Tell(new Entities.Refusal(Entities.ErrorCode.Unavailable, $"this node does not serve yet: {readiness.Reason}"));
+            else
+                operations.HandleAsync(request, "cli").PipeTo(Sender);
+        });
     }
 
-    public static Props Props(AdminOperations operations) => Akka.Actor.Props.Create(() => new AdminGateway(operations));
+    public static Props Props(AdminOperations operations, Nodes.NodeReadiness readiness) =>
+        Akka.Actor.Props.Create(() => new AdminGateway(operations, readiness));
 }

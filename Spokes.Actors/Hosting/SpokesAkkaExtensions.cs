@@ -16,6 +16,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Ports;
 using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
+using Spokes.Actors.Store;
 using Spokes.Actors.Tokens;
 using Spokes.Actors.Tunnels;
 using Spokes.Actors.Users;
@@ -61,12 +62,17 @@ public static class SpokesAkkaExtensions
                 var (host, port) = ConfigLoader.ParseEndpoint("cluster.seeds", s);
                 return SeedAddress(host, port);
             }).ToArray();
+        var lease = new StoreLeaseOption();
+        lease.Apply(builder);
         return builder.AddHocon(SpokesHocon.Cluster, HoconAddMode.Prepend)
             .WithClustering(new ClusterOptions
             {
                 Roles = [NodeRole],
                 SeedNodes = seeds,
-                SplitBrainResolver = new KeepMajorityOption { Role = NodeRole },
+                // The side of a partition that takes the store's lease survives: a 2-node cluster survives the
+                // loss of either node (keep-majority and keep-oldest both lose one of the two cases), a 3-node
+                // cluster keeps its majority (the minority waits before trying). docs/architecture.md.
+                SplitBrainResolver = new LeaseMajorityOption { LeaseImplementation = lease, LeaseName = "spokes-sbr", Role = NodeRole },
             });
     }
 
@@ -106,15 +112,28 @@ public static class SpokesAkkaExtensions
 
     public const string SqlReadJournalId = "akka.persistence.query.journal.sql";
 
-    /// <summary>Keeps <see cref="Nodes.NodeReadiness"/> in step with this node's membership.</summary>
+    /// <summary>Keeps <see cref="Nodes.NodeReadiness"/> in step with this node's membership and its cluster's claim
+    /// on the store (<see cref="ClusterLeaseKeeper"/>, a singleton); a node removed from the cluster by the split brain
+    /// resolver stops (exit 1, a supervisor restarts it and it rejoins).</summary>
     public static AkkaConfigurationBuilder WithSpokesReadiness(this AkkaConfigurationBuilder builder) =>
-        builder.WithActors((system, _, resolver) =>
-        {
-            var readiness = resolver.GetService<Nodes.NodeReadiness>();
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            cluster.RegisterOnMemberUp(() => readiness.SetJoined(true));
-            cluster.RegisterOnMemberRemoved(() => readiness.SetJoined(false));
-        });
+        builder
+            .WithSingleton<ClusterLeaseKeeper>("cluster-lease", (_, _, resolver) => ClusterLeaseKeeper.Props(resolver.GetService<StoreLeases>()),
+                new ClusterSingletonOptions { Role = NodeRole }, createProxyToo: false)
+            .WithActors((system, _, resolver) =>
+            {
+                var readiness = resolver.GetService<Nodes.NodeReadiness>();
+                var exit = resolver.GetService<Nodes.NodeExit>();
+                system.ActorOf(ClusterLeaseWatcher.Props(readiness, exit), "cluster-lease-watcher");
+                var cluster = Akka.Cluster.Cluster.Get(system);
+                cluster.RegisterOnMemberUp(() => readiness.SetJoined(true));
+                cluster.RegisterOnMemberRemoved(() =>
+                {
+                    readiness.SetJoined(false);
+                    if (!readiness.Leaving)
+                        exit.Request(1, "this node was removed from the cluster (it was unreachable and the others downed it); " +
+                                        "restart it to rejoin");
+                });
+            });
 
     /// <summary>Starts the admin gateway and offers it to cluster clients (the CLI).</summary>
     public static AkkaConfigurationBuilder WithSpokesGateway(this AkkaConfigurationBuilder builder) =>
@@ -122,7 +141,7 @@ public static class SpokesAkkaExtensions
             .WithActors((system, registry, resolver) =>
             {
                 var operations = resolver.GetService<AdminOperations>();
-                var gateway = system.ActorOf(AdminGateway.Props(operations), AdminGateway.Name);
+                var gateway = system.ActorOf(AdminGateway.Props(operations, resolver.GetService<Nodes.NodeReadiness>()), AdminGateway.Name);
                 ClusterClientReceptionist.Get(system).RegisterService(gateway);
                 registry.Register<AdminGateway>(gateway);
             });
@@ -137,6 +156,8 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
         services.AddSingleton<Nodes.NodeReadiness>();
+        services.AddSingleton(new StoreLeases(config.Database));
+        services.AddSingleton<Nodes.NodeExit>();
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
         services.TryAddSingleton<IRulePusher, NoRulePusher>();
         services.TryAddSingleton<ITlsCertificateCheck, NoTlsCertificateCheck>();

@@ -41,22 +41,30 @@ public static class SpokesHocon
         }
         """;
 
-    /// <summary>Cluster tuning: a lone node is up at once; stopping hands shards off quickly.</summary>
+    /// <summary>Cluster tuning (docs/architecture.md, "Failure detection and downing"): a crashed node is unreachable
+    /// after ~3 s, downed after 5 s more of stable membership, its shards and singletons move once it is downed;
+    /// routing does not wait for any of that. A lone node is up at once; stopping hands shards off quickly.</summary>
     public const string Cluster = """
         akka.cluster {
+          failure-detector {
+            heartbeat-interval = 1s
+            acceptable-heartbeat-pause = 3s
+            threshold = 8.0
+          }
           sharding {
             handoff-timeout = 5s
             passivate-idle-entity-after = 10m
             least-shard-allocation-strategy.rebalance-absolute-limit = 5
           }
           run-coordinated-shutdown-when-down = on
-          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
           split-brain-resolver {
-            active-strategy = keep-majority
-            stable-after = 7s
+            stable-after = 5s
+            down-all-when-unstable = on
+            lease-majority.acquire-lease-delay-for-minority = 2s
           }
         }
         akka.cluster.distributed-data.notify-subscribers-interval = 100ms
+        akka.cluster.distributed-data.gossip-interval = 1s
         # The proxy's "failed to find the singleton after 30 seconds" fires at every start, before the
         # cluster is up; a catalog that is really missing shows as listings that time out.
         akka.cluster.singleton-proxy.log-singleton-identification-failure = off

@@ -8,7 +8,7 @@ namespace Spokes.Actors.Nodes;
 public sealed class NodeReadiness
 {
     private volatile bool _joined;
-    private volatile bool _leaseHeld = true;
+    private volatile bool _leaseHeld;
     private volatile bool _storeReachable = true;
     private volatile bool _draining;
     private readonly Lock _gate = new();
@@ -17,6 +17,11 @@ public sealed class NodeReadiness
     public bool LeaseHeld => _leaseHeld;
     public bool StoreReachable => _storeReachable;
     public bool Draining => _draining;
+
+    /// <summary>The node is leaving on purpose (drain, stop): its removal from the cluster is expected.</summary>
+    public bool Leaving { get; private set; }
+
+    public void SetLeaving() => Leaving = true;
 
     /// <summary>Agents and operators may be served (the node is a member of the cluster that owns the store).</summary>
     public bool CanServe => _joined && _leaseHeld;
@@ -34,8 +39,27 @@ public sealed class NodeReadiness
     /// <summary>Raised when <see cref="Draining"/> turns on.</summary>
     public event Action? DrainingStarted;
 
-    public void SetJoined(bool value) => _joined = value;
-    public void SetLeaseHeld(bool value) => _leaseHeld = value;
+    /// <summary>Raised once, when the node may first serve (joined, and its cluster holds the store).</summary>
+    public event Action? Serving;
+
+    private int _served;
+
+    public void SetJoined(bool value)
+    {
+        _joined = value;
+        RaiseServing();
+    }
+
+    public void SetLeaseHeld(bool value)
+    {
+        _leaseHeld = value;
+        RaiseServing();
+    }
+
+    private void RaiseServing()
+    {
+        if (CanServe && Interlocked.Exchange(ref _served, 1) == 0) Serving?.Invoke();
+    }
     public void SetStoreReachable(bool value) => _storeReachable = value;
 
     /// <summary>Turns draining on; true for the caller that turned it on.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Hosting;
+using Spokes.Actors.Nodes;
 using Spokes.Actors.Security;
 using Spokes.Cli.Output;
 using Spokes.Admin.Hosting;
@@ -55,10 +56,7 @@ public static class NodeHost
                 .WithSpokesEntities(TimeProvider.System)
                 .WithSpokesReadiness()
                 .WithSpokesGateway()
-                .WithSpokesEdge(config)
-                .WithActors((system, _) => Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() =>
-                    Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, domain {config.Domain}, " +
-                                      $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}"))));
+                .WithSpokesEdge(config));
             // After AddAkka: the edge's hosted services start once the actor system runs.
             builder.Services.AddSpokesEdge(config);
             builder.Services.AddSpokesConsole(o =>
@@ -68,6 +66,11 @@ public static class NodeHost
             });
             app = builder.Build();
             OwnDomainSite.Map(app, config);
+            var readiness = app.Services.GetRequiredService<NodeReadiness>();
+            readiness.Serving += () =>
+                Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, domain {config.Domain}, " +
+                                  $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}");
+            app.Lifetime.ApplicationStopping.Register(readiness.SetLeaving);
         }
         catch (ConfigException ex)
         {
@@ -87,7 +90,7 @@ public static class NodeHost
         try
         {
             await app.RunAsync(ct);
-            return ExitCodes.Ok;
+            return app.Services.GetRequiredService<NodeExit>().Code;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

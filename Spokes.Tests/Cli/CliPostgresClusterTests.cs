@@ -48,6 +48,36 @@ public sealed class CliPostgresClusterTests(ITestOutputHelper output) : IDisposa
         }
     }
 
+    [Fact]
+    public async Task SecondClusterOnTheSameStore_RefusesToStartWithOneLine_TheFirstKeepsServing()
+    {
+        var connectionString = await FreshDatabaseAsync();
+        ClusterCertificate.LoadOrCreate(_folder["shared"], null);
+        var certificate = Path.Combine(_folder["shared"], ClusterCertificate.FileName);
+        var configA = NodeConfig.Fresh(_folder["a"]) with { Certificate = certificate, PostgresConnectionString = connectionString };
+        // B names no seeds: it would form a cluster of its own on A's store.
+        var configB = NodeConfig.Fresh(_folder["b"]) with { Certificate = certificate, PostgresConnectionString = connectionString };
+        await using var a = await SpokesNode.StartAsync(_folder["a.json"], configA);
+        await using var b = new SpokesNode(configB.WriteTo(_folder["b.json"]), configB);
+        try
+        {
+            var exit = await b.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(1, exit);
+            var refusal = b.Log.Split('\n').Where(l => l.StartsWith("spokes: cannot start:", StringComparison.Ordinal)).ToList();
+            Assert.Single(refusal);
+            Assert.Contains("another running cluster", refusal[0]);
+            Assert.Contains($"127.0.0.1:{configA.ClusterPort}", refusal[0]);
+            Assert.DoesNotContain("spokes: node up", b.Log);
+            (await a.CliAsync("token", "create", "--hostname", "still.example.com")).Expect(0);
+        }
+        finally
+        {
+            output.WriteLine("--- node A\n" + a.Log);
+            output.WriteLine("--- node B\n" + b.Log);
+        }
+    }
+
     /// <summary>A new, empty database on the test server, so runs never see each other's journal.</summary>
     private static async Task<string> FreshDatabaseAsync()
     {

@@ -66,6 +66,26 @@ public sealed class SpokesNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts a node that is expected to refuse: returns its exit code once it stopped (or throws when it
+    /// is still running after <paramref name="timeout"/>, or came up).</summary>
+    public async Task<int> StartExpectingExitAsync(TimeSpan timeout)
+    {
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = CliRunner.StartInfo(["--config", ConfigPath, "start"]), EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, ready);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, ready);
+        Append($"=== spokes --config {ConfigPath} start, expected to stop ({DateTime.UtcNow:HH:mm:ss.fff})");
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        using var deadline = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(deadline.Token);
+        if (ready.Task.IsCompletedSuccessfully) throw new InvalidOperationException($"the node came up; its log:\n{Log}");
+        return process.ExitCode;
+    }
+
     private void OnLine(string? line, TaskCompletionSource ready)
     {
         if (line is null) return;

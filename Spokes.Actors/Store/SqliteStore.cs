@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Spokes.Actors.Hosting;
+namespace Spokes.Actors.Store;
 
 /// <summary>Prepares the embedded SQLite store before the journal opens it.</summary>
 public static class SqliteStore

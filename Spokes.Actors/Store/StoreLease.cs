@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Coordination;
+using Akka.DependencyInjection;
+using Akka.Event;
+
+namespace Spokes.Actors.Store;
+
+/// <summary>
+/// An Akka.Coordination lease kept in the node's store (<see cref="StoreLeases"/>), for the split brain
+/// resolver's lease-majority strategy: the side of a partition that takes it survives, the other downs itself.
+/// Once taken it is renewed every heartbeat interval; a holder that dies loses it after the heartbeat timeout.
+/// Created by Akka's lease provider, so it finds the store through the actor system's service provider.
+/// </summary>
+public sealed class StoreLease : Lease
+{
+    private readonly StoreLeases _store;
+    private readonly ILoggingAdapter _log;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _heartbeat;
+    private volatile bool _held;
+
+    public StoreLease(LeaseSettings settings, ExtendedActorSystem system) : base(settings)
+    {
+        _store = DependencyResolver.For(system).Resolver.GetService<StoreLeases>();
+        _log = Logging.GetLogger(system, typeof(StoreLease));
+    }
+
+    public override Task<bool> Acquire() => Acquire(_ => { });
+
+    public override async Task<bool> Acquire(Action<Exception> leaseLostCallback)
+    {
+        var timeouts = Settings.TimeoutSettings;
+        using var timeout = new CancellationTokenSource(timeouts.OperationTimeout);
+        var held = await _store.TryAcquireAsync(Settings.LeaseName, Settings.OwnerName, Settings.OwnerName, timeouts.HeartbeatTimeout,
+            timeout.Token);
+        _held = held;
+        if (held) StartHeartbeat(leaseLostCallback);
+        return held;
+    }
+
+    public override async Task<bool> Release()
+    {
+        StopHeartbeat();
+        _held = false;
+        using var timeout = new CancellationTokenSource(Settings.TimeoutSettings.OperationTimeout);
+        return await _store.ReleaseAsync(Settings.LeaseName, Settings.OwnerName, timeout.Token);
+    }
+
+    public override bool CheckLease() => _held;
+
+    private void StartHeartbeat(Action<Exception> leaseLost)
+    {
+        CancellationTokenSource stop;
+        lock (_lock)
+        {
+            if (_heartbeat is not null) return;
+            _heartbeat = stop = new CancellationTokenSource();
+        }
+        _ = Task.Run(async () =>
+        {
+            var timeouts = Settings.TimeoutSettings;
+            using var timer = new PeriodicTimer(timeouts.HeartbeatInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                {
+                    bool renewed;
+                    try
+                    {
+                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                        timeout.CancelAfter(timeouts.OperationTimeout);
+                        renewed = await _store.TryAcquireAsync(Settings.LeaseName, Settings.OwnerName, Settings.OwnerName,
+                            timeouts.HeartbeatTimeout, timeout.Token);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                    {
+                        _log.Warning("lease {0}: renewal failed: {1}", Settings.LeaseName, ex.Message);
+                        continue;
+                    }
+                    if (renewed) continue;
+                    _held = false;
+                    StopHeartbeat();
+                    leaseLost(new LeaseException($"lease {Settings.LeaseName} was taken by another owner"));
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Released.
+            }
+        });
+    }
+
+    private void StopHeartbeat()
+    {
+        lock (_lock)
+        {
+            _heartbeat?.Cancel();
+            _heartbeat?.Dispose();
+            _heartbeat = null;
+        }
+    }
+}
