@@ -58,6 +58,7 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
         Receive<CaughtUp>(_ =>
         {
             _log.Info("catalog caught up with the journal");
+            AdoptClaims();
             FollowLive();
             Become(Serving);
             Stash.UnstashAll();
@@ -85,25 +86,22 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
         Receive<ListAuthTokens>(_ => Sender.Tell(new AuthTokenList(_state.Tokens)));
         Receive<ListTunnels>(_ => Sender.Tell(new TunnelList(_state.Tunnels)));
         Receive<ListPortLeases>(_ => Sender.Tell(new PortLeaseList(_state.Leases)));
-        Receive<ClaimDomain>(c =>
-        {
-            var owner = _state.DomainOwner(c.Domain, c.TunnelId);
-            if (owner is not null)
-            {
-                Sender.Tell(new Refusal(ErrorCode.Conflict, $"domain {c.Domain} belongs to another tunnel ({owner})"));
-                return;
-            }
-            _state.Claim(c.Domain, c.TunnelId);
-            Sender.Tell(new DomainClaimed(c.Domain));
-        });
-        Receive<ReleaseDomain>(r =>
-        {
-            _state.Release(r.Domain, r.TunnelId);
-            Sender.Tell(CatalogAck.Instance);
-        });
+        Receive<ListDomains>(_ => Sender.Tell(new DomainList(_state.Domains)));
         Receive<FindFreePorts>(f => Sender.Tell(new FreePorts(_state.FreePorts(f.Begin, f.End, f.Count, _random))));
         // A failed live stream restarts the singleton, which replays the journal from the start.
         Receive<Status.Failure>(f => throw new InvalidOperationException("catalog journal stream failed", f.Cause));
+    }
+
+    /// <summary>Domains that tunnels cached before domains had an entity of their own are claimed for those tunnels
+    /// now, through the Domain entity (the single writer decides: a claim made meanwhile by another tunnel wins).</summary>
+    private void AdoptClaims()
+    {
+        var claims = _state.UnadoptedClaims().ToList();
+        if (claims.Count == 0 || _readJournalId is null) return;
+        var domains = Akka.Cluster.Sharding.ClusterSharding.Get(Context.System).ShardRegion(Domains.DomainEntity.Kind);
+        foreach (var (domain, tunnelId) in claims)
+            domains.Tell(new Domains.ClaimDomain(Domains.DomainIds.For(domain), tunnelId, "adoption"), ActorRefs.NoSender);
+        _log.Info("claiming {0} cached domain(s) through their Domain entities", claims.Count);
     }
 
     private void Apply(EventEnvelope envelope)

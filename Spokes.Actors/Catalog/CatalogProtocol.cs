@@ -20,6 +20,7 @@ public sealed record RegistrationUpserted(string PersistenceId, long SequenceNr,
 public sealed record AuthTokenUpserted(string PersistenceId, long SequenceNr, AuthTokenState State) : ICatalogUpsert;
 public sealed record TunnelUpserted(string PersistenceId, long SequenceNr, TunnelState State) : ICatalogUpsert;
 public sealed record PortUpserted(string PersistenceId, long SequenceNr, PortLeaseState State) : ICatalogUpsert;
+public sealed record DomainUpserted(string PersistenceId, long SequenceNr, Domains.DomainState State) : ICatalogUpsert;
 
 public sealed record CatalogAck : IWireMessage
 {
@@ -32,6 +33,7 @@ public sealed record ListAuthTokens : IWireMessage;
 public sealed record ListTunnels : IWireMessage;
 public sealed record ListPortLeases : IWireMessage;
 public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
+public sealed record ListDomains : IWireMessage;
 
 public sealed record UserList(ImmutableList<UserState> Users) : IWireMessage;
 public sealed record RegistrationList(ImmutableList<RegistrationState> Registrations) : IWireMessage;
@@ -39,9 +41,4 @@ public sealed record AuthTokenList(ImmutableList<AuthTokenState> Tokens) : IWire
 public sealed record TunnelList(ImmutableList<TunnelState> Tunnels) : IWireMessage;
 public sealed record PortLeaseList(ImmutableList<PortLeaseState> Leases) : IWireMessage;
 public sealed record FreePorts(ImmutableList<int> Ports) : IWireMessage;
-
-/// <summary>Asks whether <paramref name="Domain"/> may route to <paramref name="TunnelId"/>. The catalog is
-/// a singleton, so claims are decided one at a time cluster-wide: a domain belongs to one tunnel.</summary>
-public sealed record ClaimDomain(string Domain, string TunnelId) : IWireMessage;
-public sealed record ReleaseDomain(string Domain, string TunnelId) : IWireMessage;
-public sealed record DomainClaimed(string Domain) : IWireMessage;
+public sealed record DomainList(ImmutableList<Domains.DomainState> Domains) : IWireMessage;

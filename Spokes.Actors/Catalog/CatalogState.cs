@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Spokes.Actors.Domains;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Ports;
 using Spokes.Actors.Tokens;
@@ -18,26 +19,19 @@ public sealed class CatalogState
     private readonly Dictionary<string, Versioned<AuthTokenState>> _tokens = new();
     private readonly Dictionary<string, Versioned<TunnelState>> _tunnels = new();
     private readonly Dictionary<string, Versioned<PortLeaseState>> _ports = new();
-
-    private readonly Dictionary<string, string> _pendingClaims = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Versioned<DomainState>> _domains = new();
 
     private readonly record struct Versioned<T>(long SequenceNr, T State);
 
-    /// <summary>The active tunnel other than <paramref name="tunnelId"/> that holds <paramref name="domain"/>
-    /// (cached rules or a claim not yet persisted), or null when the domain is free for it.</summary>
-    public string? DomainOwner(string domain, string tunnelId)
+    /// <summary>Domains that active tunnels cache in their rules but whose Domain entity has no owner: claims made
+    /// before domains had an entity of their own, adopted by their tunnel once at start.</summary>
+    public IEnumerable<(string Domain, string TunnelId)> UnadoptedClaims()
     {
-        if (_pendingClaims.TryGetValue(domain, out var pending) && pending != tunnelId) return pending;
-        return _tunnels.Values.Select(v => v.State)
-            .FirstOrDefault(t => t.IsActive && t.Id != tunnelId &&
-                                 t.HttpRules.Any(r => string.Equals(r.Domain, domain, StringComparison.OrdinalIgnoreCase)))?.Id;
-    }
-
-    public void Claim(string domain, string tunnelId) => _pendingClaims[domain] = tunnelId;
-
-    public void Release(string domain, string tunnelId)
-    {
-        if (_pendingClaims.TryGetValue(domain, out var owner) && owner == tunnelId) _pendingClaims.Remove(domain);
+        var owned = _domains.Values.Where(v => v.State.Owned).Select(v => v.State.Domain).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return _tunnels.Values.Select(v => v.State).Where(t => t.IsActive)
+            .SelectMany(t => t.HttpRules.Select(r => (Domain: r.Domain, TunnelId: t.Id)))
+            .Where(x => !owned.Contains(x.Domain))
+            .DistinctBy(x => x.Domain, StringComparer.OrdinalIgnoreCase);
     }
 
     public void Upsert(ICatalogUpsert upsert)
@@ -47,13 +41,9 @@ public sealed class CatalogState
             case UserUpserted u: Put(_users, u.PersistenceId, u.SequenceNr, u.State); break;
             case RegistrationUpserted r: Put(_registrations, r.PersistenceId, r.SequenceNr, r.State); break;
             case AuthTokenUpserted t: Put(_tokens, t.PersistenceId, t.SequenceNr, t.State); break;
-            case TunnelUpserted t:
-                Put(_tunnels, t.PersistenceId, t.SequenceNr, t.State);
-                // Once persisted in the tunnel's rules (or dropped from them), a claim is no longer pending.
-                foreach (var domain in _pendingClaims.Where(c => c.Value == t.State.Id).Select(c => c.Key).ToList())
-                    _pendingClaims.Remove(domain);
-                break;
+            case TunnelUpserted t: Put(_tunnels, t.PersistenceId, t.SequenceNr, t.State); break;
             case PortUpserted p: Put(_ports, p.PersistenceId, p.SequenceNr, p.State); break;
+            case DomainUpserted d: Put(_domains, d.PersistenceId, d.SequenceNr, d.State); break;
         }
     }
 
@@ -68,6 +58,7 @@ public sealed class CatalogState
             case AuthTokenEntity.Kind: Step(_tokens, persistenceId, sequenceNr, AuthTokenState.Empty, s => s.Apply(e)); break;
             case TunnelEntity.Kind: Step(_tunnels, persistenceId, sequenceNr, TunnelState.Empty, s => s.Apply(e)); break;
             case PortLeaseEntity.Kind: Step(_ports, persistenceId, sequenceNr, PortLeaseState.Empty, s => s.Apply(e)); break;
+            case DomainEntity.Kind: Step(_domains, persistenceId, sequenceNr, DomainState.Empty, s => s.Apply(e)); break;
         }
     }
 
@@ -93,6 +84,8 @@ public sealed class CatalogState
         .OrderBy(s => s.Created).ToImmutableList();
     public ImmutableList<TunnelState> Tunnels => _tunnels.Values.Select(v => v.State).Where(s => s.Exists)
         .OrderBy(s => s.Created).ToImmutableList();
+    public ImmutableList<DomainState> Domains => _domains.Values.Select(v => v.State).Where(s => s.Owned)
+        .OrderBy(s => s.Domain, StringComparer.Ordinal).ToImmutableList();
     public ImmutableList<PortLeaseState> Leases => _ports.Values.Select(v => v.State).Where(s => s.Leased)
         .OrderBy(s => s.Port).ToImmutableList();
 

@@ -14,7 +14,7 @@ public sealed partial class AdminOperations
 {
     /// <summary>Finds (and unless <paramref name="checkOnly"/>, fixes) what a crash between two entity writes
     /// can leave behind: tunnels of revoked tokens, leases nobody holds, ports a tunnel lists but does not
-    /// hold, active tokens without a tunnel.</summary>
+    /// hold, domains claimed by tunnels that are shut down, active tokens without a tunnel.</summary>
     private async Task<IWireMessage> CleanAsync(bool checkOnly, string by)
     {
         var tokens = (await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens())).Tokens.ToDictionary(t => t.Id);
@@ -35,6 +35,12 @@ public sealed partial class AdminOperations
             if (holder is { IsActive: true } && holder.Ports.Contains(lease.Port)) continue;
             issues.Add($"port {lease.Port} is leased to tunnel {lease.TunnelId} which does not hold it");
             fixes.Add(() => AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(lease.Port), null, by)));
+        }
+        foreach (var domain in (await AskForAsync<DomainList>(regions.Catalog, new ListDomains())).Domains)
+        {
+            if (tunnels.GetValueOrDefault(domain.TunnelId!) is { IsActive: true }) continue;
+            issues.Add($"domain {domain.Domain} is claimed by tunnel {domain.TunnelId} which is shut down");
+            fixes.Add(() => AskForAsync<Domains.DomainReply>(regions.Domains, new Domains.ReleaseDomain(domain.Domain, null, by)));
         }
         var leasedTo = leases.ToDictionary(l => l.Port, l => l.TunnelId);
         foreach (var tunnel in tunnels.Values.Where(t => t.IsActive))

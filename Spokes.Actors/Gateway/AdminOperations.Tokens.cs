@@ -105,6 +105,7 @@ public sealed partial class AdminOperations
     private async Task RevokeTokenAsync(AuthTokenState token, string by)
     {
         await AskForAsync<AuthTokenReply>(regions.Tokens, new DeactivateAuthToken(token.Id, by));
+        await credentials.ForgetAsync(token.Id);
         await ShutdownTunnelAsync(token.TunnelId, "auth token deactivated", by);
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class AdminOperations
         t.DailyAt(now), t.MonthlyAt(now), t.Created,
         t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "");
 
-    /// <summary>Shuts a tunnel down: persists it, then frees each of its ports. Idempotent.</summary>
+    /// <summary>Shuts a tunnel down: persists it, then frees each of its ports and domains. Idempotent.</summary>
     public async Task<IWireMessage> ShutdownTunnelAsync(string id, string reason, string by)
     {
         id = id.Trim().ToLowerInvariant();
@@ -36,8 +36,11 @@ public sealed partial class AdminOperations
         if (before is not TunnelReply { Tunnel: var tunnel })
             return new Refusal(ErrorCode.NotFound, $"tunnel {id} not found");
         await AskForAsync<TunnelReply>(regions.Tunnels, new ShutdownTunnel(id, reason, by));
+        await credentials.ForgetAsync(tunnel.TokenId);
         foreach (var port in tunnel.Ports)
             await AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(port), id, by));
+        foreach (var rule in tunnel.HttpRules)
+            await AskForAsync<Domains.DomainReply>(regions.Domains, new Domains.ReleaseDomain(Domains.DomainIds.For(rule.Domain), id, by));
         Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system).Mediator.Tell(
             new Akka.Cluster.Tools.PublishSubscribe.Publish(SessionTopics.Shutdown, new TunnelShutdownRequested(id, reason)), ActorRefs.NoSender);
         return new AdminDone($"Tunnel {id} shut down");

@@ -16,7 +16,8 @@ public sealed partial class AdminOperations(
     TunnelOptionsSource options,
     ITunnelPresence presence,
     IRulePusher rules,
-    TimeProvider time)
+    TimeProvider time,
+    Tokens.AgentCredentials credentials)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
     private readonly ILoggingAdapter _log = Logging.GetLogger(system, typeof(AdminOperations));

@@ -101,6 +101,8 @@ public static class SpokesAkkaExtensions
                 id => AuthTokenEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IAuthTokenMessage>(), shard)
             .WithShardRegion<PortLeaseEntity>(PortLeaseEntity.Kind, (_, registry, _) =>
                 id => PortLeaseEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IPortLeaseMessage>(), shard)
+            .WithShardRegion<Domains.DomainEntity>(Domains.DomainEntity.Kind, (_, registry, _) =>
+                id => Domains.DomainEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<Domains.IDomainMessage>(), shard)
             .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
                 new EntityExtractor<ISettingsMessage>(), shard)
             .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
@@ -121,6 +123,7 @@ public static class SpokesAkkaExtensions
                 new ClusterSingletonOptions { Role = NodeRole }, createProxyToo: false)
             .WithActors((system, _, resolver) =>
             {
+                system.ActorOf(AgentCredentialsReplica.Props(resolver.GetService<AgentCredentials>()), "credentials");
                 var readiness = resolver.GetService<Nodes.NodeReadiness>();
                 var exit = resolver.GetService<Nodes.NodeExit>();
                 system.ActorOf(ClusterLeaseWatcher.Props(readiness, exit), "cluster-lease-watcher");
@@ -166,12 +169,13 @@ public static class SpokesAkkaExtensions
             var registry = sp.GetRequiredService<ActorRegistry>();
             return new SpokesRegions(registry.Get<UserEntity>(), registry.Get<RegistrationEntity>(),
                 registry.Get<AuthTokenEntity>(), registry.Get<TunnelEntity>(), registry.Get<PortLeaseEntity>(),
-                registry.Get<CatalogActor>());
+                registry.Get<CatalogActor>(), registry.Get<Domains.DomainEntity>());
         });
         services.AddSingleton(sp => new AdminOperations(sp.GetRequiredService<Akka.Actor.ActorSystem>(),
             sp.GetRequiredService<SpokesRegions>(), sp.GetRequiredService<SecretBox>(),
             sp.GetRequiredService<TunnelOptionsSource>(), sp.GetRequiredService<ITunnelPresence>(),
-            sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AgentCredentials>()));
+        services.AddSingleton<AgentCredentials>();
         return services;
     }
 }

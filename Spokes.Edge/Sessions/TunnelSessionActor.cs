@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
-using Spokes.Actors.Catalog;
+using Spokes.Actors.Domains;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Ports;
@@ -153,7 +153,7 @@ public sealed class TunnelSessionActor : ReceiveActor
                 ? new RuleResult("http:" + rule.Domain, false, error)
                 : new RuleResult("http:" + rule.Domain, true));
         foreach (var dropped in held.Where(d => !_http.ContainsKey(d)))
-            await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(dropped, _link.TunnelId), SessionContext.AskTimeout);
+            await ReleaseDomainAsync(dropped);
         foreach (var rule in sync.Tcp)
         {
             if (!ports.Contains(rule.Port))
@@ -194,7 +194,8 @@ public sealed class TunnelSessionActor : ReceiveActor
             return "the rule needs --http or --tls";
         if (!claimed)
         {
-            var claim = await _ctx.Regions.Catalog.Ask<IWireMessage>(new ClaimDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
+            var claim = await _ctx.Regions.Domains.Ask<IWireMessage>(new ClaimDomain(DomainIds.For(domain), _link.TunnelId, "agent"),
+                SessionContext.AskTimeout);
             if (claim is Refusal refusal) return refusal.Message;
         }
         _http[domain] = rule with { Domain = domain };
@@ -205,9 +206,12 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         domain = Normalize(domain);
         if (!_http.Remove(domain)) return ControlOutcome.Failed($"no rule for {domain}");
-        await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(domain, _link.TunnelId), SessionContext.AskTimeout);
+        await ReleaseDomainAsync(domain);
         return await CacheAsync();
     }
+
+    private Task<IWireMessage> ReleaseDomainAsync(string domain) =>
+        _ctx.Regions.Domains.Ask<IWireMessage>(new ReleaseDomain(DomainIds.For(domain), _link.TunnelId, "agent"), SessionContext.AskTimeout);
 
     /// <summary>Persists the rules in the Tunnel entity (shown while offline) when they changed, then writes the
     /// tunnel's routes and waits until this node routes them.</summary>
@@ -294,7 +298,7 @@ public sealed class TunnelSessionActor : ReceiveActor
                     if (previous is null) _http.Remove(domain);
                     else _http[domain] = previous;
                     if (previous is null)
-                        await _ctx.Regions.Catalog.Ask<IWireMessage>(new ReleaseDomain(domain, _link.TunnelId), timeout);
+                        await ReleaseDomainAsync(domain);
                     throw;
                 }
                 return Done(await CacheAsync(), $"http rule for {change.Domain} added");
