@@ -10,6 +10,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/pebble ] || need+=(pebble)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A throwaway PostgreSQL on a free loopback port, for the cluster tests.
+# A throwaway PostgreSQL on a free loopback port, for the cluster tests (HAProxy is started by the tests themselves).
 pg_port=""
 for p in $(shuf -i 20000-60000 -n 100); do
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then pg_port=$p; break; fi

@@ -5,6 +5,9 @@ using Spokes.Cli.Commands;
 using Spokes.Cli.Node;
 
 var (configPath, rest) = GlobalOptions.Extract(args);
+// A node owns its process's lifetime (signals drain it first: NodeLifetime), so `start` does not run inside Cocona's host.
+if (rest is ["start"])
+    return await NodeHost.RunAsync(configPath);
 var builder = CoconaApp.CreateBuilder(rest, options =>
 {
     options.EnableShellCompletionSupport = false;
@@ -20,7 +23,7 @@ builder.Services.AddSingleton(run);
 
 var app = builder.Build();
 app.UseFilter(new CliErrorsFilter(run));
-app.AddCommand("start", (CoconaAppContext ctx) => NodeHost.RunAsync(configPath, ctx.CancellationToken))
+app.AddCommand("start", () => NodeHost.RunAsync(configPath))
     .WithDescription("Run a node (edge listeners, actors, console) until stopped");
 app.AddSubCommand("users", x => x.AddCommands<UsersCommands>()).WithDescription("Manage administrators");
 app.AddSubCommand("registration", x => x.AddCommands<RegistrationCommands>()).WithDescription("Manage registration tokens");
@@ -37,3 +40,4 @@ if (askedForHelp && !run.Started)
     Environment.ExitCode = 0;
 else if (!run.Started && Environment.ExitCode != 0)
     Environment.ExitCode = Spokes.Cli.Output.ExitCodes.BadArguments;
+return Environment.ExitCode;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Cluster;
 using Akka.Persistence.Query;
 using Akka.Streams;
@@ -77,17 +78,48 @@ public sealed partial class AdminOperations
     /// <summary>The persistence query plugin the node runs (set by the hosting code).</summary>
     public string ReadJournalId { get; init; } = "akka.persistence.query.journal.sql";
 
+    /// <summary>Asks the named node to drain (it answers at once and stops once its agents and visitors are gone).</summary>
+    private async Task<IWireMessage> DrainNodeAsync(string node, string by)
+    {
+        node = node.Trim();
+        var member = Akka.Cluster.Cluster.Get(system).State.Members.FirstOrDefault(m => $"{m.Address.Host}:{m.Address.Port}" == node);
+        if (member is null) return new Refusal(ErrorCode.NotFound, $"no node {node} in the cluster (see spokes cluster status)");
+        var drain = system.ActorSelection(member.Address + "/user/drain");
+        try
+        {
+            return await drain.Ask<IWireMessage>(new DrainThisNode(by), AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return new Refusal(ErrorCode.Unavailable, $"node {node} did not answer the drain request in time");
+        }
+    }
+
+    /// <summary>Where node info comes from (the replicated nodes map; set by the hosting code).</summary>
+    public Nodes.INodeDirectory Nodes { get; init; } = new Nodes.NoNodeDirectory();
+
     private IWireMessage ClusterStatus()
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         var state = cluster.State;
-        var online = presence.Online.Values.GroupBy(p => p.Node).ToDictionary(g => g.Key, g => g.Count());
-        return new ClusterReply(state.Members.OrderBy(m => m.Address.ToString()).Select(m => new NodeDto(
-            $"{m.Address.Host}:{m.Address.Port}",
-            state.Unreachable.Contains(m) ? "unreachable" : m.Status.ToString().ToLowerInvariant(),
-            state.Leader == m.Address,
-            m.Address == cluster.SelfAddress,
-            m.Roles.OrderBy(r => r).ToImmutableList(),
-            online.GetValueOrDefault($"{m.Address.Host}:{m.Address.Port}"))).ToImmutableList());
+        var online = presence.Online.Values.SelectMany(p => p.Nodes).GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        var infos = Nodes.Nodes;
+        return new ClusterReply(state.Members.OrderBy(m => m.Address.ToString()).Select(m =>
+        {
+            var name = $"{m.Address.Host}:{m.Address.Port}";
+            var info = infos.GetValueOrDefault(name);
+            var unreachable = state.Unreachable.Contains(m);
+            return new NodeDto(name, unreachable ? "unreachable" : m.Status.ToString().ToLowerInvariant(), state.Leader == m.Address,
+                m.Address == cluster.SelfAddress, m.Roles.OrderBy(r => r).ToImmutableList(), online.GetValueOrDefault(name))
+            {
+                Ready = info is { Ready: true } && !unreachable,
+                Draining = info?.Draining ?? false,
+                NotReadyReason = unreachable ? "unreachable" : info?.NotReadyReason ?? "no status yet",
+                Advertise = info?.Advertise ?? "",
+                AgentConnections = info?.Load.AgentConnections ?? 0,
+                VisitorsPerSecond = Math.Round(info?.Load.VisitorsPerSecond ?? 0, 1),
+                BytesPerSecond = Math.Round(info?.Load.BytesPerSecond ?? 0),
+            };
+        }).ToImmutableList());
     }
 }

@@ -44,6 +44,7 @@ public sealed partial class AdminOperations(
                 CleanRequest r => await CleanAsync(r.CheckOnly, by),
                 AuditRequest r => await AuditAsync(r.Since),
                 ClusterStatusRequest => ClusterStatus(),
+                DrainNodeRequest r => await DrainNodeAsync(r.Node, by),
                 TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change),
                 TunnelOptionsRequest r => await TunnelOptionsAsync(r, by),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),

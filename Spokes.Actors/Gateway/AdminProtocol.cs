@@ -30,6 +30,10 @@ public sealed record ListPortsRequest : IAdminRequest;
 public sealed record CleanRequest(bool CheckOnly) : IAdminRequest;
 public sealed record AuditRequest(DateTimeOffset? Since) : IAdminRequest;
 public sealed record ClusterStatusRequest : IAdminRequest;
+/// <summary>Drains the node named as <c>cluster status</c> prints it (host:port of its cluster address).</summary>
+public sealed record DrainNodeRequest(string Node) : IAdminRequest;
+/// <summary>To a node's <c>/user/drain</c>: drain this node, then stop it.</summary>
+public sealed record DrainThisNode(string By) : IWireMessage;
 
 /// <summary>Success with a line for the operator (e.g. "User created!").</summary>
 public sealed record AdminDone(string Message) : IWireMessage;
@@ -46,7 +50,18 @@ public sealed record TunnelDto(string Id, string User, string Hostname, bool Onl
 public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
     long BytesMonthly, string Destination);
 public sealed record AuditDto(DateTimeOffset At, string Entity, string By, string Event);
-public sealed record NodeDto(string Address, string Status, bool Leader, bool Self, ImmutableList<string> Roles, int Tunnels);
+/// <summary>A node in <c>cluster status</c>: membership, readiness (as its /readyz), where agents dial it, and its
+/// load — agent connections and tunnels with a link there, visitor connections and bytes relayed per second.</summary>
+public sealed record NodeDto(string Address, string Status, bool Leader, bool Self, ImmutableList<string> Roles, int Tunnels)
+{
+    public bool Ready { get; init; }
+    public bool Draining { get; init; }
+    public string NotReadyReason { get; init; } = "";
+    public string Advertise { get; init; } = "";
+    public int AgentConnections { get; init; }
+    public double VisitorsPerSecond { get; init; }
+    public double BytesPerSecond { get; init; }
+}
 
 public sealed record UsersReply(ImmutableList<UserDto> Users) : IWireMessage;
 public sealed record RegistrationsReply(ImmutableList<RegistrationDto> Registrations) : IWireMessage;

@@ -16,6 +16,7 @@ public interface ITunnelDirectory
     Task<Outcome<string>> ShutdownAsync(string id, string by);
     Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync();
     Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync();
+    Task<Outcome<string>> DrainAsync(string node, string by);
 }
 
 public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions regions, ITunnelPresence presence,
@@ -84,4 +85,7 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
 
     public async Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() =>
         (await operations.HandleAsync(new ClusterStatusRequest(), "console")).ToOutcome(r => (r as ClusterReply)?.Nodes);
+
+    public async Task<Outcome<string>> DrainAsync(string node, string by) =>
+        (await operations.HandleAsync(new DrainNodeRequest(node), by)).ToOutcome(r => (r as AdminDone)?.Message);
 }

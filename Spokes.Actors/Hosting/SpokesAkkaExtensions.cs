@@ -161,7 +161,9 @@ public static class SpokesAkkaExtensions
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
         services.AddSingleton<Nodes.NodeExit>();
+        services.AddHostedService<StoreProbe>();
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
+        services.TryAddSingleton<Nodes.INodeDirectory, Nodes.NoNodeDirectory>();
         services.TryAddSingleton<IRulePusher, NoRulePusher>();
         services.TryAddSingleton<ITlsCertificateCheck, NoTlsCertificateCheck>();
         services.AddSingleton(sp =>
@@ -174,7 +176,10 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(sp => new AdminOperations(sp.GetRequiredService<Akka.Actor.ActorSystem>(),
             sp.GetRequiredService<SpokesRegions>(), sp.GetRequiredService<SecretBox>(),
             sp.GetRequiredService<TunnelOptionsSource>(), sp.GetRequiredService<ITunnelPresence>(),
-            sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AgentCredentials>()));
+            sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AgentCredentials>())
+        {
+            Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
+        });
         services.AddSingleton<AgentCredentials>();
         return services;
     }

@@ -70,6 +70,8 @@ public static class SpokesHocon
         akka.cluster.singleton-proxy.log-singleton-identification-failure = off
         akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 5s
         akka.coordinated-shutdown.exit-clr = off
+        # The node's lifetime drains and then stops the host, which runs coordinated shutdown; not the CLR exit hook.
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
         """;
 }

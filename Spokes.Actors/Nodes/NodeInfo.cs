@@ -6,7 +6,24 @@ namespace Spokes.Actors.Nodes;
 /// and its load, refreshed every few seconds.
 /// </summary>
 public sealed record NodeInfo(string Node, string Advertise, string Relay, bool Draining, DateTimeOffset Started, NodeLoad Load,
-    DateTimeOffset Updated) : Entities.IWireMessage;
+    DateTimeOffset Updated) : Entities.IWireMessage
+{
+    /// <summary>Whether the node reported itself ready (as its /readyz would), and why not.</summary>
+    public bool Ready { get; init; }
+    public string NotReadyReason { get; init; } = "";
+}
+
+/// <summary>Every node's last <see cref="NodeInfo"/>, read locally (the replicated nodes map).</summary>
+public interface INodeDirectory
+{
+    IReadOnlyDictionary<string, NodeInfo> Nodes { get; }
+}
+
+/// <summary>A process without a data plane knows no node's info.</summary>
+public sealed class NoNodeDirectory : INodeDirectory
+{
+    public IReadOnlyDictionary<string, NodeInfo> Nodes { get; } = new Dictionary<string, NodeInfo>();
+}
 
 /// <summary>A node's load: agent connections it holds, tunnels with a link there, visitor connections and bytes
 /// relayed per second (averaged over the last refresh interval).</summary>

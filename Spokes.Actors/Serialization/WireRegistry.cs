@@ -131,6 +131,8 @@ public static class WireRegistry
         ("presence.routes", typeof(TunnelRoutes)),
         ("node.info", typeof(Nodes.NodeInfo)),
         ("key.credential", typeof(AgentCredential)),
+        ("adm.cluster.drain", typeof(DrainNodeRequest)),
+        ("node.drain", typeof(DrainThisNode)),
         ("ev.domain.claimed", typeof(Domains.DomainClaimed)),
         ("ev.domain.released", typeof(Domains.DomainReleased)),
         ("st.domain", typeof(Domains.DomainState)),

@@ -37,7 +37,11 @@ public sealed class AuditCommands(AdminSession session)
 
 public sealed class ClusterCommands(AdminSession session)
 {
-    [Command("status", Description = "Show the cluster's nodes")]
+    [Command("drain", Description = "Drain a node (as cluster status names it): not ready, agents move, in-flight streams finish, then it leaves")]
+    public Task<int> Drain([Option("node", Description = "host:port of the node's cluster address")] string node) =>
+        session.RunAsync<AdminDone>(new DrainNodeRequest(node), done => Console.WriteLine(done.Message));
+
+    [Command("status", Description = "Show the cluster's nodes: status, readiness, agents, tunnels and load")]
     public Task<int> Status([Option("json")] bool json = false) =>
         session.RunAsync<ClusterReply>(new ClusterStatusRequest(), reply =>
         {
@@ -46,9 +50,12 @@ public sealed class ClusterCommands(AdminSession session)
                 AdminSession.PrintJson(reply.Nodes);
                 return;
             }
-            Console.WriteLine(AsciiTable.Render(["Node", "Status", "Leader", "This node", "Roles", "Tunnels"],
-                reply.Nodes.Select(n => (IReadOnlyList<string>)[n.Address, n.Status, Formats.Bool(n.Leader), Formats.Bool(n.Self),
-                    string.Join(",", n.Roles), n.Tunnels.ToString(System.Globalization.CultureInfo.InvariantCulture)]),
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            Console.WriteLine(AsciiTable.Render(["Node", "Status", "Ready", "Agents", "Tunnels", "Visitors/s", "Bytes/s", "Leader", "This node"],
+                reply.Nodes.Select(n => (IReadOnlyList<string>)[n.Address, n.Status,
+                    n.Draining ? "draining" : n.Ready ? "ready" : "no: " + n.NotReadyReason,
+                    n.AgentConnections.ToString(invariant), n.Tunnels.ToString(invariant), n.VisitorsPerSecond.ToString("0.0", invariant),
+                    Formats.Bytes((long)n.BytesPerSecond) + "/s", Formats.Bool(n.Leader), Formats.Bool(n.Self)]),
                 AsciiTable.Count(reply.Nodes.Count, "node", "nodes")));
         });
 }

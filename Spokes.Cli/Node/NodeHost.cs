@@ -10,6 +10,7 @@ using Spokes.Actors.Security;
 using Spokes.Cli.Output;
 using Spokes.Admin.Hosting;
 using Spokes.Edge.Hosting;
+using Spokes.Edge.Sessions;
 
 namespace Spokes.Cli.Node;
 
@@ -17,7 +18,7 @@ namespace Spokes.Cli.Node;
 /// (listeners, actors, console) until it is stopped.</summary>
 public static class NodeHost
 {
-    public static async Task<int> RunAsync(string? configPath, CancellationToken ct)
+    public static async Task<int> RunAsync(string? configPath)
     {
         SpokesConfig config;
         try
@@ -59,6 +60,9 @@ public static class NodeHost
                 .WithSpokesEdge(config));
             // After AddAkka: the edge's hosted services start once the actor system runs.
             builder.Services.AddSpokesEdge(config);
+            builder.Services.AddSingleton<IHostLifetime, NodeLifetime>();
+            // Bounded: a drain has already waited for what matters; what is still open after this is cut.
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
             builder.Services.AddSpokesConsole(o =>
             {
                 o.TotpIssuer = config.Domain;
@@ -70,17 +74,20 @@ public static class NodeHost
             readiness.Serving += () =>
                 Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, domain {config.Domain}, " +
                                   $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}");
-            app.Lifetime.ApplicationStopping.Register(readiness.SetLeaving);
+            var links = app.Services.GetRequiredService<LocalLinks>();
+            var peers = app.Services.GetRequiredService<Spokes.Edge.NodeRelay.NodeRelayHandler>();
+            app.Lifetime.ApplicationStopping.Register(() =>
+            {
+                readiness.SetLeaving();
+                // Agents still connected reconnect to another node, peers relay elsewhere: Kestrel need not wait for them.
+                foreach (var link in links.All) _ = link.CloseAsync(null);
+                peers.CloseAll();
+            });
         }
         catch (ConfigException ex)
         {
             Console.Error.WriteLine(ex.Message);
             return ExitCodes.BadArguments;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // stopped (SIGTERM, Ctrl+C) while still starting: a clean stop, not a crash with a stack trace
-            return ExitCodes.Ok;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -89,8 +96,9 @@ public static class NodeHost
         }
         try
         {
-            await app.RunAsync(ct);
-            return app.Services.GetRequiredService<NodeExit>().Code;
+            var exit = app.Services.GetRequiredService<NodeExit>();
+            await app.RunAsync();
+            return exit.Code;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,14 +1,17 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Spokes.Actors.Configuration;
+using Spokes.Actors.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Spokes.Admin.Hosting;
 using Spokes.Edge.Acme;
 
 namespace Spokes.Cli.Node;
 
-/// <summary>What the node serves on its own domain: HTTP is redirected to HTTPS, except ACME http-01 challenges, answered from the <see cref="AcmeChallengeStore"/>; HTTPS serves the console
-/// and a health check.</summary>
+/// <summary>What the node serves on its own domain: on HTTP and HTTPS the health checks (<c>/healthz</c>: the process
+/// is alive; <c>/readyz</c>: joined, the store answers, not draining — 503 otherwise, for balancers); HTTP is
+/// otherwise redirected to HTTPS, except ACME http-01 challenges, answered from the <see cref="AcmeChallengeStore"/>;
+/// HTTPS serves the console.</summary>
 internal static class OwnDomainSite
 {
     public static void Map(WebApplication app, SpokesConfig config)
@@ -16,8 +19,21 @@ internal static class OwnDomainSite
         var httpsPort = ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Port;
         var authority = httpsPort == 443 ? config.Domain : $"{config.Domain}:{httpsPort}";
         var challenges = app.Services.GetRequiredService<AcmeChallengeStore>();
+        var readiness = app.Services.GetRequiredService<NodeReadiness>();
         app.Use(async (context, next) =>
         {
+            if (context.Request.Path == "/healthz")
+            {
+                await Plain(context, StatusCodes.Status200OK, "ok");
+                return;
+            }
+            if (context.Request.Path == "/readyz")
+            {
+                var ready = readiness.IsReady;
+                await Plain(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
+                    ready ? "ready" : "not ready: " + readiness.Reason);
+                return;
+            }
             // ACME http-01 (RFC 8555 §8.3) comes over plain HTTP and must not be redirected.
             if (context.Request.Path.StartsWithSegments("/.well-known/acme-challenge", StringComparison.Ordinal)
                 && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
@@ -41,7 +57,14 @@ internal static class OwnDomainSite
             }
             await next(context);
         });
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
         app.MapSpokesConsole();
+    }
+
+    private static Task Plain(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain";
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsync(text);
     }
 }

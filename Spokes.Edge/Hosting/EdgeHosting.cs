@@ -37,6 +37,7 @@ public static class EdgeHosting
     {
         services.AddSingleton<RouteTableSource>();
         services.AddSingleton<ITunnelPresence>(sp => sp.GetRequiredService<RouteTableSource>());
+        services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<RouteTableSource>());
         services.AddSingleton<IRulePusher, RulePusher>();
         services.AddSingleton<LocalLinks>();
         services.AddSingleton(new ServerCertificate(ServerCertificate.Load(config)));
@@ -44,6 +45,8 @@ public static class EdgeHosting
             PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), config.Domain,
             RelayEndpoint(config), ConfigLoader.AdvertisedEndpoint(config)));
         services.AddSingleton(new AgentTopology(config.Cluster.AgentNodes));
+        services.AddSingleton(new DrainOptions(config.Cluster.DrainSeconds));
+        services.AddSingleton<NodeDrain>();
         services.AddSingleton<TrafficMeter>();
         services.AddSingleton<NodeRelayClient>();
         services.AddSingleton<NodeRelayHandler>();
@@ -87,6 +90,8 @@ public static class EdgeHosting
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
                 registry.Register<NodeStatusActor>(system.ActorOf(NodeStatusActor.Props(presence, identity, links,
                     resolver.GetService<TrafficMeter>(), resolver.GetService<NodeReadiness>(), TimeProvider.System), "node-status"));
+                system.ActorOf(DrainActor.Props(resolver.GetService<NodeDrain>(), resolver.GetService<NodeExit>(), identity.NodeName),
+                    DrainActor.Name);
                 registry.Register<TlsWatcher>(system.ActorOf(
                     TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>()), "tls-watcher"));
             });

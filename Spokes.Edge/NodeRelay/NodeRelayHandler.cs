@@ -10,9 +10,12 @@ namespace Spokes.Edge.NodeRelay;
 /// joined to a new stream to that tunnel's agent. This node records the connection.</summary>
 public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogger<NodeRelayHandler> log)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<MuxSession, byte> _open = new();
+
     public async Task HandleAsync(ConnectionContext connection)
     {
         await using var mux = new MuxSession(connection.Transport, isClient: false);
+        _open[mux] = 0;
         try
         {
             while (await mux.AcceptStreamAsync(connection.ConnectionClosed) is { } stream)
@@ -22,6 +25,16 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
         {
             // The peer closed the link.
         }
+        finally
+        {
+            _open.TryRemove(mux, out _);
+        }
+    }
+
+    /// <summary>The node stops: peers' links to it close (their relays move to other nodes) instead of holding the stop up.</summary>
+    public void CloseAll()
+    {
+        foreach (var mux in _open.Keys) mux.Abort();
     }
 
     private async Task ServeAsync(MuxStream relayed)
@@ -49,7 +62,7 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
             {
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
                 using var active = relay.Meter.Open();
-                var bytes = await PipeRelay.RelayAsync(relayed, agent, relay.Idle, relay.Meter, link.Closed);
+                var bytes = await PipeRelay.RelayAsync(relayed, agent, relay.PolicyFor(header.Open.Kind), relay.Meter, link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,
                     bytes.FromClient, bytes.ToClient, started);

@@ -22,6 +22,7 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _started;
     private (long Connections, long Bytes, long Ticks) _last;
+    private bool _lastReady;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -59,7 +60,8 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
             (now.Bytes - _last.Bytes) / seconds);
         _last = now;
         _presence.Tell(new PutNode(new NodeInfo(_identity.NodeName, _identity.Advertise, _identity.RelayEndpoint, _readiness.Draining,
-            _started, load, _time.GetUtcNow()), urgent));
+            _started, load, _time.GetUtcNow()) { Ready = _readiness.IsReady, NotReadyReason = _readiness.Reason }, urgent || _lastReady != _readiness.IsReady));
+        _lastReady = _readiness.IsReady;
     }
 
     private sealed record Tick(bool Urgent);

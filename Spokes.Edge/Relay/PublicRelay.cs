@@ -27,9 +27,6 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>While the node drains, HTTP and TLS relays idle this long are closed, so keep-alive visitors
-    /// reconnect (through the balancer, to a node that is not draining).</summary>
-    public static readonly TimeSpan DrainIdleTimeout = TimeSpan.FromSeconds(1);
 
     private int _spread;
 
@@ -98,14 +95,15 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
         using var active = meter.Open();
         await using (target.Stream)
         {
-            var bytes = await PipeRelay.RelayAsync(connection.Transport, target.Stream, Idle, meter, connection.ConnectionClosed);
+            var bytes = await PipeRelay.RelayAsync(connection.Transport, target.Stream, PolicyFor(kind), meter, connection.ConnectionClosed);
             if (target.Local)
                 Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.FromClient, bytes.ToClient, started);
         }
     }
 
-    /// <summary>The idle limit of HTTP and TLS relays right now (short while the node drains).</summary>
-    public Func<TimeSpan> Idle => () => readiness.Draining ? DrainIdleTimeout : IdleTimeout;
+    /// <summary>HTTP relays are cut between answers while the node drains (keep-alive visitors reconnect through the
+    /// balancer, elsewhere); TLS and TCP run to their end or the drain's.</summary>
+    public RelayPolicy PolicyFor(StreamKind kind) => new(() => IdleTimeout, () => readiness.Draining, kind == StreamKind.Http);
 
     public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks) =>
         recorder.Record(tunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, rule, client, fromClient, toClient,

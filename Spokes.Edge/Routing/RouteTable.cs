@@ -20,9 +20,12 @@ public sealed class RouteTable
     public static readonly RouteTable Empty = new([], [], FrozenDictionary<string, NodeInfo>.Empty);
 
     /// <param name="nodes">The live nodes (reachable members), by node name.</param>
-    public RouteTable(IEnumerable<TunnelRoutes> routes, IEnumerable<LinkPresence> links, IReadOnlyDictionary<string, NodeInfo> nodes)
+    /// <param name="allNodes">Every node's last info, live or not (for status).</param>
+    public RouteTable(IEnumerable<TunnelRoutes> routes, IEnumerable<LinkPresence> links, IReadOnlyDictionary<string, NodeInfo> nodes,
+        IReadOnlyDictionary<string, NodeInfo>? allNodes = null)
     {
         Nodes = nodes as FrozenDictionary<string, NodeInfo> ?? nodes.ToFrozenDictionary();
+        AllNodes = allNodes?.ToFrozenDictionary() ?? Nodes;
         var allLinks = links.ToList();
         Sessions = allLinks.GroupBy(l => l.SessionId).ToFrozenDictionary(g => g.Key, g => g.ToImmutableArray());
         ByTunnel = allLinks.Where(l => Nodes.ContainsKey(l.Node))
@@ -53,6 +56,9 @@ public sealed class RouteTable
 
     /// <summary>The live nodes.</summary>
     public FrozenDictionary<string, NodeInfo> Nodes { get; }
+
+    /// <summary>Every node's last info, live or not.</summary>
+    public FrozenDictionary<string, NodeInfo> AllNodes { get; }
 
     public bool IsDraining(string node) => Nodes.TryGetValue(node, out var info) && info.Draining;
 

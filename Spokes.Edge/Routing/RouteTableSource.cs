@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Nodes;
 
 namespace Spokes.Edge.Routing;
 
 /// <summary>Holds the current <see cref="RouteTable"/>; the presence actor swaps it, listeners read it.
 /// It also answers the admin side's "which tunnels are online" from the same snapshot.</summary>
-public sealed class RouteTableSource : ITunnelPresence
+public sealed class RouteTableSource : ITunnelPresence, INodeDirectory
 {
     private RouteTable _current = RouteTable.Empty;
 
@@ -19,6 +20,8 @@ public sealed class RouteTableSource : ITunnelPresence
         Interlocked.Exchange(ref _current, table);
         Changed?.Invoke(table);
     }
+
+    public IReadOnlyDictionary<string, NodeInfo> Nodes => Current.AllNodes;
 
     public ImmutableDictionary<string, SessionPresence> Online => Current.ByTunnel.Values.ToImmutableDictionary(t => t.TunnelId,
         t => new SessionPresence(t.TunnelId, t.SessionId, [.. t.Links.Select(l => l.Node)], t.Links[0].ClientAddress,

@@ -130,7 +130,7 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
             .Select(m => NodeName(m.Address)).ToHashSet();
         live.Add(_self);
         var nodes = _nodes.Value.Entries.Values.Where(n => live.Contains(n.Node)).ToFrozenDictionary(n => n.Node);
-        _routes.Swap(new RouteTable(_tunnelRoutes.Value.Entries.Values, _links.Value.Entries.Values, nodes));
+        _routes.Swap(new RouteTable(_tunnelRoutes.Value.Entries.Values, _links.Value.Entries.Values, nodes, _nodes.Value.Entries));
         foreach (var waiter in _waiting) waiter.Tell(PresenceAck.Instance);
         _waiting.Clear();
         var endpoints = nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal)

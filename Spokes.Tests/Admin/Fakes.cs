@@ -45,6 +45,7 @@ internal sealed class FakeDirectory : ITunnelDirectory
     public Task<Outcome<string>> ShutdownAsync(string id, string by) => Task.FromResult(Outcome<string>.Success("done"));
     public Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync() => Task.FromResult(Outcome<ImmutableList<UserTunnelsDto>>.Success([]));
     public Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() => Task.FromResult(Outcome<ImmutableList<NodeDto>>.Success([]));
+    public Task<Outcome<string>> DrainAsync(string node, string by) => Task.FromResult(Outcome<string>.Success($"node {node} is draining"));
 }
 
 internal sealed class FakeAccounts : IAccountService

@@ -17,18 +17,18 @@ internal sealed class SpokesProcess : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SpokesProcess(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null, string program = "dotnet")
     {
         _name = name;
         _log = log;
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
+        if (program == "dotnet") start.ArgumentList.Add(dll);
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -106,6 +106,24 @@ internal sealed class SpokesProcess : IAsyncDisposable
     public static SpokesProcess Start(string name, string dll, IEnumerable<string> args, ProcessLog log, string? stdin = null,
         IReadOnlyDictionary<string, string?>? environment = null) =>
         new(name, dll, args, log, stdin, environment);
+
+    /// <summary>A program that is not a dotnet tool (HAProxy, say), started the same way.</summary>
+    public static SpokesProcess StartProgram(string name, string program, IEnumerable<string> args, ProcessLog log) =>
+        new(name, "", args, log, null, null, program);
+
+    /// <summary>Sends a POSIX signal (SIGSTOP freezes a node as a hang would, SIGCONT thaws it, SIGTERM asks it to stop).</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        _log.Add(_name, $"<signal {signal} from the test>");
+    }
+
+    public const int SigTerm = 15;
+    public const int SigStop = 19;
+    public const int SigCont = 18;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>Waits for the first line (after <paramref name="skip"/> matches) that satisfies <paramref name="match"/>.</summary>
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, int skip = 0)

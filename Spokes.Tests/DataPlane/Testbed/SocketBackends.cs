@@ -89,6 +89,27 @@ internal sealed class TcpEchoBackend() : SocketBackend(ServeAsync)
     }
 }
 
+/// <summary>Echoes every chunk as it arrives (a long-lived conversation), and closes when the visitor does.</summary>
+internal sealed class StreamingEchoBackend() : SocketBackend(ServeAsync)
+{
+    private static async Task ServeAsync(Socket socket, CancellationToken token)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, token)) > 0)
+        {
+            var reply = buffer.AsMemory(0, read);
+            while (!reply.IsEmpty)
+            {
+                int sent = await socket.SendAsync(reply, token);
+                reply = reply[sent..];
+            }
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+}
+
 /// <summary>
 /// A TLS service with its own self-signed certificate for <see cref="Name"/>: answers each chunk it reads
 /// with <c>tls-echo:</c> and the chunk. Visitors must see this certificate, not the node's.

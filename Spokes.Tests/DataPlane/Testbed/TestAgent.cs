@@ -5,13 +5,17 @@ using Spokes.Tests.Support;
 namespace Spokes.Tests.DataPlane.Testbed;
 
 /// <summary>A real <c>spokes-agent</c> with its own config folder under the bed: one-shot commands and the long-running <c>start</c>.</summary>
-internal sealed class TestAgent(SpokesTestbed bed, string name) : IAsyncDisposable
+internal sealed class TestAgent(string directory, ProcessLog log, string name) : IAsyncDisposable
 {
     private int _starts;
 
+    public TestAgent(SpokesTestbed bed, string name) : this(bed.Directory, bed.Log, name)
+    {
+    }
+
     public string Name { get; } = name;
 
-    public string ConfigPath { get; } = Path.Combine(bed.Directory, name, "config.json");
+    public string ConfigPath { get; } = Path.Combine(directory, name, "config.json");
 
     /// <summary>The running (or last) <c>start</c> process.</summary>
     public SpokesProcess? Process { get; private set; }
@@ -42,7 +46,7 @@ internal sealed class TestAgent(SpokesTestbed bed, string name) : IAsyncDisposab
         }
 
         _starts++;
-        Process = SpokesProcess.Start(_starts == 1 ? Name : $"{Name}#{_starts}", Binaries.Agent, ["--config", ConfigPath, "start"], bed.Log);
+        Process = SpokesProcess.Start(_starts == 1 ? Name : $"{Name}#{_starts}", Binaries.Agent, ["--config", ConfigPath, "start"], log);
         return Process;
     }
 
@@ -80,7 +84,7 @@ internal sealed class TestAgent(SpokesTestbed bed, string name) : IAsyncDisposab
 
     private async Task<CliResult> RunCoreAsync(string? stdin, string[] args)
     {
-        await using var run = SpokesProcess.Start($"{Name} {string.Join(' ', args.Take(2))}", Binaries.Agent, ["--config", ConfigPath, .. args], bed.Log, stdin);
+        await using var run = SpokesProcess.Start($"{Name} {string.Join(' ', args.Take(2))}", Binaries.Agent, ["--config", ConfigPath, .. args], log, stdin);
         int exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return new CliResult(exit, run.StandardOutput, run.Errors);
     }
