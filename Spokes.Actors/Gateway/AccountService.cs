@@ -23,7 +23,7 @@ public interface IAccountService
     Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName);
 }
 
-public sealed class AccountService(SpokesRegions regions, SecretBox secrets) : IAccountService
+public sealed class AccountService(SpokesRegions regions, SecretBox secrets, HashingGate gate) : IAccountService
 {
     private const string By = "console";
     // Verified against when the email is unknown, so that timing does not reveal which emails exist.
@@ -37,7 +37,7 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets) : I
     {
         var user = await GetUserAsync(UserIds.For(email));
         var hash = user is { IsAdmin: true, PasswordHash: { } h } ? h : DummyHash.Value;
-        var ok = PasswordHasher.Verify(password, hash);
+        var ok = await gate.RunAsync(() => PasswordHasher.Verify(password, hash));
         return ok && user is { IsAdmin: true, PasswordHash: not null } ? user : null;
     }
 
@@ -54,8 +54,9 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets) : I
         try
         {
             if (await AdminExistsAsync()) return Outcome<UserState>.Failure("an administrator already exists");
+            var hash = await gate.RunAsync(() => PasswordHasher.Hash(password));
             var reply = await AskAsync(regions.Users, new CreateUser(UserIds.For(email), email, fullName.Trim(),
-                UserOrigin.Setup, PasswordHasher.Hash(password), twoFactor, "setup"));
+                UserOrigin.Setup, hash, twoFactor, "setup"));
             return reply.ToOutcome(r => (r as UserReply)?.User);
         }
         finally
@@ -76,10 +77,11 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets) : I
     public async Task<Outcome<UserState>> ChangePasswordAsync(string userId, string currentPassword, string newPassword)
     {
         var user = await GetUserAsync(userId);
-        if (user?.PasswordHash is null || !PasswordHasher.Verify(currentPassword, user.PasswordHash))
+        if (user?.PasswordHash is null || !await gate.RunAsync(() => PasswordHasher.Verify(currentPassword, user.PasswordHash)))
             return Outcome<UserState>.Failure("the current password is wrong");
         if (PasswordHasher.Weakness(newPassword) is { } weak) return Outcome<UserState>.Failure(weak);
-        return (await AskAsync(regions.Users, new ChangePassword(userId, PasswordHasher.Hash(newPassword), user.Email)))
+        var newHash = await gate.RunAsync(() => PasswordHasher.Hash(newPassword));
+        return (await AskAsync(regions.Users, new ChangePassword(userId, newHash, user.Email)))
             .ToOutcome(r => (r as UserReply)?.User);
     }
 

@@ -103,6 +103,10 @@ public static class SpokesAkkaExtensions
                 id => PortLeaseEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IPortLeaseMessage>(), shard)
             .WithShardRegion<Domains.DomainEntity>(Domains.DomainEntity.Kind, (_, registry, _) =>
                 id => Domains.DomainEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<Domains.IDomainMessage>(), shard)
+            .WithShardRegion<Access.ConsoleKeysEntity>(Access.ConsoleKeysEntity.Kind, (_, _, _) => id => Access.ConsoleKeysEntity.Props(id, time),
+                new EntityExtractor<Access.IConsoleKeysMessage>(), shard)
+            .WithShardRegion<Access.SignInGuardEntity>(Access.SignInGuardEntity.Kind, (_, _, _) => id => Access.SignInGuardEntity.Props(id, time),
+                new EntityExtractor<Access.ISignInGuardMessage>(), shard)
             .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
                 new EntityExtractor<ISettingsMessage>(), shard)
             .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
@@ -181,6 +185,11 @@ public static class SpokesAkkaExtensions
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
         });
         services.AddSingleton<AgentCredentials>();
+        services.AddSingleton<HashingGate>();
+        services.AddSingleton<Access.ISignInGuard>(sp => new Access.SignInGuard(sp.GetRequiredService<ActorRegistry>().Get<Access.SignInGuardEntity>(),
+            Akka.Event.Logging.GetLogger(sp.GetRequiredService<Akka.Actor.ActorSystem>(), typeof(Access.SignInGuard))));
+        services.AddSingleton<Access.IConsoleKeyStore>(sp => new Access.ConsoleKeyStore(
+            sp.GetRequiredService<ActorRegistry>().Get<Access.ConsoleKeysEntity>(), sp.GetRequiredService<SecretBox>()));
         return services;
     }
 }

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Security;
 using Spokes.Actors.Users;
 using Spokes.Admin.Hosting;
 using Spokes.Admin.Security;
@@ -24,23 +26,38 @@ internal static class AccountEndpoints
         account.MapPost("/verify", VerifyAsync);
         account.MapPost("/enrol", EnrolAsync);
         account.MapPost("/signout", SignOutAsync);
+        // Who this session is (an HTTP-level check of the cookie, for scripts and the cluster tests; pages are interactive).
+        account.MapGet("/whoami", (HttpContext http) => Results.Text(http.User.Identity?.Name ?? ""))
+            .RequireAuthorization(p => p.AddAuthenticationSchemes(ConsoleClaims.Scheme).RequireAuthenticatedUser());
     }
 
+    /// <summary>Longest email (RFC 5321) and password looked at; anything longer is refused before any work.</summary>
+    internal const int MaxEmail = 254, MaxPassword = 1024;
+
     private static async Task<IResult> SignInAsync(HttpContext http, [FromForm] string? email, [FromForm] string? password,
-        [FromForm] string? returnUrl, IAccountService accounts, SignInThrottle throttle, ConsoleOptions options)
+        [FromForm] string? returnUrl, IAccountService accounts, ISignInGuard guard, ConsoleOptions options)
     {
         email = (email ?? "").Trim();
+        if (email.Length > MaxEmail || password?.Length > MaxPassword) return Back("/account/login", "credentials", returnUrl);
         var address = Address(http);
-        if (throttle.IsBlocked(email, address)) return Back("/account/login", "throttled", returnUrl);
-        var user = email.Length == 0 || string.IsNullOrEmpty(password) ? null : await accounts.VerifyPasswordAsync(email, password);
+        if (await guard.RetryAfterAsync(email, address) is { } wait) return Back("/account/login", "throttled", returnUrl, wait);
+        UserState? user;
+        try
+        {
+            user = email.Length == 0 || string.IsNullOrEmpty(password) ? null : await accounts.VerifyPasswordAsync(email, password);
+        }
+        catch (HashingBusyException)
+        {
+            return Back("/account/login", "busy", returnUrl);
+        }
         if (user is null)
         {
-            throttle.RecordFailure(email, address);
+            await guard.FailedAsync(email, address);
             return Back("/account/login", "credentials", returnUrl);
         }
         if (!user.TwoFactor)
         {
-            throttle.RecordSuccess(email);
+            await guard.SucceededAsync(email, address);
             return await CompleteAsync(http, user, returnUrl);
         }
         var enrol = user.TwoFactorPending ? TotpCodes.NewSecret() : null;
@@ -49,19 +66,19 @@ internal static class AccountEndpoints
     }
 
     private static Task<IResult> VerifyAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
-        IAccountService accounts, SignInThrottle throttle, TimeProvider time) =>
-        SecondFactorAsync(http, code, returnUrl, "/account/code", accounts, throttle, time, async (user, secret, step) =>
+        IAccountService accounts, ISignInGuard guard, TimeProvider time) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/code", accounts, guard, time, async (user, secret, step) =>
             secret is null ? null : await accounts.AcceptTotpStepAsync(user.Id, step));
 
     private static Task<IResult> EnrolAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
-        IAccountService accounts, SignInThrottle throttle, TimeProvider time) =>
-        SecondFactorAsync(http, code, returnUrl, "/account/enrol", accounts, throttle, time, async (user, secret, step) =>
+        IAccountService accounts, ISignInGuard guard, TimeProvider time) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/enrol", accounts, guard, time, async (user, secret, step) =>
             secret is null ? null : await accounts.CompleteEnrolmentAsync(user.Id, secret, step));
 
     /// <summary>The shared part of the code and enrolment steps: the pending cookie must still match the
     /// user, the code must match a step of the seed, and the entity must accept that step (once).</summary>
     private static async Task<IResult> SecondFactorAsync(HttpContext http, string? code, string? returnUrl, string page,
-        IAccountService accounts, SignInThrottle throttle, TimeProvider time,
+        IAccountService accounts, ISignInGuard guard, TimeProvider time,
         Func<UserState, string?, long, Task<Outcome<UserState>?>> accept)
     {
         var pending = await http.AuthenticateAsync(ConsoleClaims.PendingScheme);
@@ -70,22 +87,22 @@ internal static class AccountEndpoints
         if (user is null || user.SecurityStamp != ConsoleClaims.StampOf(pending.Principal) || !user.TwoFactor)
             return Back("/account/login", "expired", returnUrl);
         var address = Address(http);
-        if (throttle.IsBlocked(user.Email, address)) return Back(page, "throttled", returnUrl);
+        if (await guard.RetryAfterAsync(user.Email, address) is { } wait) return Back(page, "throttled", returnUrl, wait);
         var enrolling = pending.Principal!.FindFirst(ConsoleClaims.EnrolSecret)?.Value;
         var secret = page == "/account/enrol" ? enrolling : accounts.OpenTotpSecret(user);
         var step = secret is null ? null : TotpCodes.MatchStep(secret, code, time.GetUtcNow());
         if (step is null)
         {
-            throttle.RecordFailure(user.Email, address);
+            await guard.FailedAsync(user.Email, address);
             return Back(page, secret is null ? "expired" : "code", returnUrl);
         }
         var outcome = await accept(user, secret, step.Value);
         if (outcome is not { Value: { } signedIn })
         {
-            throttle.RecordFailure(user.Email, address);
+            await guard.FailedAsync(user.Email, address);
             return Back(page, "used", returnUrl);
         }
-        throttle.RecordSuccess(user.Email);
+        await guard.SucceededAsync(user.Email, address);
         await http.SignOutAsync(ConsoleClaims.PendingScheme);
         return await CompleteAsync(http, signedIn, returnUrl);
     }
@@ -103,10 +120,11 @@ internal static class AccountEndpoints
         return Results.Redirect(LocalUrl(returnUrl) ?? "/");
     }
 
-    private static IResult Back(string page, string? error, string? returnUrl)
+    private static IResult Back(string page, string? error, string? returnUrl, TimeSpan? wait = null)
     {
         var query = new List<string>();
         if (error is not null) query.Add("error=" + error);
+        if (wait is { } w) query.Add("wait=" + (int)Math.Ceiling(w.TotalSeconds));
         if (LocalUrl(returnUrl) is { } local) query.Add("returnUrl=" + Uri.EscapeDataString(local));
         return Results.Redirect(query.Count == 0 ? page : page + "?" + string.Join('&', query));
     }

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
@@ -27,14 +29,24 @@ public static class ConsoleHostingExtensions
         services.AddSingleton<ITunnelDirectory, TunnelDirectory>();
         services.AddSingleton<ITunnelRules, TunnelRules>();
         services.AddSingleton<IServerSettings, ServerSettings>();
-        services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), options.FailuresPerAccount,
-            options.FailuresPerAddress));
         services.AddMemoryCache();
         services.AddSingleton<SessionValidator>();
         services.AddScoped<FirstRun>();
 
         var keys = services.AddDataProtection().SetApplicationName("spokes-console");
-        if (options.KeysPath is not null) keys.PersistKeysToFileSystem(new DirectoryInfo(options.KeysPath));
+        if (options.KeysInStore)
+        {
+            // Shared by every node through the store (no sticky sessions). ConsoleKeyRing makes the keys ahead of
+            // need; data protection's own generation is only the fallback for a request that comes first.
+            services.AddSingleton<StoreXmlRepository>();
+            services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+                new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<StoreXmlRepository>()));
+            services.AddHostedService<ConsoleKeyRing>();
+        }
+        else if (options.KeysPath is not null)
+        {
+            keys.PersistKeysToFileSystem(new DirectoryInfo(options.KeysPath));
+        }
 
         services.AddAuthentication(ConsoleClaims.Scheme)
             .AddCookie(ConsoleClaims.Scheme, o =>

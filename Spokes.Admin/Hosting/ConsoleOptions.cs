@@ -16,10 +16,10 @@ public sealed class ConsoleOptions
     /// <summary>Name shown in authenticator apps (the server's domain is a good choice).</summary>
     public string TotpIssuer { get; set; } = "Spokes";
 
-    /// <summary>Where ASP.NET Core data-protection keys are kept (e.g. <c>&lt;dataPath&gt;/console-keys</c>), so
-    /// sessions survive a restart. Null keeps them in memory.</summary>
+    /// <summary>Data-protection keys in the cluster's store, sealed, shared by every node (what a node does).</summary>
+    public bool KeysInStore { get; set; }
+
+    /// <summary>Otherwise, where they are kept in files; null keeps them in memory (tests).</summary>
     public string? KeysPath { get; set; }
 
-    public int FailuresPerAccount { get; set; } = Security.SignInThrottle.DefaultPerAccount;
-    public int FailuresPerAddress { get; set; } = Security.SignInThrottle.DefaultPerAddress;
 }

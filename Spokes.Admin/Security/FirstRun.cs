@@ -1,3 +1,4 @@
+using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Admin.Hosting;
@@ -5,29 +6,44 @@ using Spokes.Admin.Hosting;
 namespace Spokes.Admin.Security;
 
 /// <summary>The first-run "Configure" path: open only while <c>ADMIN_SECRET</c> is set and no admin exists.</summary>
-public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, SignInThrottle throttle)
+public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, ISignInGuard guard)
 {
     private const string ThrottleAccount = "(setup)";
 
     public async Task<bool> IsOpenAsync() => !string.IsNullOrEmpty(options.AdminSecret) && !await accounts.AdminExistsAsync();
 
-    /// <summary>Constant-time comparison with the configured secret; failures count against the address.</summary>
-    public bool Unlocks(string? secret, string address)
+    /// <summary>Constant-time comparison with the configured secret. Failures delay further tries from that address
+    /// (and, after many, from any address — a wait, never a lock-out: the right secret still works after it).</summary>
+    public async Task<SetupCheck> UnlocksAsync(string? secret, string address)
     {
-        if (string.IsNullOrEmpty(options.AdminSecret) || throttle.IsBlocked(ThrottleAccount, address)) return false;
-        if (secret is not null && SecretValues.FixedTimeEquals(secret, options.AdminSecret)) return true;
-        throttle.RecordFailure(ThrottleAccount, address);
-        return false;
+        if (string.IsNullOrEmpty(options.AdminSecret)) return SetupCheck.Wrong;
+        if (await guard.RetryAfterAsync(ThrottleAccount, address) is { } wait) return new SetupCheck(false, wait);
+        if (secret is not null && secret.Length <= 1024 && SecretValues.FixedTimeEquals(secret, options.AdminSecret))
+        {
+            await guard.SucceededAsync(ThrottleAccount, address);
+            return SetupCheck.Right;
+        }
+        await guard.FailedAsync(ThrottleAccount, address);
+        return SetupCheck.Wrong;
     }
 
     public async Task<string?> CreateAdminAsync(SetupForm form, string address)
     {
         if (!await IsOpenAsync()) return "the first administrator already exists";
-        if (!Unlocks(form.Secret, address)) return "the admin secret is wrong";
+        var check = await UnlocksAsync(form.Secret, address);
+        if (check.Wait is { } wait) return $"too many wrong secrets: try again in {Math.Ceiling(wait.TotalSeconds):0} s";
+        if (!check.Ok) return "the admin secret is wrong";
         if (form.Password != form.Confirm) return "the passwords do not match";
         var outcome = await accounts.CreateFirstAdminAsync(form.Email ?? "", form.FullName ?? "", form.Password ?? "", form.TwoFactor);
         return outcome.Error;
     }
+}
+
+/// <summary>Whether the set-up secret was right, or how long to wait before trying again.</summary>
+public sealed record SetupCheck(bool Ok, TimeSpan? Wait = null)
+{
+    public static readonly SetupCheck Right = new(true);
+    public static readonly SetupCheck Wrong = new(false);
 }
 
 /// <summary>The fields of the first-run form.</summary>

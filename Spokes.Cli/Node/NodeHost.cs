@@ -43,7 +43,7 @@ public static class NodeHost
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-            // Data-protection keys live in <dataPath>/console-keys, a folder only the node's user can read.
+            // Data-protection keys live in the store, sealed by our repository (not by an XML encryptor it would ask for).
             builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
             builder.WebHost.UseSpokesListeners(config);
             // The console's static assets from the build output too (not only from `dotnet publish`).
@@ -66,7 +66,7 @@ public static class NodeHost
             builder.Services.AddSpokesConsole(o =>
             {
                 o.TotpIssuer = config.Domain;
-                o.KeysPath = Path.Combine(config.DataPath, "console-keys");
+                o.KeysInStore = true;
             });
             app = builder.Build();
             OwnDomainSite.Map(app, config);

@@ -1,3 +1,4 @@
+using Spokes.Actors.Access;
 using Spokes.Admin.Components.Shared;
 using Spokes.Admin.Components.Tunnels;
 using Spokes.Admin.Endpoints;
@@ -46,35 +47,37 @@ public sealed class ConsoleLogicTests
     }
 
     [Fact]
-    public void SignInThrottle_TooManyFailures_BlocksAccountUntilWindowPasses()
+    public void Throttle_AfterTheFreeFailures_EachWaitDoubles_UpToTheCap_ThenForgotten()
     {
-        var time = new ManualTime(T0);
-        var throttle = new SignInThrottle(time, perAccount: 3, perAddress: 10, window: TimeSpan.FromMinutes(15));
-        for (var i = 0; i < 3; i++) throttle.RecordFailure("Ops@Example.com", "10.0.0.1");
-        Assert.True(throttle.IsBlocked("ops@example.com", "10.0.0.2"));
-        Assert.False(throttle.IsBlocked("other@example.com", "10.0.0.1"));
-        time.Now = T0.AddMinutes(16);
-        Assert.False(throttle.IsBlocked("ops@example.com", "10.0.0.1"));
+        var state = SignInThrottleState.Empty;
+        for (var i = 0; i < 2; i++) state = state.Fail(ThrottleScope.Pair, T0);
+        Assert.Null(state.RetryAfter(T0));
+        state = state.Fail(ThrottleScope.Pair, T0);
+        Assert.Equal(TimeSpan.FromSeconds(1), state.RetryAfter(T0));
+        state = state.Fail(ThrottleScope.Pair, T0);
+        Assert.Equal(TimeSpan.FromSeconds(2), state.RetryAfter(T0));
+        for (var i = 0; i < 30; i++) state = state.Fail(ThrottleScope.Pair, T0);
+        Assert.Equal(TimeSpan.FromMinutes(15), state.RetryAfter(T0));
+        Assert.Null(state.RetryAfter(T0.AddMinutes(16)));
+        Assert.Equal(1, state.Fail(ThrottleScope.Pair, T0.AddMinutes(31)).Failures);
     }
 
     [Fact]
-    public void SignInThrottle_ManyAccountsFromOneAddress_BlocksAddress()
+    public void Throttle_AnAccountOverAllAddresses_WaitsAtMostAMinute_NeverLockedOut()
     {
-        var throttle = new SignInThrottle(new ManualTime(T0), perAccount: 3, perAddress: 4);
-        for (var i = 0; i < 4; i++) throttle.RecordFailure($"user{i}@example.com", "10.0.0.1");
-        Assert.True(throttle.IsBlocked("fresh@example.com", "10.0.0.1"));
-        Assert.False(throttle.IsBlocked("fresh@example.com", "10.0.0.9"));
+        var state = SignInThrottleState.Empty;
+        for (var i = 0; i < 200; i++) state = state.Fail(ThrottleScope.Account, T0);
+        Assert.Equal(TimeSpan.FromMinutes(1), state.RetryAfter(T0));
+        Assert.Null(state.RetryAfter(T0.AddSeconds(61)));
     }
 
     [Fact]
-    public void SignInThrottle_Success_ClearsAccountOnly()
+    public async Task Guard_FailuresFromOneAddress_DelayIt_NotTheSameAccountFromAnother()
     {
-        var throttle = new SignInThrottle(new ManualTime(T0), perAccount: 2, perAddress: 2);
-        throttle.RecordFailure("a@example.com", "10.0.0.1");
-        throttle.RecordFailure("a@example.com", "10.0.0.1");
-        throttle.RecordSuccess("a@example.com");
-        Assert.False(throttle.IsBlocked("a@example.com", "10.0.0.2"));
-        Assert.True(throttle.IsBlocked("a@example.com", "10.0.0.1"));
+        var guard = new FakeSignInGuard(new ManualTime(T0));
+        for (var i = 0; i < 5; i++) await guard.FailedAsync("Ops@Example.com", "10.0.0.1");
+        Assert.NotNull(await guard.RetryAfterAsync("ops@example.com", "10.0.0.1"));
+        Assert.Null(await guard.RetryAfterAsync("ops@example.com", "10.0.0.2"));
     }
 
     [Theory]
@@ -89,36 +92,39 @@ public sealed class ConsoleLogicTests
     [Fact]
     public async Task FirstRun_WithoutSecret_IsClosed()
     {
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = null }, new FakeAccounts(), new SignInThrottle(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = null }, new FakeAccounts(), new FakeSignInGuard(TimeProvider.System));
         Assert.False(await run.IsOpenAsync());
-        Assert.False(run.Unlocks("", "10.0.0.1"));
+        Assert.False((await run.UnlocksAsync("", "10.0.0.1")).Ok);
     }
 
     [Fact]
     public async Task FirstRun_AdminExists_IsClosedAndCreatesNothing()
     {
         var accounts = new FakeAccounts { AdminExists = true };
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "s" }, accounts, new SignInThrottle(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "s" }, accounts, new FakeSignInGuard(TimeProvider.System));
         Assert.False(await run.IsOpenAsync());
         Assert.NotNull(await run.CreateAdminAsync(new SetupForm { Secret = "s", Email = "a@b.c", Password = "12345678", Confirm = "12345678" }, "ip"));
         Assert.Empty(accounts.Calls);
     }
 
     [Fact]
-    public async Task FirstRun_WrongSecrets_BlockTheAddressEvenForTheRightOne()
+    public async Task FirstRun_WrongSecrets_DelayThatAddress_TheRightSecretFromAnotherStillWorks()
     {
-        var accounts = new FakeAccounts();
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new SignInThrottle(TimeProvider.System, perAccount: 3));
+        var time = new ManualTime(T0);
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, new FakeAccounts(), new FakeSignInGuard(time));
         Assert.True(await run.IsOpenAsync());
-        for (var i = 0; i < 3; i++) Assert.False(run.Unlocks("wrong", "10.0.0.1"));
-        Assert.False(run.Unlocks("right", "10.0.0.1"));
+        for (var i = 0; i < 5; i++) Assert.False((await run.UnlocksAsync("wrong", "10.0.0.1")).Ok);
+        Assert.NotNull((await run.UnlocksAsync("right", "10.0.0.1")).Wait);
+        Assert.True((await run.UnlocksAsync("right", "10.0.0.2")).Ok);
+        time.Now = T0.AddMinutes(20);
+        Assert.True((await run.UnlocksAsync("right", "10.0.0.1")).Ok);
     }
 
     [Fact]
     public async Task FirstRun_PasswordsDiffer_Refused()
     {
         var accounts = new FakeAccounts();
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new SignInThrottle(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new FakeSignInGuard(TimeProvider.System));
         Assert.Equal("the passwords do not match", await run.CreateAdminAsync(
             new SetupForm { Secret = "right", Email = "a@b.c", Password = "12345678", Confirm = "12345679" }, "ip"));
         Assert.Empty(accounts.Calls);

@@ -129,3 +129,40 @@ internal sealed class FakeServerSettings : IServerSettings
         return Task.FromResult(TlsResult ?? Outcome<TlsChoiceDto>.Success(new TlsChoiceDto(request.Mode, request.AcmeEmail, "CN=test")));
     }
 }
+
+/// <summary>The sign-in guard's policy in one process (the node's is the same states, sharded).</summary>
+internal sealed class FakeSignInGuard(TimeProvider time) : Spokes.Actors.Access.ISignInGuard
+{
+    private readonly Dictionary<string, Spokes.Actors.Access.SignInThrottleState> _keys = new();
+
+    public Task<TimeSpan?> RetryAfterAsync(string account, string address)
+    {
+        lock (_keys)
+            return Task.FromResult(Keys(account, address).Select(k => _keys.GetValueOrDefault(k.Key)?.RetryAfter(time.GetUtcNow())).Max());
+    }
+
+    public Task FailedAsync(string account, string address)
+    {
+        lock (_keys)
+            foreach (var (key, scope) in Keys(account, address))
+                _keys[key] = (_keys.GetValueOrDefault(key) ?? Spokes.Actors.Access.SignInThrottleState.Empty).Fail(scope, time.GetUtcNow());
+        return Task.CompletedTask;
+    }
+
+    public Task SucceededAsync(string account, string address)
+    {
+        lock (_keys)
+        {
+            _keys.Remove("pair:" + account.ToLowerInvariant() + "|" + address);
+            _keys.Remove("acct:" + account.ToLowerInvariant());
+        }
+        return Task.CompletedTask;
+    }
+
+    private static (string Key, Spokes.Actors.Access.ThrottleScope Scope)[] Keys(string account, string address) =>
+    [
+        ("pair:" + account.ToLowerInvariant() + "|" + address, Spokes.Actors.Access.ThrottleScope.Pair),
+        ("addr:" + address, Spokes.Actors.Access.ThrottleScope.Address),
+        ("acct:" + account.ToLowerInvariant(), Spokes.Actors.Access.ThrottleScope.Account),
+    ];
+}

@@ -89,6 +89,14 @@ internal sealed class ClusterTestbed : IAsyncDisposable
         return new CliResult(exit, cli.StandardOutput, cli.Errors);
     }
 
+    public async Task<CliResult> CliWithStdinAsync(string stdin, params string[] args)
+    {
+        await using var cli = SpokesProcess.Start("spokes " + string.Join(' ', args.Take(2)), Binaries.Spokes,
+            ["--config", Nodes[0].ConfigPath, .. args], Log, stdin);
+        int exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return new CliResult(exit, cli.StandardOutput, cli.Errors);
+    }
+
     /// <summary>A new agent configured with the balancer's address (its first connection lands on any node).</summary>
     public async Task<TestAgent> AddAgentAsync(string name)
     {

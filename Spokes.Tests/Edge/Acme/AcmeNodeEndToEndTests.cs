@@ -77,10 +77,18 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
             request.Headers.Host = Domain;
             using var response = await http.SendAsync(request);
             Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
-            using var other = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}/healthz");
+            using var other = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}/tokens");
             other.Headers.Host = Domain;
             using var redirected = await http.SendAsync(other);
             Assert.Equal(System.Net.HttpStatusCode.PermanentRedirect, redirected.StatusCode);
+            // The health checks answer on plain HTTP too (balancers).
+            foreach (var path in new[] { "/healthz", "/readyz" })
+            {
+                using var check = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}{path}");
+                check.Headers.Host = Domain;
+                using var answer = await http.SendAsync(check);
+                Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+            }
         }
         catch
         {
