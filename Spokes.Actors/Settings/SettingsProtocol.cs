@@ -18,6 +18,11 @@ public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int M
 public sealed record ChooseTls(string EntityId, TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
     string By) : ISettingsMessage;
 public sealed record GetSettings(string EntityId) : ISettingsMessage;
+/// <summary>The ACME certificate the cluster obtained (chain PEM, key sealed), stored once and served by every node.</summary>
+public sealed record SaveAcmeCertificate(string EntityId, string Domain, string ChainPem, string SealedKey, DateTimeOffset NotAfter, string By)
+    : ISettingsMessage;
+/// <summary>The cluster's ACME account key (sealed); kept only when none is stored yet (the first one wins).</summary>
+public sealed record SaveAcmeAccount(string EntityId, string SealedKey, string By) : ISettingsMessage;
 public sealed record SettingsReply(SettingsState Settings) : IWireMessage;
 
 public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By) : IDomainEvent
@@ -31,6 +36,20 @@ public sealed record TlsChosen(TlsMode Mode, string CertificatePem, string Seale
     public string Describe() => $"TLS mode {Mode}" + (Mode == TlsMode.LetsEncrypt ? $" (account {AcmeEmail})" : "");
 }
 
+public sealed record AcmeCertificateSaved(string Domain, string ChainPem, string SealedKey, DateTimeOffset NotAfter, DateTimeOffset At, string By)
+    : IDomainEvent
+{
+    public string Describe() => $"ACME certificate for {Domain} stored (valid until {NotAfter:yyyy-MM-dd})";
+}
+
+public sealed record AcmeAccountSaved(string SealedKey, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => "ACME account key stored";
+}
+
+/// <summary>An ACME certificate as the cluster keeps it.</summary>
+public sealed record StoredAcmeCertificate(string Domain, string ChainPem, string SealedKey, DateTimeOffset NotAfter);
+
 /// <summary>Run-time overrides of config.json; null means "as configured".</summary>
 public sealed record SettingsState : IWireMessage
 {
@@ -39,6 +58,8 @@ public sealed record SettingsState : IWireMessage
     public int? MaxPorts { get; init; }
     public DateTimeOffset Updated { get; init; }
     public TlsChoice Tls { get; init; } = TlsChoice.Configured;
+    public StoredAcmeCertificate? AcmeCertificate { get; init; }
+    public string? SealedAcmeAccountKey { get; init; }
 
     public Decision Decide(ISettingsMessage command, DateTimeOffset now) => command switch
     {
@@ -48,6 +69,9 @@ public sealed record SettingsState : IWireMessage
         UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By)),
         ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
         ChooseTls c => Decision.Persist(new TlsChosen(c.Mode, c.CertificatePem, c.SealedPrivateKey, c.AcmeEmail, now, c.By)),
+        SaveAcmeCertificate a => Decision.Persist(new AcmeCertificateSaved(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter, now, a.By)),
+        SaveAcmeAccount when SealedAcmeAccountKey is not null => Decision.Answer(),
+        SaveAcmeAccount a => Decision.Persist(new AcmeAccountSaved(a.SealedKey, now, a.By)),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 
@@ -55,6 +79,8 @@ public sealed record SettingsState : IWireMessage
     {
         TunnelOptionsChanged t => this with { MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At },
         TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },
+        AcmeCertificateSaved a => this with { AcmeCertificate = new StoredAcmeCertificate(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter) },
+        AcmeAccountSaved a => this with { SealedAcmeAccountKey = a.SealedKey },
         _ => this,
     };
 }

@@ -158,7 +158,8 @@ public sealed class AcmeClient : IDisposable
         var challenge = authorization.Challenges.FirstOrDefault(c => c.Type == "http-01" && c.Token is not null)
                         ?? throw new AcmeException($"no http-01 challenge offered for {authorization.Identifier.Value}");
         var token = challenge.Token!;
-        _challenges.Add(token, Jws.KeyAuthorization(token, _accountKey));
+        // Published to every node before the CA is told to look: its request may reach any of them.
+        await _challenges.PublishAsync(token, Jws.KeyAuthorization(token, _accountKey));
         try
         {
             using (await PostAsync(challenge.Url, new JsonObject(), "challenge", ct)) { }
@@ -172,7 +173,7 @@ public sealed class AcmeClient : IDisposable
         }
         finally
         {
-            _challenges.Remove(token);
+            await _challenges.WithdrawAsync(token);
         }
     }
 

@@ -12,7 +12,9 @@ namespace Spokes.Edge.Acme;
 /// orders one (the self-signed certificate is served meanwhile). Then it checks every
 /// <see cref="AcmeOptions.CheckInterval"/> and renews in time; a failed attempt is retried with jittered backoff.
 /// One log line per attempt outcome. Registered on every node; it works only while <see cref="AcmeSwitch.Wanted"/>
-/// (<c>tls.useLE</c>, or Let's Encrypt chosen in the console) and idles otherwise.
+/// (<c>tls.useLE</c>, or Let's Encrypt chosen in the console) and idles otherwise. In a cluster
+/// (<see cref="ClusterAcmeStorage"/>) the account and certificate are the cluster's, one node orders at a time, and
+/// a certificate another node obtained is put in service here as soon as it is stored.
 /// </summary>
 public sealed class CertificateRenewer(
     SpokesConfig config,
@@ -21,36 +23,54 @@ public sealed class CertificateRenewer(
     AcmeOptions options,
     ILogger<CertificateRenewer> log,
     TimeProvider? time = null,
-    AcmeSwitch? acme = null) : BackgroundService
+    AcmeSwitch? acme = null,
+    IAcmeStorage? storage = null) : BackgroundService
 {
+    /// <summary>While another node orders, look again this often (or as soon as it stores a certificate).</summary>
+    public static readonly TimeSpan OtherNodeOrdering = TimeSpan.FromMinutes(1);
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly AcmeSwitch _acme = acme ?? new AcmeSwitch(config.Tls.UseLE, config.Tls.AcmeEmail);
-    private readonly AcmeCertificateFiles _files = new(config.DataPath);
+    private readonly IAcmeStorage _storage = storage ?? new FileAcmeStorage(config.DataPath);
     private DateTimeOffset? _notAfter;
+    private string? _installedThumbprint;
 
     /// <summary>Completed each time a certificate was put in service (for tests and diagnostics).</summary>
     public int Installed { get; private set; }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_acme.Wanted) ServeSaved();
+        // Files are read synchronously: a still-valid certificate is served from the first handshake on.
+        if (_acme.Wanted)
+        {
+            if (_storage.TryLoadNow(out var error) is { } saved) ServeSaved(saved);
+            else if (error is not null) log.LogWarning("acme: ignoring the saved certificate: {Error}", error);
+        }
         return base.StartAsync(cancellationToken);
     }
 
-    private void ServeSaved()
+    private async Task ServeSavedAsync(CancellationToken ct)
     {
-        // Synchronous and quick (two small files): a still-valid certificate is served from the first handshake on.
-        var saved = _files.TryLoad(out var error);
-        if (error is not null) log.LogWarning("acme: ignoring {Path}: {Error}", _files.CertificatePath, error);
-        if (saved is { } s)
+        try
         {
-            if (CertificateMatcher.ValidateForDomain(s.Certificate, config.Domain, _time) is { } problem)
-                log.LogInformation("acme: saved certificate not used: {Problem}", problem);
-            else if (!IsDue(s.Certificate.NotAfter))
-                Install(s.Certificate, s.Intermediates, "loaded");
-            else
-                log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", config.Domain, s.Certificate.NotAfter.ToUniversalTime());
+            if (await _storage.LoadAsync(ct) is { } saved) ServeSaved(saved);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning("acme: the saved certificate could not be read: {Error}", e.Message.ReplaceLineEndings(" "));
+        }
+    }
+
+    private void ServeSaved(AcmeCertificate saved)
+    {
+        if (saved.Certificate.Thumbprint == _installedThumbprint) return;
+        if (CertificateMatcher.ValidateForDomain(saved.Certificate, config.Domain, _time) is { } problem)
+            log.LogInformation("acme: saved certificate not used: {Problem}", problem);
+        else if (!IsDue(saved.Certificate.NotAfter))
+            Install(saved.Certificate, saved.Intermediates, "loaded");
+        else
+            log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", config.Domain,
+                saved.Certificate.NotAfter.ToUniversalTime());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -58,9 +78,11 @@ public sealed class CertificateRenewer(
         await Task.Yield();
         var failures = 0;
         var active = _acme.Wanted;
+        if (active) await ServeSavedAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             var changed = _acme.Changed;
+            var stored = _storage.Changed;
             if (!_acme.Wanted)
             {
                 if (active) log.LogInformation("acme: renewer idle (another TLS mode is chosen)");
@@ -78,7 +100,7 @@ public sealed class CertificateRenewer(
             if (!active)
             {
                 (active, _notAfter) = (true, null);
-                ServeSaved();
+                await ServeSavedAsync(stoppingToken);
             }
             TimeSpan wait;
             if (_notAfter is { } notAfter && !IsDue(notAfter.UtcDateTime))
@@ -91,11 +113,17 @@ public sealed class CertificateRenewer(
             {
                 try
                 {
-                    await OrderAsync(stoppingToken);
-                    failures = 0;
-                    // A certificate issued with less than RenewBefore left is not ordered again at once.
-                    if (IsDue(_notAfter!.Value.UtcDateTime)) wait = options.CheckInterval;
-                    else continue;
+                    if (!await OrderAsync(stoppingToken))
+                    {
+                        wait = OtherNodeOrdering; // another node orders; its certificate comes through the store
+                    }
+                    else
+                    {
+                        failures = 0;
+                        // A certificate issued with less than RenewBefore left is not ordered again at once.
+                        if (IsDue(_notAfter!.Value.UtcDateTime)) wait = options.CheckInterval;
+                        else continue;
+                    }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -109,25 +137,33 @@ public sealed class CertificateRenewer(
                         config.Domain, failures, e.Message.ReplaceLineEndings(" "), wait.ToString(@"d\.hh\:mm\:ss"));
                 }
             }
-            // A change of the switch ends the wait early.
+            // A change of the switch, or a certificate another node stored, ends the wait early.
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var delay = Task.Delay(wait, _time, wake.Token);
-            await Task.WhenAny(delay, changed);
+            var first = await Task.WhenAny(delay, changed, stored);
             await wake.CancelAsync();
             if (stoppingToken.IsCancellationRequested) return;
+            if (first == stored && _acme.Wanted) await ServeSavedAsync(stoppingToken);
         }
     }
 
-    private async Task OrderAsync(CancellationToken ct)
+    /// <summary>Orders a certificate unless another node is doing it (false then). Holding the right to order, it
+    /// first looks whether another node stored a good one meanwhile.</summary>
+    private async Task<bool> OrderAsync(CancellationToken ct)
     {
-        using var accountKey = _files.LoadOrCreateAccountKey();
+        await using var alone = await _storage.TryOrderAloneAsync(ct);
+        if (alone is null) return false;
+        await ServeSavedAsync(ct);
+        if (_notAfter is { } current && !IsDue(current.UtcDateTime)) return true;
+        using var accountKey = await _storage.AccountKeyAsync(ct);
         using var client = new AcmeClient(new Uri(config.Tls.AcmeDirectory), accountKey, challenges, options.Handler, log, _time);
         var result = await client.OrderCertificateAsync([config.Domain], _acme.Email, ct);
         var (certificate, intermediates) = AcmeCertificateFiles.FromPem(result.ChainPem, result.PrivateKeyPem);
         if (CertificateMatcher.ValidateForDomain(certificate, config.Domain, _time) is { } problem)
             throw new AcmeException($"the issued certificate is not usable: {problem}");
-        _files.Save(result);
+        await _storage.SaveAsync(result, new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero), ct);
         Install(certificate, intermediates, "issued");
+        return true;
     }
 
     private void Install(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
@@ -140,6 +176,7 @@ public sealed class CertificateRenewer(
             return;
         }
         _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        _installedThumbprint = certificate.Thumbprint;
         Installed++;
         log.LogInformation("acme: certificate for {Domain} {How} (issuer {Issuer}, valid until {NotAfter:yyyy-MM-dd HH:mm} UTC), serving it",
             config.Domain, how, certificate.Issuer, _notAfter.Value);

@@ -66,9 +66,14 @@ public static class EdgeHosting
         services.AddSingleton<AcmeChallengeStore>();
         services.TryAddSingleton(new AcmeOptions());
         services.AddSingleton(new AcmeSwitch(config.Tls.UseLE, config.Tls.AcmeEmail));
+        services.AddSingleton<AcmeCertificateBoard>();
+        services.AddSingleton<IAcmeStorage>(sp => new ClusterAcmeStorage(sp, config, sp.GetRequiredService<SecretBox>(),
+            sp.GetRequiredService<Spokes.Actors.Store.StoreLeases>(), sp.GetRequiredService<AcmeCertificateBoard>(),
+            $"{config.Cluster.Host}:{config.Cluster.Port}"));
         services.AddSingleton(sp => new CertificateRenewer(config, sp.GetRequiredService<ServerCertificate>(),
             sp.GetRequiredService<AcmeChallengeStore>(), sp.GetRequiredService<AcmeOptions>(),
-            sp.GetRequiredService<ILogger<CertificateRenewer>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AcmeSwitch>()));
+            sp.GetRequiredService<ILogger<CertificateRenewer>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AcmeSwitch>(),
+            sp.GetRequiredService<IAcmeStorage>()));
         services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
         services.AddSingleton<ITlsCertificateCheck, PemCertificateCheck>();
         services.AddSingleton<TlsApplier>();
@@ -93,7 +98,9 @@ public static class EdgeHosting
                 system.ActorOf(DrainActor.Props(resolver.GetService<NodeDrain>(), resolver.GetService<NodeExit>(), identity.NodeName),
                     DrainActor.Name);
                 registry.Register<TlsWatcher>(system.ActorOf(
-                    TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>()), "tls-watcher"));
+                    TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>(), resolver.GetService<AcmeCertificateBoard>()),
+                    "tls-watcher"));
+                system.ActorOf(AcmeChallengeReplica.Props(resolver.GetService<AcmeChallengeStore>()), "acme-challenges");
             });
 
     /// <summary>The public HTTPS (SNI routing, agents, console) and HTTP (Host routing) listeners.</summary>

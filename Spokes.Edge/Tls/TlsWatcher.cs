@@ -6,19 +6,22 @@ using Spokes.Actors.Settings;
 namespace Spokes.Edge.Tls;
 
 /// <summary>One per node, beside <see cref="SettingsWatcher"/>: reads the TLS choice at start and follows its changes
-/// (pub-sub <see cref="SettingsChanged.Topic"/>), handing each to the <see cref="TlsApplier"/>.</summary>
+/// (pub-sub <see cref="SettingsChanged.Topic"/>), handing each to the <see cref="TlsApplier"/>, and the cluster's
+/// stored ACME certificate to the <see cref="Acme.AcmeCertificateBoard"/> (the node's renewer serves a new one).</summary>
 public sealed class TlsWatcher : ReceiveActor, IWithTimers
 {
     private readonly TlsApplier _applier;
     private readonly IActorRef _settings;
+    private readonly Acme.AcmeCertificateBoard _acme;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public TlsWatcher(TlsApplier applier, IActorRef settings)
+    public TlsWatcher(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme)
     {
         _applier = applier;
         _settings = settings;
+        _acme = acme;
         Receive<SettingsReply>(r => Apply(r.Settings));
         Receive<SettingsChanged>(c => Apply(c.Settings));
         Receive<Status.Failure>(_ => Timers.StartSingleTimer("retry", Retry.Instance, TimeSpan.FromSeconds(2)));
@@ -26,7 +29,8 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
         Receive<SubscribeAck>(_ => { });
     }
 
-    public static Props Props(TlsApplier applier, IActorRef settings) => Akka.Actor.Props.Create(() => new TlsWatcher(applier, settings));
+    public static Props Props(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme) =>
+        Akka.Actor.Props.Create(() => new TlsWatcher(applier, settings, acme));
 
     protected override void PreStart()
     {
@@ -39,6 +43,7 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
 
     private void Apply(SettingsState s)
     {
+        _acme.Observe(s.AcmeCertificate);
         if (_applier.Apply(s.Tls) is not { } applied) return;
         if (applied.Ok) _log.Info(applied.Line);
         else _log.Warning(applied.Line);

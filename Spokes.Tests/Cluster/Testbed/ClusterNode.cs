@@ -27,7 +27,8 @@ internal sealed class ClusterNode(ClusterTestbed bed, string name, string host) 
         if (IsRunning) throw new InvalidOperationException($"{Name} is already running");
         if (Process is not null) await Process.DisposeAsync();
         _starts++;
-        Process = SpokesProcess.Start(_starts == 1 ? Name : $"{Name}#{_starts}", Binaries.Spokes, ["start", "--config", ConfigPath], bed.Log);
+        Process = SpokesProcess.Start(_starts == 1 ? Name : $"{Name}#{_starts}", Binaries.Spokes, ["start", "--config", ConfigPath], bed.Log,
+            environment: bed.Environment);
         await Process.WaitForLineAsync(line => line.StartsWith("spokes: node up", StringComparison.Ordinal), ClusterTestbed.NodeStartTimeout);
     }
 

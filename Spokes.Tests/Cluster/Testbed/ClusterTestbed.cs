@@ -26,16 +26,20 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     public static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly List<TestAgent> _agents = [];
+    private readonly Func<ClusterNode, object?>? _tls;
     private ClusterAdminClient? _admin;
 
-    private ClusterTestbed(int nodes, int drainSeconds)
+    private ClusterTestbed(int nodes, int drainSeconds, Func<ClusterNode, object?>? tls, IReadOnlyDictionary<string, string?>? environment,
+        int? httpPort)
     {
+        _tls = tls;
+        Environment = environment;
         Directory = Path.Combine(Path.GetTempPath(), "sc-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(Directory);
         DataPath = Path.Combine(Directory, "data");
         string[] hosts = [.. Enumerable.Range(1, nodes).Select(i => $"127.0.0.{i}")];
         string[] everywhere = [.. hosts, BalancerHost];
-        HttpPort = MultiHostPorts.One(everywhere);
+        HttpPort = httpPort ?? MultiHostPorts.One(everywhere);
         HttpsPort = MultiHostPorts.One(everywhere);
         ClusterPort = MultiHostPorts.One(everywhere);
         RangeBegin = MultiHostPorts.Run(PortCount, everywhere);
@@ -56,10 +60,18 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     public IReadOnlyList<ClusterNode> Nodes { get; }
     public Balancer Balancer { get; private set; } = null!;
 
+    /// <summary>Environment of every node process (e.g. a private CA for ACME).</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; }
+
+    /// <summary>A node's <c>tls</c> section (null: none), read each time its config is written.</summary>
+    public Func<ClusterNode, object?>? TlsOf { get; set; }
+
     /// <summary>Starts a fresh database, the nodes (the first alone, then the others together) and the balancer.</summary>
-    public static async Task<ClusterTestbed> StartAsync(int nodes = 3, int drainSeconds = 10)
+    /// <param name="httpPort">The HTTP port of every node, when the test needs it before (pebble validates on it).</param>
+    public static async Task<ClusterTestbed> StartAsync(int nodes = 3, int drainSeconds = 10, Func<ClusterNode, object?>? tls = null,
+        IReadOnlyDictionary<string, string?>? environment = null, int? httpPort = null)
     {
-        var bed = new ClusterTestbed(nodes, drainSeconds);
+        var bed = new ClusterTestbed(nodes, drainSeconds, tls, environment, httpPort);
         try
         {
             bed.ConnectionString = await FreshDatabaseAsync();
@@ -176,7 +188,7 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     /// <summary>A new, empty database on the test server (test.sh starts one), so runs never see each other's journal.</summary>
     public static async Task<string> FreshDatabaseAsync()
     {
-        var server = Environment.GetEnvironmentVariable("SPOKES_TEST_POSTGRES");
+        var server = System.Environment.GetEnvironmentVariable("SPOKES_TEST_POSTGRES");
         Assert.False(string.IsNullOrWhiteSpace(server), "SPOKES_TEST_POSTGRES is not set: run ./test.sh, which starts a throwaway PostgreSQL");
         var name = "spokes_" + Guid.NewGuid().ToString("N")[..12];
         await using (var connection = new NpgsqlConnection(server))
@@ -190,6 +202,7 @@ internal sealed class ClusterTestbed : IAsyncDisposable
 
     internal string ConfigJson(ClusterNode node) => JsonSerializer.Serialize(new
     {
+        tls = (TlsOf ?? _tls)?.Invoke(node) ?? new { },
         domain = Domain,
         dataPath = DataPath,
         database = new { provider = "postgres", connectionString = ConnectionString },

@@ -12,7 +12,8 @@ namespace Spokes.Tests.Edge.Acme;
 /// A real node with <c>tls.useLE</c> against a real pebble: it starts on the self-signed certificate (the renewer
 /// replaces it; that the self-signed one stays while no certificate exists is CertificateRenewerTests' job), answers
 /// pebble's http-01 on its HTTP port (own domain, before the HTTPS redirect), and switches its HTTPS certificate
-/// to the pebble-issued one (with the intermediate) without a restart; restarted, it serves the saved one.
+/// to the pebble-issued one (with the intermediate) without a restart; restarted, it serves the one stored in the
+/// cluster's store.
 /// </summary>
 public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
 {
@@ -54,11 +55,12 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
             var (served, sentChainBuilds) = await WaitForCertificateAsync(httpsPort, root);
             Assert.True(sentChainBuilds, "the node did not send the intermediate with the leaf");
             Assert.Contains(Domain, served.GetNameInfo(X509NameType.DnsName, false));
-            var files = Path.Combine(dataPath, "certs", "acme");
-            if (!OperatingSystem.IsWindows())
+            // Kept in the cluster's store (every node serves it), its key and the account key sealed: no key in clear on disk.
+            Assert.False(Directory.Exists(Path.Combine(dataPath, "certs", "acme")));
+            foreach (var file in Directory.GetFiles(dataPath, "spokes.db*"))
             {
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(files, "account.key")));
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(files, "certificate.key")));
+                var bytes = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(file));
+                Assert.DoesNotContain("PRIVATE KEY", bytes);
             }
 
             // Restarted: the saved certificate is served at once, nothing is ordered.
