@@ -8,7 +8,7 @@ namespace Spokes.Actors.Configuration;
 public sealed class ConfigException(string message) : Exception(message);
 
 /// <summary>Reads and validates config.json; resolves the embedded default when there is none.</summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     public const string DefaultPath = "/etc/spokes/config.json";
     public const string EnvironmentVariable = "SPOKES_CONFIG";
@@ -43,7 +43,7 @@ public static class ConfigLoader
 
     public static SpokesConfig Load(string? path)
     {
-        var config = path is null ? EmbeddedDefault : Parse(ReadFile(path), path);
+        var config = path is null ? EmbeddedDefault : Parse(Expand(ReadFile(path), path, Environment.GetEnvironmentVariable), path);
         var domain = Environment.GetEnvironmentVariable("DOMAIN");
         if (path is null && !string.IsNullOrWhiteSpace(domain)) config = config with { Domain = domain.Trim() };
         Validate(config);
@@ -61,6 +61,25 @@ public static class ConfigLoader
             throw new ConfigException($"config: cannot read {path}: {ex.Message}");
         }
     }
+
+    /// <summary>
+    /// Replaces <c>${NAME}</c> (or <c>${NAME:-default}</c>) in the file's text with the environment's value, JSON-escaped,
+    /// so one file serves every node of a cluster or container (<c>"domain": "${DOMAIN}"</c>,
+    /// <c>"host": "${SPOKES_NODE}"</c>, a connection string from a secret). A variable that is not set and has no
+    /// default stops the start with one line naming it.
+    /// </summary>
+    public static string Expand(string json, string source, Func<string, string?> environment) =>
+        Placeholder().Replace(json, m =>
+        {
+            var name = m.Groups["name"].Value;
+            var value = environment(name);
+            if (string.IsNullOrEmpty(value)) value = m.Groups["default"].Success ? m.Groups["default"].Value : null;
+            if (value is null) throw new ConfigException($"config: {source} uses ${{{name}}}, which is not set in the environment");
+            return JsonEncodedText.Encode(value).ToString();
+        });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(:-(?<default>[^}]*))?\}")]
+    private static partial System.Text.RegularExpressions.Regex Placeholder();
 
     public static SpokesConfig Parse(string json, string source = "config")
     {
