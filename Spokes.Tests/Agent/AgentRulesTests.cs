@@ -92,6 +92,39 @@ public class AgentRulesTests
     }
 
     [Fact]
+    public void LegPlan_Target_TwoNodesByDefault_BoundedByPoolAndLiveNodes_OneForOlderNodes()
+    {
+        NodeEndpoint[] three = [new("a", "10.0.0.1:443"), new("b", "10.0.0.2:443"), new("c", "10.0.0.3:443", Draining: true)];
+
+        Assert.Equal(2, LegPlan.Target(2, 5, three));
+        Assert.Equal(2, LegPlan.Target(3, 5, three)); // the draining one does not count
+        Assert.Equal(1, LegPlan.Target(2, 1, three));
+        Assert.Equal(1, LegPlan.Target(null, 5, three));
+        Assert.Equal(1, LegPlan.Target(2, 5, []));
+    }
+
+    [Fact]
+    public void LegPlan_Next_SkipsHeldDrainingAndRecentlyFailedNodes()
+    {
+        var now = DateTimeOffset.UnixEpoch.AddHours(1);
+        NodeEndpoint[] nodes = [new("a", "10.0.0.1:443"), new("b", "10.0.0.2:443", Draining: true), new("c", "10.0.0.3:443"), new("d", "10.0.0.4:443")];
+
+        Assert.Equal("c", LegPlan.Next(nodes, ["a"], new Dictionary<string, DateTimeOffset>(), now)?.Node);
+        Assert.Equal("d", LegPlan.Next(nodes, ["a"], new Dictionary<string, DateTimeOffset> { ["c"] = now.AddSeconds(1) }, now)?.Node);
+        Assert.Equal("c", LegPlan.Next(nodes, ["a"], new Dictionary<string, DateTimeOffset> { ["c"] = now }, now)?.Node);
+        Assert.Null(LegPlan.Next(nodes, ["a", "c", "d"], new Dictionary<string, DateTimeOffset>(), now));
+    }
+
+    [Fact]
+    public void LegPlan_Reconnect_KnownLiveNodesExceptTheOneThatFailed_ThenTheConfiguredEndpoint()
+    {
+        NodeEndpoint[] nodes = [new("a", "10.0.0.1:443"), new("b", "10.0.0.2:443"), new("c", "10.0.0.3:443", Draining: true)];
+
+        Assert.Equal(["10.0.0.2:443", null], LegPlan.Reconnect(nodes, ["a"]));
+        Assert.Equal([null], LegPlan.Reconnect([], []));
+    }
+
+    [Fact]
     public void Backoff_DoublesWithJitter_CapsAt30s_ResetStartsOver()
     {
         var backoff = new Backoff(new Random(7));

@@ -63,15 +63,18 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     /// <summary>Environment of every node process (e.g. a private CA for ACME).</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; }
 
+    /// <summary>Set: every node advertises this unreachable endpoint, as behind a balancer that hides the nodes.</summary>
+    public bool HideNodes { get; init; }
+
     /// <summary>A node's <c>tls</c> section (null: none), read each time its config is written.</summary>
     public Func<ClusterNode, object?>? TlsOf { get; set; }
 
     /// <summary>Starts a fresh database, the nodes (the first alone, then the others together) and the balancer.</summary>
     /// <param name="httpPort">The HTTP port of every node, when the test needs it before (pebble validates on it).</param>
     public static async Task<ClusterTestbed> StartAsync(int nodes = 3, int drainSeconds = 10, Func<ClusterNode, object?>? tls = null,
-        IReadOnlyDictionary<string, string?>? environment = null, int? httpPort = null)
+        IReadOnlyDictionary<string, string?>? environment = null, int? httpPort = null, bool hideNodes = false)
     {
-        var bed = new ClusterTestbed(nodes, drainSeconds, tls, environment, httpPort);
+        var bed = new ClusterTestbed(nodes, drainSeconds, tls, environment, httpPort) { HideNodes = hideNodes };
         try
         {
             bed.ConnectionString = await FreshDatabaseAsync();
@@ -209,7 +212,11 @@ internal sealed class ClusterTestbed : IAsyncDisposable
         listen = new { http = $"{node.Host}:{HttpPort}", https = $"{node.Host}:{HttpsPort}" },
         portRange = new { begin = RangeBegin, end = RangeBegin + PortCount - 1 },
         tunOptions = new { maxPorts = 3 },
-        cluster = new { host = node.Host, port = ClusterPort, seeds = Seeds.ToArray(), drainSeconds = DrainSeconds },
+        cluster = new
+        {
+            host = node.Host, port = ClusterPort, seeds = Seeds.ToArray(), drainSeconds = DrainSeconds,
+            advertise = HideNodes ? $"127.0.0.250:{HttpsPort}" : "",
+        },
     });
 }
 
