@@ -34,11 +34,12 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
     /// upserts only (actor tests on the in-memory journal).</param>
     public static Props Props(string? readJournalId) => Akka.Actor.Props.Create(() => new CatalogActor(readJournalId));
 
-    /// <summary>The catalog under a backoff supervisor: when the store is slow or away at start (a fresh
-    /// PostgreSQL creating its tables) or the journal stream fails, it starts over after 1 s, 2 s, … 15 s
-    /// instead of staying dead. Messages go through the supervisor to the current catalog.</summary>
+    /// <summary>The catalog under a backoff supervisor: when the store is slow or away (a fresh PostgreSQL creating
+    /// its tables, a store restarting) and the journal stream fails, the catalog fails and starts over after
+    /// 1 s, 2 s, … 15 s — never in a tight loop, never staying dead. Messages go through the supervisor to the
+    /// current catalog.</summary>
     public static Props Supervised(string readJournalId) => BackoffSupervisor.Props(
-        Backoff.OnStop(Props(readJournalId), "catalog", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2, -1)
+        Backoff.OnFailure(Props(readJournalId), "catalog", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2, -1)
             .WithAutoReset(TimeSpan.FromSeconds(30)));
 
     protected override void PreStart()

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Tools.Client;
@@ -118,9 +119,15 @@ public static class SpokesAkkaExtensions
 
     public const string SqlReadJournalId = "akka.persistence.query.journal.sql";
 
+    /// <summary>How long a starting node may take to become a member before it gives up (exit 1).</summary>
+    public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Keeps <see cref="Nodes.NodeReadiness"/> in step with this node's membership and its cluster's claim
     /// on the store (<see cref="ClusterLeaseKeeper"/>, a singleton); a node removed from the cluster by the split brain
-    /// resolver stops (exit 1, a supervisor restarts it and it rejoins).</summary>
+    /// resolver stops (exit 1, a supervisor restarts it and it rejoins). A node that is not a member
+    /// <see cref="JoinTimeout"/> after it started stops too: restarted within seconds of a crash, the seeds may still
+    /// hold its previous incarnation's remoting state and never answer its join (docs/architecture.md, "Restarts");
+    /// a fresh start a few seconds later joins.</summary>
     public static AkkaConfigurationBuilder WithSpokesReadiness(this AkkaConfigurationBuilder builder) =>
         builder
             .WithSingleton<ClusterLeaseKeeper>("cluster-lease", (_, _, resolver) => ClusterLeaseKeeper.Props(resolver.GetService<StoreLeases>()),
@@ -133,6 +140,12 @@ public static class SpokesAkkaExtensions
                 system.ActorOf(ClusterLeaseWatcher.Props(readiness, exit), "cluster-lease-watcher");
                 var cluster = Akka.Cluster.Cluster.Get(system);
                 cluster.RegisterOnMemberUp(() => readiness.SetJoined(true));
+                system.Scheduler.Advanced.ScheduleOnce(JoinTimeout, () =>
+                {
+                    if (cluster.SelfMember.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Removed)
+                        exit.Request(1, $"could not join the cluster through its seeds within {JoinTimeout.TotalSeconds:0} s; " +
+                                        "stopping so that a supervisor starts it again");
+                });
                 cluster.RegisterOnMemberRemoved(() =>
                 {
                     readiness.SetJoined(false);

@@ -59,7 +59,7 @@ public static class SpokesHocon
           run-coordinated-shutdown-when-down = on
           split-brain-resolver {
             stable-after = 5s
-            down-all-when-unstable = on
+            down-all-when-unstable = off
             lease-majority.acquire-lease-delay-for-minority = 2s
           }
         }

@@ -10,10 +10,19 @@ namespace Spokes.Actors.Store;
 /// resolver's lease-majority strategy: the side of a partition that takes it survives, the other downs itself.
 /// Once taken it is renewed every heartbeat interval; a holder that dies loses it after the heartbeat timeout.
 /// Created by Akka's lease provider, so it finds the store through the actor system's service provider.
+/// The resolver releases the lease only while its node leads the cluster (10 s after the nodes it downed are
+/// removed); a holder that stops leading first — the node it downed came back with a lower address and leads now —
+/// would keep renewing it forever, so that the next loss, decided by the new leader, finds the lease taken and
+/// downs the healthy side. So a holder that has not led for <see cref="NotLeadingRelease"/> releases it itself
+/// (docs/architecture.md, "Failure detection and downing").
 /// </summary>
 public sealed class StoreLease : Lease
 {
+    /// <summary>Longer than a leader change takes to settle; the new leader's own decisions come after stable-after.</summary>
+    public static readonly TimeSpan NotLeadingRelease = TimeSpan.FromSeconds(5);
+
     private readonly StoreLeases _store;
+    private readonly Akka.Cluster.Cluster _cluster;
     private readonly ILoggingAdapter _log;
     private readonly Lock _lock = new();
     private CancellationTokenSource? _heartbeat;
@@ -23,6 +32,7 @@ public sealed class StoreLease : Lease
     {
         _store = DependencyResolver.For(system).Resolver.GetService<StoreLeases>();
         _log = Logging.GetLogger(system, typeof(StoreLease));
+        _cluster = Akka.Cluster.Cluster.Get(system);
     }
 
     public override Task<bool> Acquire() => Acquire(_ => { });
@@ -60,10 +70,26 @@ public sealed class StoreLease : Lease
         {
             var timeouts = Settings.TimeoutSettings;
             using var timer = new PeriodicTimer(timeouts.HeartbeatInterval);
+            var leadingAt = DateTime.UtcNow;
             try
             {
                 while (await timer.WaitForNextTickAsync(stop.Token))
                 {
+                    if (Equals(_cluster.State.Leader, _cluster.SelfAddress)) leadingAt = DateTime.UtcNow;
+                    else if (DateTime.UtcNow - leadingAt > NotLeadingRelease)
+                    {
+                        _log.Info("lease {0}: released, this node no longer leads the cluster", Settings.LeaseName);
+                        try
+                        {
+                            await Release();
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            // Not renewed any more either way: it lapses after the heartbeat timeout.
+                            _log.Warning("lease {0}: release failed: {1}", Settings.LeaseName, ex.Message);
+                        }
+                        return;
+                    }
                     bool renewed;
                     try
                     {

@@ -34,10 +34,25 @@ public static class NodeHost
             Console.Error.WriteLine(ex.Message);
             return ExitCodes.BadArguments;
         }
-        WebApplication app;
+        RunMarker marker;
         try
         {
             PrepareDataPath(config.DataPath);
+            // Before anything resolves the actor system (which starts remoting and the join): a node restarted right after
+            // a crash waits here until its peers have removed the crashed run. Disposed last, once the node has left; a crash
+            // leaves it behind for the next start to see.
+            marker = await RunMarker.StartAsync(config.DataPath, config.Cluster.Host, config.Cluster.Port,
+                hasPeers: config.Cluster.Seeds.Any(s => !IsSelf(s, config.Cluster.Host, config.Cluster.Port)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"spokes: cannot start: {ex.Message}");
+            return ExitCodes.Failed;
+        }
+        await using var running = marker;
+        WebApplication app;
+        try
+        {
             var certificate = ClusterCertificate.LoadOrCreate(config.DataPath, config.Cluster.Certificate);
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
@@ -109,6 +124,12 @@ public static class NodeHost
         {
             await app.DisposeAsync();
         }
+    }
+
+    private static bool IsSelf(string seed, string host, int port)
+    {
+        var (seedHost, seedPort) = ConfigLoader.ParseEndpoint("cluster.seeds", seed);
+        return seedPort == port && string.Equals(seedHost, host, StringComparison.OrdinalIgnoreCase);
     }
 
     private static string Describe(DatabaseConfig db) => db.Provider == "postgres" ? "postgres" : db.Path;
