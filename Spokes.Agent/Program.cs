@@ -22,8 +22,16 @@ var app = builder.Build();
 app.UseFilter(new CliErrorsFilter(run));
 app.AddCommands<ConfigureCommands>();
 app.AddCommands<RunCommands>();
-app.AddSubCommand("http", x => x.AddCommands<HttpCommands>()).WithDescription("Manage HTTP/TLS rules (by domain)");
-app.AddSubCommand("tcp", x => x.AddCommands<TcpCommands>()).WithDescription("Manage leased TCP ports");
+app.AddSubCommand("http", x =>
+{
+    x.AddCommands<HttpCommands>();
+    x.AddSubCommand("firewall", f => f.AddCommands<HttpFirewallCommands>()).WithDescription("Networks a domain admits or refuses at the edge");
+}).WithDescription("Manage HTTP/TLS rules (by domain)");
+app.AddSubCommand("tcp", x =>
+{
+    x.AddCommands<TcpCommands>();
+    x.AddSubCommand("firewall", f => f.AddCommands<TcpFirewallCommands>()).WithDescription("Networks a leased port admits or refuses at the edge");
+}).WithDescription("Manage leased TCP ports");
 await app.RunAsync();
 bool askedForHelp = rest.Any(a => a is "-h" or "--help" or "--version");
 if (askedForHelp && !run.Started)

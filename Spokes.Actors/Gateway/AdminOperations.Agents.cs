@@ -48,6 +48,20 @@ public sealed partial class AdminOperations
         return reply;
     }
 
+    /// <summary><c>spokes-agent deauth</c>: the agent's key deactivates its own token and shuts its tunnel down
+    /// (as <c>spokes tokens rm</c> would). Idempotent: a key already revoked is answered the same way, so an agent
+    /// whose first attempt lost its answer can ask again. Returns <see cref="AdminDone"/> with the token id.</summary>
+    public async Task<IWireMessage> DeauthorizeAgentAsync(string key)
+    {
+        key = key.Trim();
+        if (key.Length is < 16 or > 256) return new Refusal(ErrorCode.Unauthorized, "auth token is not known to this server");
+        var reply = await AskAsync(regions.Tokens, new GetAuthToken(AuthTokenIds.For(key)));
+        if (reply is not AuthTokenReply { Token: var token } || !SecretValues.FixedTimeEquals(secrets.Open(token.SealedValue), key))
+            return new Refusal(ErrorCode.Unauthorized, "auth token is not known to this server");
+        await RevokeTokenAsync(token, "agent deauth");
+        return new AdminDone(token.Id);
+    }
+
     private IWireMessage FromReplica(string tokenId, string key)
     {
         if (!credentials.Admits(tokenId, key, out var known))

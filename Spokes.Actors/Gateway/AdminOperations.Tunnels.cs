@@ -28,14 +28,18 @@ public sealed partial class AdminOperations
         t.DailyAt(now), t.MonthlyAt(now), t.Created,
         t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "");
 
-    /// <summary>Shuts a tunnel down: persists it, then frees each of its ports and domains. Idempotent.</summary>
+    /// <summary>Shuts a tunnel down: persists it, deactivates its auth token, then frees each of its ports and
+    /// domains. Idempotent.</summary>
     public async Task<IWireMessage> ShutdownTunnelAsync(string id, string reason, string by)
     {
         id = id.Trim().ToLowerInvariant();
+        if (id.Length == 0) return new Refusal(ErrorCode.NotFound, "which tunnel? the id is empty");
         var before = await AskAsync(regions.Tunnels, new GetTunnel(id));
         if (before is not TunnelReply { Tunnel: var tunnel })
             return new Refusal(ErrorCode.NotFound, $"tunnel {id} not found");
         await AskForAsync<TunnelReply>(regions.Tunnels, new ShutdownTunnel(id, reason, by));
+        if (!string.IsNullOrEmpty(tunnel.TokenId))
+            await AskForAsync<Tokens.AuthTokenReply>(regions.Tokens, new Tokens.DeactivateAuthToken(tunnel.TokenId, by));
         await credentials.ForgetAsync(tunnel.TokenId);
         foreach (var port in tunnel.Ports)
             await AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(port), id, by));

@@ -19,9 +19,10 @@ public sealed record LinkPresence(string TunnelId, string SessionId, string Node
 }
 
 /// <summary>What a tunnel routes: the rules and leased ports its session decided last (replicated, written by
-/// the node whose link decided them). Kept while the tunnel is offline; removed when it is shut down.</summary>
+/// the node whose link decided them). Kept while the tunnel is offline; removed when it is shut down.
+/// <paramref name="PortFirewalls"/>: the allow and drop lists of leased ports that have any.</summary>
 public sealed record TunnelRoutes(string TunnelId, string SessionId, ImmutableList<HttpRuleInfo> Rules, ImmutableList<int> Ports,
-    DateTimeOffset Updated) : Entities.IWireMessage
+    DateTimeOffset Updated, ImmutableDictionary<int, Tunnels.FirewallInfo>? PortFirewalls = null) : Entities.IWireMessage
 {
     public IEnumerable<string> Domains => Rules.Select(r => r.Domain);
 }
@@ -38,10 +39,15 @@ public sealed record SessionPresence(string TunnelId, string SessionId, Immutabl
 public interface ITunnelPresence
 {
     ImmutableDictionary<string, SessionPresence> Online { get; }
+
+    /// <summary>The allow and drop lists of a tunnel's leased ports, as its routes say.</summary>
+    ImmutableDictionary<int, FirewallInfo> PortFirewalls(string tunnelId);
 }
 
 /// <summary>Presence of a node without a data plane: every tunnel offline.</summary>
 public sealed class NoPresence : ITunnelPresence
 {
     public ImmutableDictionary<string, SessionPresence> Online => ImmutableDictionary<string, SessionPresence>.Empty;
+
+    public ImmutableDictionary<int, FirewallInfo> PortFirewalls(string tunnelId) => ImmutableDictionary<int, FirewallInfo>.Empty;
 }

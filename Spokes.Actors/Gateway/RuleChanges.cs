@@ -4,9 +4,12 @@ using Spokes.Actors.Tunnels;
 
 namespace Spokes.Actors.Gateway;
 
-/// <summary>A rule change an administrator pushes to an online agent (CLI <c>tunnel rules</c>, console).</summary>
+/// <summary>A rule change an administrator pushes to an online agent (CLI <c>tunnel rules</c>, console).
+/// <paramref name="Allow"/> and <paramref name="Drop"/>: a rule's or a port's whole firewall lists (HttpFirewall,
+/// TcpFirewall), canonical CIDR networks.</summary>
 public sealed record RuleChange(RuleAction Action, string? Domain = null, string? Destination = null, int? HttpPort = null,
-    int? TlsPort = null, int? Port = null, int? DstPort = null) : IWireMessage
+    int? TlsPort = null, int? Port = null, int? DstPort = null, ImmutableList<string>? Allow = null, ImmutableList<string>? Drop = null)
+    : IWireMessage
 {
     /// <summary>One line saying what is wrong with the change, or null.</summary>
     public string? Problem() => Action switch
@@ -18,18 +21,20 @@ public sealed record RuleChange(RuleAction Action, string? Domain = null, string
         RuleAction.HttpRemove when string.IsNullOrWhiteSpace(Domain) => "which domain?",
         RuleAction.TcpForward when Port is null || string.IsNullOrWhiteSpace(Destination) || DstPort is null or < 1 or > 65535 =>
             "a forward needs a port, a destination and a destination port",
-        RuleAction.TcpReset or RuleAction.TcpRelease when Port is null => "which port?",
+        RuleAction.TcpReset or RuleAction.TcpRelease or RuleAction.TcpFirewall when Port is null => "which port?",
+        RuleAction.HttpFirewall when string.IsNullOrWhiteSpace(Domain) => "which domain?",
+        RuleAction.HttpFirewall or RuleAction.TcpFirewall when Allow is null || Drop is null => "give the allow and the drop list",
         _ => null,
     };
 }
 
-public enum RuleAction { HttpAdd, HttpRemove, TcpAllocate, TcpForward, TcpReset, TcpRelease }
+public enum RuleAction { HttpAdd, HttpRemove, TcpAllocate, TcpForward, TcpReset, TcpRelease, HttpFirewall, TcpFirewall }
 
 /// <summary>Shows a tunnel's rules and, with a change, pushes it to the agent first.</summary>
 public sealed record TunnelRulesRequest(string TunnelId, RuleChange? Change) : IAdminRequest;
 
 public sealed record TunnelRulesReply(string TunnelId, bool Online, string Message, ImmutableList<HttpRuleInfo> Http,
-    ImmutableList<PortDto> Ports) : IWireMessage;
+    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null) : IWireMessage;
 
 /// <summary>Delivers a rule change to the node holding the tunnel's session, which applies it through the
 /// agent's control channel; answers the agent's result (or a refusal when the tunnel is offline).</summary>

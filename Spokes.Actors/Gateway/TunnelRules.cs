@@ -6,7 +6,10 @@ namespace Spokes.Actors.Gateway;
 /// <summary>A tunnel's rules as the console shows them: live while the agent is online, cached (read-only)
 /// otherwise. <see cref="Message"/> is the result of the change just applied, if any.</summary>
 public sealed record TunnelRulesDto(string TunnelId, bool Online, string Message, ImmutableList<HttpRuleInfo> Http,
-    ImmutableList<PortDto> Ports);
+    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null)
+{
+    public FirewallInfo? FirewallOf(int port) => PortFirewalls?.GetValueOrDefault(port);
+}
 
 /// <summary>Remote rule management (SPEC §7): shows a tunnel's rules and pushes changes to its online agent,
 /// which applies and saves them as its own CLI would.</summary>
@@ -31,7 +34,7 @@ public sealed class TunnelRules(AdminOperations operations) : ITunnelRules
         try
         {
             return (await operations.TunnelRulesAsync(tunnelId, change)).ToOutcome(r => r is TunnelRulesReply t
-                ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList())
+                ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList(), t.PortFirewalls)
                 : null);
         }
         catch (Akka.Actor.AskTimeoutException)

@@ -14,7 +14,27 @@ public static class TunnelIds
 
 /// <summary>An HTTP/S rule as cached by the node (the agent is the source of truth while online).</summary>
 public sealed record HttpRuleInfo(string Domain, string Destination, int? HttpPort, int? TlsPort, string? Webroot,
-    bool Redirect, string? HostHeader, bool Password, bool BasicAuth, bool LetsEncrypt, bool CustomCertificate);
+    bool Redirect, string? HostHeader, bool Password, bool BasicAuth, bool LetsEncrypt, bool CustomCertificate,
+    FirewallInfo? Firewall = null);
+
+/// <summary>A rule's allow and drop lists: canonical CIDR networks, comma-separated (a value, so rules compare
+/// equal when their lists do). Null on a rule without lists.</summary>
+public sealed record FirewallInfo(string Allow, string Drop)
+{
+    public static FirewallInfo? Of(IReadOnlyList<string>? allow, IReadOnlyList<string>? drop) =>
+        allow is { Count: > 0 } || drop is { Count: > 0 }
+            ? new FirewallInfo(string.Join(',', allow ?? []), string.Join(',', drop ?? []))
+            : null;
+
+    public IReadOnlyList<string> AllowList => Allow.Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    public IReadOnlyList<string> DropList => Drop.Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>For listings: "allow 10.0.0.0/8; drop 10.9.0.0/16".</summary>
+    public override string ToString() => string.Join("; ",
+        new[] { Allow.Length > 0 ? "allow " + Allow.Replace(",", ", ") : null, Drop.Length > 0 ? "drop " + Drop.Replace(",", ", ") : null }
+            .Where(x => x is not null));
+}
 
 public sealed record CreateTunnel(string EntityId, string TokenId, string? UserId, string? UserName, string Hostname, string By)
     : ITunnelMessage;

@@ -81,16 +81,45 @@ internal sealed class ConfigureCommands(ConfigStore store, ICoconaAppContextAcce
         return ExitCodes.Ok;
     }
 
-    [Command("deauth", Description = "Remove the auth token from the config")]
-    public int Deauth()
+    [Command("deauth", Description = "Revoke the auth token on the server (its tunnel is shut down), then remove it from the config")]
+    public async Task<int> Deauth()
     {
         if (!store.Exists)
         {
             throw new CliException(ExitCodes.NotFound, $"no config at {store.Path}");
         }
 
-        store.Save(store.Load() with { Key = null });
-        Console.WriteLine("Auth token removed");
+        var config = store.Load();
+        if (config.Key is not { Length: > 0 } key)
+        {
+            throw new CliException(ExitCodes.NotFound, "no auth token in the config");
+        }
+
+        string tokenId;
+        try
+        {
+            tokenId = await Registration.DeauthorizeAsync(config, key, context.Current?.CancellationToken ?? CancellationToken.None);
+        }
+        catch (ControlRefusedException ex) when (ex.Code == RefusalCodes.Unauthorized)
+        {
+            // The server does not know the key (removed, or a store rebuilt): nothing is left to revoke there.
+            store.Save(config with { Key = null });
+            Console.WriteLine($"Auth token removed (the server did not know it: {ex.Message})");
+            return ExitCodes.Ok;
+        }
+        catch (ControlRefusedException ex)
+        {
+            throw new CliException(ExitCodes.Failed, $"the server refused to revoke the auth token: {ex.Message}; it is kept in the config");
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or TimeoutException
+            or System.Security.Authentication.AuthenticationException or Tunnel.Mux.MuxException or ControlProtocolException)
+        {
+            throw new CliException(ExitCodes.Unreachable,
+                $"cannot revoke the auth token: {config.Server}: {ex.Message}; it is kept in the config, run deauth again");
+        }
+
+        store.Save(config with { Key = null });
+        Console.WriteLine($"Auth token {tokenId} revoked on the server and removed");
         return ExitCodes.Ok;
     }
 }

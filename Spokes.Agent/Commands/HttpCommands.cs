@@ -88,6 +88,8 @@ internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
         if (rule.HostHeader is not null) options.Add($"host={rule.HostHeader}");
         if (rule.Password is not null) options.Add("password");
         if (rule.BasicUser is not null) options.Add("basic-auth");
+        if (rule.Allow is { Count: > 0 } allow) options.Add("allow " + string.Join(" ", allow));
+        if (rule.Drop is { Count: > 0 } drop) options.Add("drop " + string.Join(" ", drop));
         return options.Count == 0 ? "-" : string.Join(",", options);
     }
 }

@@ -52,8 +52,8 @@ internal sealed class TcpCommands(ConfigStore store, RuleGateway rules)
             return ExitCodes.Ok;
         }
 
-        Console.WriteLine(TextTable.Render(["PORT", "DESTINATION", "DSTPORT"],
-            tcp.Select(r => (IReadOnlyList<string>)[r.Port.ToString(), r.Destination ?? "-", r.DstPort?.ToString() ?? "-"])));
+        Console.WriteLine(TextTable.Render(["PORT", "DESTINATION", "DSTPORT", "FIREWALL"],
+            tcp.Select(r => (IReadOnlyList<string>)[r.Port.ToString(), r.Destination ?? "-", r.DstPort?.ToString() ?? "-", Lists(r)])));
         Console.WriteLine($"{tcp.Count} tcp port(s)");
         return ExitCodes.Ok;
     }
@@ -63,4 +63,12 @@ internal sealed class TcpCommands(ConfigStore store, RuleGateway rules)
 
     private async Task<int> SendAsync(LocalRequest request, string success) =>
         Outcomes.Report(await rules.SendAsync(request, CancellationToken.None), success);
+
+    private static string Lists(TcpRule rule)
+    {
+        List<string> lists = [];
+        if (rule.Allow is { Count: > 0 } allow) lists.Add("allow " + string.Join(" ", allow));
+        if (rule.Drop is { Count: > 0 } drop) lists.Add("drop " + string.Join(" ", drop));
+        return lists.Count == 0 ? "-" : string.Join(", ", lists);
+    }
 }

@@ -16,6 +16,30 @@ internal static class LocalOps
     public const string TcpForward = "tcpForward";
     public const string TcpReset = "tcpReset";
     public const string TcpRelease = "tcpRelease";
+
+    /// <summary>One network allowed, dropped or removed for an HTTP rule (<see cref="LocalRequest.Action"/>).</summary>
+    public const string HttpFirewall = "httpFirewall";
+
+    /// <summary>One network allowed, dropped or removed for a leased port.</summary>
+    public const string TcpFirewall = "tcpFirewall";
+
+    /// <summary>A port's whole lists, as the node pushed them (<see cref="LocalRequest.Allow"/>, <see cref="LocalRequest.Drop"/>).</summary>
+    public const string TcpFirewallSet = "tcpFirewallSet";
+}
+
+/// <summary>Values of <see cref="LocalRequest.Action"/> for the firewall ops.</summary>
+internal static class FirewallActions
+{
+    public const string Allow = "allow";
+    public const string Drop = "drop";
+    public const string Remove = "rm";
+
+    public static string Describe(string action, string network, string what) => action switch
+    {
+        Allow => $"{network} allowed for {what}",
+        Drop => $"{network} dropped for {what}",
+        _ => $"{network} removed from the lists of {what}",
+    };
 }
 
 /// <summary>Values of <see cref="LocalResponse.Failure"/>; each maps to an exit code.</summary>
@@ -35,6 +59,12 @@ internal sealed record LocalRequest
     public int? Port { get; init; }
     public string? Destination { get; init; }
     public int? DstPort { get; init; }
+
+    /// <summary>Firewall ops: allow, drop or rm (<see cref="FirewallActions"/>) of <see cref="Network"/>.</summary>
+    public string? Action { get; init; }
+    public string? Network { get; init; }
+    public IReadOnlyList<string>? Allow { get; init; }
+    public IReadOnlyList<string>? Drop { get; init; }
 }
 
 internal sealed record LocalResponse

@@ -65,7 +65,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         runtime.OnConnected(this);
         Background(HandlePushedAsync(stop.Token));
         Background(MaintainAsync(stop.Token));
-        Background(runtime.SyncRulesAsync(control, stop.Token));
+        Background(runtime.SyncRulesAsync(control, Welcome, stop.Token));
         try
         {
             string reason = await _ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -177,7 +177,11 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
 
     /// <summary>Files a further connection by the node that answered: the first to a node is a new leg, others
     /// join that node's leg; a node that did not name itself (an older node) has one leg.</summary>
-    private async Task FileAsync(MuxSession mux, ControlChannel control, Welcome welcome, string? endpoint, CancellationToken cancellationToken)
+    /// <summary>Files a new connection: a leg on a node not held yet, else an extra connection of the leg on its node —
+    /// unless it was opened for a leg (through a balancer it may land on a node already held: then it is closed, and
+    /// the next attempt comes after the leg retry delay).</summary>
+    private async Task FileAsync(MuxSession mux, ControlChannel control, Welcome welcome, string? endpoint, bool forLeg,
+        CancellationToken cancellationToken)
     {
         string node = welcome.Node ?? "";
         Leg? existing = Legs().FirstOrDefault(l => l.Node == node && !l.IsClosed);
@@ -189,7 +193,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         }
 
         await control.DisposeAsync().ConfigureAwait(false);
-        if (existing is null || welcome.Control == true)
+        if (existing is null || welcome.Control == true || forLeg)
         {
             // The node took it for a leg of its own, but we already hold one there (or none is left to join).
             await mux.DisposeAsync().ConfigureAwait(false);
@@ -279,7 +283,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         if (promoted is not null)
         {
             log.Info($"rule requests now go to {promoted}");
-            Background(runtime.SyncRulesAsync(promoted.Control, _stop.Token));
+            Background(runtime.SyncRulesAsync(promoted.Control, Welcome, _stop.Token));
         }
 
         Wake();
@@ -343,7 +347,9 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         DateTimeOffset now = time.GetUtcNow();
         Leg[] legs = Legs();
         int target = LegPlan.Target(Welcome!.Legs, Welcome.MaxPoolSize, KnownNodes);
-        if (legs.Count(l => l.Active) >= target || legs.Sum(l => l.Size) >= Welcome.MaxPoolSize && !legs.Any(l => l.Draining))
+        // Legs come before extra connections: a missing leg is opened even when extras on other legs fill the pool
+        // (each node caps its own links; extras close once idle).
+        if (legs.Count(l => l.Active) >= target)
         {
             return;
         }
@@ -358,7 +364,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         try
         {
             var (mux, control, welcome) = await ConnectAsync(endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
-            await FileAsync(mux, control, welcome, endpoint, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, endpoint, forLeg: true, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
         {
@@ -403,7 +409,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
                 if (promoted is not null)
                 {
                     log.Info($"rule requests now go to {promoted}");
-                    await runtime.SyncRulesAsync(promoted.Control, _stop.Token).ConfigureAwait(false);
+                    await runtime.SyncRulesAsync(promoted.Control, Welcome, _stop.Token).ConfigureAwait(false);
                 }
 
                 await leg.RetireAsync().ConfigureAwait(false);
@@ -438,7 +444,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         try
         {
             var (mux, control, welcome) = await ConnectAsync(busy.Endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
-            await FileAsync(mux, control, welcome, busy.Endpoint, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, busy.Endpoint, forLeg: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
         {

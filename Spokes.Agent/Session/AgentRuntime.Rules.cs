@@ -34,6 +34,13 @@ internal sealed partial class AgentRuntime
             return LocalResponse.Fail(check.Failure == RuleFailure.NotFound ? LocalFailures.NotFound : LocalFailures.Invalid, check.Error!);
         }
 
+        if (channel is not null && request.Op is LocalOps.HttpFirewall or LocalOps.TcpFirewall
+            && !NodeFeatures.Has(session!.Welcome, NodeFeatures.Firewall))
+        {
+            return LocalResponse.Fail(LocalFailures.Refused,
+                $"node {session.Welcome?.Node ?? _config.Server} does not enforce firewall lists (an older release); upgrade it first");
+        }
+
         if (channel is null)
         {
             // Not connected: saved now, sent with syncRules on the next connection.
@@ -42,7 +49,7 @@ internal sealed partial class AgentRuntime
                 : LocalResponse.Success();
         }
 
-        return ToNode(request) is { } toNode
+        return ToNode(request, check.Config!) is { } toNode
             ? await ForwardToNodeAsync(channel, toNode, request, cancellationToken).ConfigureAwait(false)
             : LocalResponse.Fail(LocalFailures.Invalid, $"unknown op '{request.Op}'");
     }
@@ -61,6 +68,7 @@ internal sealed partial class AgentRuntime
             },
             TcpReset reset => new LocalRequest { Op = LocalOps.TcpReset, Port = reset.Port },
             TcpRelease release => new LocalRequest { Op = LocalOps.TcpRelease, Port = release.Port },
+            TcpFirewall firewall => new LocalRequest { Op = LocalOps.TcpFirewallSet, Port = firewall.Port, Allow = firewall.Allow, Drop = firewall.Drop },
             _ => null,
         };
         if (local is null)
@@ -145,9 +153,14 @@ internal sealed partial class AgentRuntime
         }
     }
 
-    private static ControlRequest? ToNode(LocalRequest request) => request.Op switch
+    /// <param name="changed">The config as the request changes it: what the node gets is the rule as it will be saved
+    /// (an edited rule keeps its firewall lists; a firewall op sends the rule's or port's whole lists).</param>
+    private static ControlRequest? ToNode(LocalRequest request, AgentConfig changed) => request.Op switch
     {
-        LocalOps.HttpAdd when request.Rule is { } rule => new HttpAdd { Rule = rule },
+        LocalOps.HttpAdd or LocalOps.HttpFirewall when (request.Rule?.Domain ?? request.Domain) is { } domain
+            && changed.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, domain)) is { } rule => new HttpAdd { Rule = rule },
+        LocalOps.TcpFirewall when request.Port is { } port && changed.Tcp.FirstOrDefault(r => r.Port == port) is { } tcp =>
+            new TcpFirewall { Port = port, Allow = tcp.Allow ?? [], Drop = tcp.Drop ?? [] },
         LocalOps.HttpRemove when request.Domain is { } domain => new HttpRemove { Domain = domain },
         LocalOps.TcpForward when request is { Port: { } port, Destination: { } destination, DstPort: { } dstPort } =>
             new TcpForward { Port = port, Destination = destination, DstPort = dstPort },
@@ -160,6 +173,7 @@ internal sealed partial class AgentRuntime
     {
         LocalOps.HttpAdd => $"http rule {request.Rule?.Domain}",
         LocalOps.HttpRemove => $"removal of http rule {request.Domain}",
+        LocalOps.TcpFirewallSet => $"firewall lists of port {request.Port}",
         _ => $"{request.Op} port {request.Port}",
     };
 }

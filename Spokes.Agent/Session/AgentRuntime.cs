@@ -158,13 +158,31 @@ internal sealed partial class AgentRuntime
 
     internal void OnDisconnected(ActiveSession session) => Interlocked.CompareExchange(ref _session, null, session);
 
-    /// <summary>After Welcome: send every saved rule; the node answers per rule and refusals are logged.</summary>
-    internal async Task SyncRulesAsync(ControlChannel channel, CancellationToken cancellationToken)
+    /// <summary>After Welcome: send every saved rule; the node answers per rule and refusals are logged.
+    /// A node that does not enforce firewall lists (an older release) is not sent the HTTP rules that have lists, so they
+    /// are not served unguarded; a leased port keeps routing there, so its lists are reported as not enforced.</summary>
+    internal async Task SyncRulesAsync(ControlChannel channel, Welcome? welcome, CancellationToken cancellationToken)
     {
         AgentConfig config = _config;
+        IReadOnlyList<HttpRule> http = config.Http;
+        if (!NodeFeatures.Has(welcome, NodeFeatures.Firewall))
+        {
+            foreach (var rule in http.Where(r => Firewall.Any(r.Allow, r.Drop)))
+            {
+                _log.Info($"rule http:{rule.Domain} not sent: node {welcome?.Node} does not enforce firewall lists; upgrade it");
+            }
+
+            foreach (var rule in config.Tcp.Where(r => Firewall.Any(r.Allow, r.Drop)))
+            {
+                _log.Info($"warning: node {welcome?.Node} does not enforce the firewall lists of port {rule.Port}; upgrade it");
+            }
+
+            http = [.. http.Where(r => !Firewall.Any(r.Allow, r.Drop))];
+        }
+
         try
         {
-            OkReply ok = await channel.RequestAsync(new SyncRules { Http = config.Http, Tcp = config.Tcp }, _options.RequestTimeout, cancellationToken)
+            OkReply ok = await channel.RequestAsync(new SyncRules { Http = http, Tcp = config.Tcp }, _options.RequestTimeout, cancellationToken)
                 .ConfigureAwait(false);
             var results = ok.Results ?? [];
             foreach (var refused in results.Where(r => !r.Accepted))

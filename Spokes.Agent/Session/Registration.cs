@@ -3,7 +3,8 @@ using Spokes.Tunnel.Control;
 
 namespace Spokes.Agent.Session;
 
-/// <summary><c>configure --registration</c>: one connection to trade a registration token for a key.</summary>
+/// <summary>One-shot connections: <c>configure --registration</c> trades a registration token for a key;
+/// <c>deauth</c> revokes the key on the server.</summary>
 internal static class Registration
 {
     public static async Task<string> RegisterAsync(AgentConfig config, string registrationToken, CancellationToken cancellationToken)
@@ -19,5 +20,15 @@ internal static class Registration
             TunnelHostname = config.TunnelHostname,
         }, ControlProtocol.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
         return registered.Key;
+    }
+
+    public static async Task<string> DeauthorizeAsync(AgentConfig config, string key, CancellationToken cancellationToken)
+    {
+        var dialer = new NodeDialer(config);
+        await using var mux = await dialer.DialAsync(cancellationToken).ConfigureAwait(false);
+        await using var channel = new ControlChannel(await mux.OpenStreamAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        Deauthorized done = await channel.DeauthorizeAsync(new Deauthorize { ProtocolVersion = ControlProtocol.Version, Key = key },
+            ControlProtocol.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        return done.TokenId;
     }
 }

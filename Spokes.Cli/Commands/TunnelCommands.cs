@@ -33,6 +33,10 @@ public sealed class TunnelCommands(AdminSession session)
         [Option("dstport")] int? dstPort = null,
         [Option("tcp-reset", Description = "clear PORT's destination")] int? tcpReset = null,
         [Option("tcp-release", Description = "give PORT back")] int? tcpRelease = null,
+        [Option("http-firewall", Description = "set DOMAIN's firewall lists to --allow and --drop")] string? httpFirewall = null,
+        [Option("tcp-firewall", Description = "set PORT's firewall lists to --allow and --drop")] int? tcpFirewall = null,
+        [Option("allow", Description = "networks admitted, comma-separated CIDR ('' for none: open to all but --drop)")] string? allow = null,
+        [Option("drop", Description = "networks refused, comma-separated CIDR ('' for none)")] string? drop = null,
         [Option("json")] bool json = false)
     {
         var actions = new List<RuleChange>();
@@ -42,6 +46,17 @@ public sealed class TunnelCommands(AdminSession session)
         if (tcpForward is not null) actions.Add(new RuleChange(RuleAction.TcpForward, Destination: destination, Port: tcpForward, DstPort: dstPort));
         if (tcpReset is not null) actions.Add(new RuleChange(RuleAction.TcpReset, Port: tcpReset));
         if (tcpRelease is not null) actions.Add(new RuleChange(RuleAction.TcpRelease, Port: tcpRelease));
+        if (httpFirewall is not null || tcpFirewall is not null)
+        {
+            var (allowed, dropped) = (Networks("--allow", allow), Networks("--drop", drop));
+            if (httpFirewall is not null) actions.Add(new RuleChange(RuleAction.HttpFirewall, httpFirewall, Allow: allowed, Drop: dropped));
+            if (tcpFirewall is not null) actions.Add(new RuleChange(RuleAction.TcpFirewall, Port: tcpFirewall, Allow: allowed, Drop: dropped));
+            if (Spokes.Tunnel.Control.Firewall.Validate(allowed, dropped) is { } badLists) throw CliException.BadArguments(badLists);
+        }
+        else if (allow is not null || drop is not null)
+        {
+            throw CliException.BadArguments("--allow and --drop go with --http-firewall DOMAIN or --tcp-firewall PORT");
+        }
         if (actions.Count > 1) throw CliException.BadArguments("give at most one rule action");
         if (actions.FirstOrDefault()?.Problem() is { } problem) throw CliException.BadArguments(problem);
         return session.RunAsync<TunnelRulesReply>(new TunnelRulesRequest(id, actions.FirstOrDefault()), reply =>
@@ -53,13 +68,27 @@ public sealed class TunnelCommands(AdminSession session)
             }
             if (reply.Message.Length > 0) Console.WriteLine(reply.Message);
             Console.WriteLine($"Tunnel {reply.TunnelId} is {(reply.Online ? "online (live rules)" : "offline (cached rules, read-only)")}");
-            Console.WriteLine(AsciiTable.Render(["Domain", "Destination", "HTTP", "TLS"],
-                reply.Http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "", r.TlsPort?.ToString() ?? ""]),
+            Console.WriteLine(AsciiTable.Render(["Domain", "Destination", "HTTP", "TLS", "Firewall"],
+                reply.Http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "", r.TlsPort?.ToString() ?? "",
+                    r.Firewall?.ToString() ?? ""]),
                 AsciiTable.Count(reply.Http.Count, "http rule", "http rules")));
-            Console.WriteLine(AsciiTable.Render(["Port No.", "Destination"],
-                reply.Ports.Select(p => (IReadOnlyList<string>)[p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Destination]),
+            Console.WriteLine(AsciiTable.Render(["Port No.", "Destination", "Firewall"],
+                reply.Ports.Select(p => (IReadOnlyList<string>)[p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Destination,
+                    reply.PortFirewalls?.GetValueOrDefault(p.Port)?.ToString() ?? ""]),
                 AsciiTable.Count(reply.Ports.Count, "port", "ports")));
         });
+    }
+
+    /// <summary>A comma-separated list of networks in canonical form; '' (or an absent option) is no network.</summary>
+    private static System.Collections.Immutable.ImmutableList<string> Networks(string option, string? list)
+    {
+        var networks = System.Collections.Immutable.ImmutableList.CreateBuilder<string>();
+        foreach (var entry in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Spokes.Tunnel.Control.Firewall.TryNormalize(entry, out var network) is { } bad) throw CliException.BadArguments($"{option}: {bad}");
+            if (!networks.Contains(network)) networks.Add(network);
+        }
+        return networks.ToImmutable();
     }
 
     [Command("shutdown", Description = "Shut a tunnel down: its agent is disconnected and its ports freed")]

@@ -88,7 +88,8 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
         client.NoDelay = true;
         var address = PublicRelay.ClientAddress(client.RemoteEndPoint);
         var started = Environment.TickCount64;
-        var target = await relay.OpenAsync(new StreamOpenHeader { Kind = StreamKind.Tcp, Port = port, ClientAddress = address }, _stopping);
+        var target = await relay.OpenAsync(new StreamOpenHeader { Kind = StreamKind.Tcp, Port = port, ClientAddress = address },
+            (client.RemoteEndPoint as IPEndPoint)?.Address, _stopping);
         if (target is null)
         {
             client.Dispose();

@@ -33,13 +33,14 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
     public TrafficMeter Meter => meter;
 
     /// <summary>Opens a stream for a visitor of <paramref name="header"/>'s domain (HTTP/TLS) or port (TCP);
-    /// null when nothing routes there or no link answered.</summary>
-    public async Task<TunnelStream?> OpenAsync(StreamOpenHeader header, CancellationToken ct)
+    /// null when nothing routes there, the rule's firewall lists refuse <paramref name="visitor"/>, or no link
+    /// answered.</summary>
+    public async Task<TunnelStream?> OpenAsync(StreamOpenHeader header, IPAddress? visitor, CancellationToken ct)
     {
         var table = routes.Current;
         var found = header.Domain is { } domain ? table.ByDomain.TryGetValue(domain, out var target)
             : table.ByPort.TryGetValue(header.Port ?? 0, out target);
-        if (!found) return null;
+        if (!found || !table.Admits(header.Domain, header.Port, visitor)) return null;
         foreach (var link in Candidates(table, target!))
         {
             try
@@ -86,7 +87,8 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
     {
         var client = ClientAddress(connection.RemoteEndPoint);
         var started = Environment.TickCount64;
-        var target = await OpenAsync(new StreamOpenHeader { Kind = kind, Domain = domain, ClientAddress = client }, connection.ConnectionClosed);
+        var target = await OpenAsync(new StreamOpenHeader { Kind = kind, Domain = domain, ClientAddress = client },
+            (connection.RemoteEndPoint as IPEndPoint)?.Address, connection.ConnectionClosed);
         if (target is null)
         {
             connection.Abort();

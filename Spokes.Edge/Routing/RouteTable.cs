@@ -2,6 +2,8 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Nodes;
+using Spokes.Actors.Tunnels;
+using Spokes.Tunnel.Control;
 
 namespace Spokes.Edge.Routing;
 
@@ -34,14 +36,37 @@ public sealed class RouteTable
             .ToFrozenDictionary(t => t.TunnelId);
         Routes = routes.ToFrozenDictionary(r => r.TunnelId);
         var routable = Routes.Values.Where(r => ByTunnel.ContainsKey(r.TunnelId)).ToList();
-        ByDomain = routable.SelectMany(r => r.Domains.Select(d => (Domain: d, Routes: r)))
-            .GroupBy(x => x.Domain, StringComparer.OrdinalIgnoreCase)
-            .ToFrozenDictionary(g => g.Key, g => ByTunnel[g.OrderByDescending(x => x.Routes.Updated).First().Routes.TunnelId],
-                StringComparer.OrdinalIgnoreCase);
-        ByPort = routable.SelectMany(r => r.Ports.Select(p => (Port: p, Routes: r)))
+        var domains = routable.SelectMany(r => r.Rules.Select(rule => (Rule: rule, Routes: r)))
+            .GroupBy(x => x.Rule.Domain, StringComparer.OrdinalIgnoreCase)
+            .Select(g => g.OrderByDescending(x => x.Routes.Updated).First())
+            .ToList();
+        ByDomain = domains.ToFrozenDictionary(x => x.Rule.Domain, x => ByTunnel[x.Routes.TunnelId], StringComparer.OrdinalIgnoreCase);
+        DomainFilters = domains.Select(x => (x.Rule.Domain, Filter: Compile(x.Rule.Firewall)))
+            .Where(x => x.Filter is not null)
+            .ToFrozenDictionary(x => x.Domain, x => x.Filter!, StringComparer.OrdinalIgnoreCase);
+        var ports = routable.SelectMany(r => r.Ports.Select(p => (Port: p, Routes: r)))
             .GroupBy(x => x.Port)
-            .ToFrozenDictionary(g => g.Key, g => ByTunnel[g.OrderByDescending(x => x.Routes.Updated).First().Routes.TunnelId]);
+            .Select(g => g.OrderByDescending(x => x.Routes.Updated).First())
+            .ToList();
+        ByPort = ports.ToFrozenDictionary(x => x.Port, x => ByTunnel[x.Routes.TunnelId]);
+        PortFilters = ports.Select(x => (x.Port, Filter: Compile(x.Routes.PortFirewalls?.GetValueOrDefault(x.Port))))
+            .Where(x => x.Filter is not null)
+            .ToFrozenDictionary(x => x.Port, x => x.Filter!);
     }
+
+    /// <summary>The allow and drop lists of routed domains and ports that have any (compiled once per table).</summary>
+    public FrozenDictionary<string, NetworkFilter> DomainFilters { get; }
+    public FrozenDictionary<int, NetworkFilter> PortFilters { get; }
+
+    /// <summary>Whether a visitor from <paramref name="visitor"/> may reach the domain's (or the port's) tunnel. An
+    /// unknown address does not pass a list.</summary>
+    public bool Admits(string? domain, int? port, System.Net.IPAddress? visitor)
+    {
+        var filter = domain is not null ? DomainFilters.GetValueOrDefault(domain) : PortFilters.GetValueOrDefault(port ?? 0);
+        return filter is null || visitor is not null && filter.Admits(visitor);
+    }
+
+    private static NetworkFilter? Compile(FirewallInfo? lists) => lists is null ? null : NetworkFilter.From(lists.AllowList, lists.DropList);
 
     /// <summary>Tunnels with at least one link on a live node.</summary>
     public FrozenDictionary<string, TunnelTarget> ByTunnel { get; }

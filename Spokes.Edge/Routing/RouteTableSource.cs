@@ -26,4 +26,7 @@ public sealed class RouteTableSource : ITunnelPresence, INodeDirectory
     public ImmutableDictionary<string, SessionPresence> Online => Current.ByTunnel.Values.ToImmutableDictionary(t => t.TunnelId,
         t => new SessionPresence(t.TunnelId, t.SessionId, [.. t.Links.Select(l => l.Node)], t.Links[0].ClientAddress,
             t.Links.Min(l => l.Since)));
+
+    public ImmutableDictionary<int, Spokes.Actors.Tunnels.FirewallInfo> PortFirewalls(string tunnelId) =>
+        Current.Routes.GetValueOrDefault(tunnelId)?.PortFirewalls ?? ImmutableDictionary<int, Spokes.Actors.Tunnels.FirewallInfo>.Empty;
 }

@@ -48,6 +48,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             var keepOpen = message switch
             {
                 Register r => await RegisterAsync(control, r, client),
+                Deauthorize d => await DeauthorizeAsync(control, d, client),
                 Hello { Role: ConnectionRole.Control } h => await OpenSessionAsync(mux, control, h, client),
                 Hello h => await JoinSessionAsync(mux, control, h, client),
                 _ => false,
@@ -81,6 +82,20 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         {
             log.LogInformation("agent from {Client} registered auth token {TokenId}", client, created.Id);
             await control.SendAsync(new Registered { Key = created.Value });
+            return false;
+        }
+        await Refuse(control, reply as Refusal, client);
+        return false;
+    }
+
+    /// <summary><c>spokes-agent deauth</c>: the key proves who asks; its token is deactivated and its tunnel shut down.</summary>
+    private async Task<bool> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client)
+    {
+        var reply = await operations.DeauthorizeAgentAsync(deauthorize.Key);
+        if (reply is AdminDone { Message: var tokenId })
+        {
+            log.LogInformation("agent from {Client} revoked its auth token {TokenId}", client, tokenId);
+            await control.SendAsync(new Deauthorized { TokenId = tokenId });
             return false;
         }
         await Refuse(control, reply as Refusal, client);
@@ -164,7 +179,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     {
         ProtocolVersion = ControlProtocol.Version, TunnelId = link.TunnelId, SessionId = link.SessionId,
         SessionSecret = link.SessionSecret, MaxPoolSize = link.MaxPoolSize, ServerVersion = ServerVersion,
-        Node = identity.NodeName, Control = control, Legs = topology.AgentNodes,
+        Node = identity.NodeName, Control = control, Legs = topology.AgentNodes, Features = [NodeFeatures.Firewall],
         Nodes = [.. routes.Current.Nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal).Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining))],
     };
 

@@ -28,6 +28,7 @@ public sealed class TunnelSessionActor : ReceiveActor
     private readonly bool _newSession;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, HttpRule> _http = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<int, FirewallInfo> _tcpFirewalls = [];
     private readonly DateTimeOffset _since;
     private ImmutableSortedSet<int>? _ports;
     private DateTimeOffset _primarySince = DateTimeOffset.MinValue;
@@ -133,6 +134,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         TcpForward f => await ForwardAsync(f),
         TcpReset t => await ResetAsync(t.Port),
         TcpRelease t => await ReleaseAsync(t.Port),
+        TcpFirewall f => await SetTcpFirewallAsync(f.Port, f.Allow, f.Drop),
         _ => ControlOutcome.Failed($"{request.GetType().Name} is not something an agent may ask"),
     };
 
@@ -154,6 +156,7 @@ public sealed class TunnelSessionActor : ReceiveActor
                 : new RuleResult("http:" + rule.Domain, true));
         foreach (var dropped in held.Where(d => !_http.ContainsKey(d)))
             await ReleaseDomainAsync(dropped);
+        _tcpFirewalls.Clear();
         foreach (var rule in sync.Tcp)
         {
             if (!ports.Contains(rule.Port))
@@ -161,6 +164,14 @@ public sealed class TunnelSessionActor : ReceiveActor
                 results.Add(new RuleResult("tcp:" + rule.Port, false, $"port {rule.Port} is not leased to this tunnel"));
                 continue;
             }
+            if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists)
+            {
+                // Fail closed: the port stays leased, but nobody gets through until the agent sends good lists.
+                _tcpFirewalls[rule.Port] = ClosedToAll;
+                results.Add(new RuleResult("tcp:" + rule.Port, false, badLists + "; the port refuses every visitor until fixed"));
+                continue;
+            }
+            if (FirewallInfo.Of(rule.Allow, rule.Drop) is { } lists) _tcpFirewalls[rule.Port] = lists;
             if (rule.Destination is { Length: > 0 } host && rule.DstPort is { } dst)
                 await _ctx.Regions.Ports.Ask<IWireMessage>(new SetPortDestination(PortIds.For(rule.Port), _link.TunnelId, host, dst, "agent"),
                     SessionContext.AskTimeout);
@@ -190,6 +201,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
         if (RuleSupport.NotEnforced(rule) is { } notEnforced) return notEnforced;
+        if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists) return badLists;
         if (rule.HttpPort is null && rule.TlsPort is null)
             return "the rule needs --http or --tls";
         if (!claimed)
@@ -219,8 +231,8 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         known ??= _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId);
         var infos = _http.Values.OrderBy(r => r.Domain).Select(r => new HttpRuleInfo(r.Domain, r.Destination, r.HttpPort, r.TlsPort,
-            r.Webroot, r.Redirect, r.HostHeader, r.Password is not null, r.BasicUser is not null, r.LetsEncrypt, r.CertFile is not null))
-            .ToImmutableList();
+            r.Webroot, r.Redirect, r.HostHeader, r.Password is not null, r.BasicUser is not null, r.LetsEncrypt, r.CertFile is not null,
+            FirewallInfo.Of(r.Allow, r.Drop))).ToImmutableList();
         if (known is null || !known.Rules.SequenceEqual(infos))
         {
             var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new CacheHttpRules(_link.TunnelId, infos, "agent"), SessionContext.AskTimeout);
@@ -234,8 +246,23 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         rules ??= _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId)?.Rules ?? [];
         var ports = await PortsAsync(null);
+        var firewalls = _tcpFirewalls.Where(f => ports.Contains(f.Key)).ToImmutableDictionary();
         await _ctx.Presence.Ask<PresenceAck>(new PutRoutes(new TunnelRoutes(_link.TunnelId, _link.SessionId, rules, [.. ports],
-            _ctx.Time.GetUtcNow())), SessionContext.AskTimeout);
+            _ctx.Time.GetUtcNow(), firewalls.IsEmpty ? null : firewalls)), SessionContext.AskTimeout);
+    }
+
+    /// <summary>Refuses every visitor: what a port gets when the lists its agent sent are not valid.</summary>
+    private static readonly FirewallInfo ClosedToAll = new("", "0.0.0.0/0,::/0");
+
+    /// <summary>Replaces a leased port's allow and drop lists (empty lists remove them); visitors meet them at once.</summary>
+    private async Task<ControlOutcome> SetTcpFirewallAsync(int port, IReadOnlyList<string> allow, IReadOnlyList<string> drop)
+    {
+        if (!(await PortsAsync(null)).Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
+        if (Firewall.Validate(allow, drop) is { } bad) return ControlOutcome.Failed(bad);
+        if (FirewallInfo.Of(allow, drop) is { } lists) _tcpFirewalls[port] = lists;
+        else _tcpFirewalls.Remove(port);
+        await PublishRoutesAsync();
+        return ControlOutcome.Done();
     }
 
     private async Task<ControlOutcome> AllocateAsync()
@@ -272,6 +299,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         var reply = await _ctx.Operations.ReleasePortAsync(_link.TunnelId, port, "agent");
         if (reply is Refusal r) return ControlOutcome.Failed(r.Message);
         _ports = ports.Remove(port);
+        _tcpFirewalls.Remove(port);
         await PublishRoutesAsync();
         return ControlOutcome.Done();
     }
@@ -288,20 +316,22 @@ public sealed class TunnelSessionActor : ReceiveActor
                 var rule = new HttpRule { Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort };
                 var domain = Normalize(rule.Domain);
                 var previous = _http.GetValueOrDefault(domain);
-                if (await AddHttpAsync(rule, claimed: previous is not null) is { } error) return new Refusal(ErrorCode.Invalid, error);
-                try
+                // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps them too).
+                rule = rule with { Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [] };
+                return await PushHttpAsync(rule, previous, $"http rule for {change.Domain} added");
+            case RuleAction.HttpFirewall or RuleAction.TcpFirewall:
+                var (badAllow, badDrop) = (Canonical(change.Allow!, out var allow), Canonical(change.Drop!, out var drop));
+                if ((badAllow ?? badDrop) is { } badEntry) return new Refusal(ErrorCode.Invalid, badEntry);
+                if (Firewall.Validate(allow, drop) is { } badLists) return new Refusal(ErrorCode.Invalid, badLists);
+                if (change.Action == RuleAction.HttpFirewall)
                 {
-                    await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, timeout);
+                    var guarded = _http.GetValueOrDefault(Normalize(change.Domain!));
+                    if (guarded is null) return new Refusal(ErrorCode.NotFound, $"no rule for {Normalize(change.Domain!)}");
+                    return await PushHttpAsync(guarded with { Allow = allow, Drop = drop }, guarded, $"firewall lists of {guarded.Domain} set");
                 }
-                catch
-                {
-                    if (previous is null) _http.Remove(domain);
-                    else _http[domain] = previous;
-                    if (previous is null)
-                        await ReleaseDomainAsync(domain);
-                    throw;
-                }
-                return Done(await CacheAsync(), $"http rule for {change.Domain} added");
+                if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
+                await _link.Control.RequestAsync(new TcpFirewall { Port = change.Port.Value, Allow = allow, Drop = drop }, timeout);
+                return Done(await SetTcpFirewallAsync(change.Port.Value, allow, drop), $"firewall lists of port {change.Port} set");
             case RuleAction.HttpRemove:
                 var name = Normalize(change.Domain!);
                 if (!_http.ContainsKey(name)) return new Refusal(ErrorCode.NotFound, $"no rule for {name}");
@@ -328,6 +358,46 @@ public sealed class TunnelSessionActor : ReceiveActor
             default:
                 return new Refusal(ErrorCode.Invalid, "unknown rule action");
         }
+    }
+
+    /// <summary>Decides an HTTP rule the administrator set (claims its domain if new), has the agent apply and save it,
+    /// then routes it; the previous rule is put back when the agent does not take it.</summary>
+    private async Task<IWireMessage> PushHttpAsync(HttpRule rule, HttpRule? previous, string message)
+    {
+        var domain = Normalize(rule.Domain);
+        if (await AddHttpAsync(rule, claimed: previous is not null) is { } error) return new Refusal(ErrorCode.Invalid, error);
+        try
+        {
+            await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, SessionContext.AskTimeout);
+        }
+        catch
+        {
+            if (previous is null)
+            {
+                _http.Remove(domain);
+                await ReleaseDomainAsync(domain);
+            }
+            else
+            {
+                _http[domain] = previous;
+            }
+            throw;
+        }
+        return Done(await CacheAsync(), message);
+    }
+
+    /// <summary>An administrator's networks in canonical form (a bare address is one host), duplicates dropped;
+    /// null when all are good, else the first one's problem.</summary>
+    private static string? Canonical(IReadOnlyList<string> entries, out IReadOnlyList<string> networks)
+    {
+        var list = new List<string>();
+        networks = list;
+        foreach (var entry in entries)
+        {
+            if (Firewall.TryNormalize(entry, out var network) is { } bad) return bad;
+            if (!list.Contains(network)) list.Add(network);
+        }
+        return null;
     }
 
     private static IWireMessage Done(ControlOutcome outcome, string message) =>

@@ -75,4 +75,60 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         Assert.DoesNotContain(again.Lines, line => line.Contains("retrying in", StringComparison.Ordinal));
         Assert.DoesNotContain(kate.Key, again.Output);
     });
+
+    [Fact]
+    public Task Deauth_RevokesTheTokenOnTheServer_RunningAgentStops_KeyRefusedAfterwards() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var lena = await bed.Bed.AddAgentAsync("lena", "lena");
+        await lena.StartAsync();
+        var running = lena.Process!;
+        var key = lena.Key;
+        var id = await TokenIdAsync(key);
+
+        var deauth = (await lena.RunAsync("deauth")).ExpectExit(0).ExpectOutput($"Auth token {id} revoked on the server and removed");
+
+        Assert.DoesNotContain(key, deauth.Output);
+        Assert.Equal(1, await running.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.False(await TokenActiveAsync(id));
+        Assert.Contains(await bed.Bed.TunnelsAsync(), t => t.Id == lena.TunnelId && !t.Online);
+        Assert.DoesNotContain(key, File.ReadAllText(lena.ConfigPath));
+        (await lena.RunAsync("deauth")).ExpectExit(4).ExpectError("no auth token in the config");
+        (await lena.RunWithStdinAsync(key, "configure", "--hostname", SpokesTestbed.Domain, "--port", bed.Bed.HttpsPort.ToString(),
+            "--address", "127.0.0.1", "--key", "-", "--ca", bed.Bed.CaPath)).ExpectExit(0);
+        var again = await lena.LaunchAsync();
+        Assert.Equal(1, await again.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains(again.Lines, line => line.StartsWith("auth token refused by server", StringComparison.Ordinal));
+    });
+
+    [Fact]
+    public Task TunnelShutdown_DeactivatesItsAuthToken() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var nora = await bed.Bed.AddAgentAsync("nora", "nora");
+        var token = await TokenAsync(nora.Key);
+        var id = token.GetProperty("id").GetString()!;
+        Assert.True(await TokenActiveAsync(id));
+
+        (await bed.Bed.CliAsync("tunnel", "shutdown", "--id", token.GetProperty("tunnel").GetString()!)).ExpectExit(0);
+
+        Assert.False(await TokenActiveAsync(id));
+        var start = await nora.LaunchAsync();
+        Assert.Equal(1, await start.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains(start.Lines, line => line.StartsWith("auth token refused by server", StringComparison.Ordinal));
+    });
+
+    private async Task<JsonElement> TokenAsync(string key)
+    {
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        using var json = JsonDocument.Parse(tokens.Output);
+        return json.RootElement.EnumerateArray().Single(t => t.GetProperty("value").GetString() == key).Clone();
+    }
+
+    private async Task<string> TokenIdAsync(string key) => (await TokenAsync(key)).GetProperty("id").GetString()!;
+
+    private async Task<bool> TokenActiveAsync(string id)
+    {
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        using var json = JsonDocument.Parse(tokens.Output);
+        return json.RootElement.EnumerateArray().Single(t => t.GetProperty("id").GetString() == id).GetProperty("active").GetBoolean();
+    }
 }

@@ -29,8 +29,20 @@ public sealed partial class ControlChannel
         };
     }
 
+    /// <summary>Agent, one-shot connection: send Deauthorize, await Deauthorized.</summary>
+    public async Task<Deauthorized> DeauthorizeAsync(Deauthorize deauthorize, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ControlMessage reply = await ExchangeAsync(deauthorize, timeout, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            Deauthorized done => done,
+            Refused refused => throw new ControlRefusedException(refused.Code, refused.Message),
+            _ => throw new ControlProtocolException($"expected deauthorized or refused, got {reply.GetType().Name}"),
+        };
+    }
+
     /// <summary>
-    /// Node: the first message, which must be Hello or Register of this protocol version. Anything
+    /// Node: the first message, which must be Hello, Register or Deauthorize of this protocol version. Anything
     /// else is answered with Refused and thrown; the caller then closes the connection.
     /// </summary>
     public async Task<ControlMessage> ReceiveHandshakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -53,8 +65,9 @@ public sealed partial class ControlChannel
         {
             Hello hello => hello.ProtocolVersion,
             Register register => register.ProtocolVersion,
+            Deauthorize deauthorize => deauthorize.ProtocolVersion,
             null => throw new ControlProtocolException("the connection closed before hello"),
-            _ => throw await RefuseAsync(RefusalCodes.BadRequest, $"expected hello or register, got {first.GetType().Name}").ConfigureAwait(false),
+            _ => throw await RefuseAsync(RefusalCodes.BadRequest, $"expected hello, register or deauthorize, got {first.GetType().Name}").ConfigureAwait(false),
         };
         if (version != ControlProtocol.Version)
         {

@@ -36,6 +36,15 @@ public static class AgentFeatures
     public const string Legs = "legs";
 }
 
+/// <summary>Values of <see cref="Welcome.Features"/>.</summary>
+public static class NodeFeatures
+{
+    /// <summary>The node enforces rules' allow and drop lists (<see cref="HttpRule.Allow"/>, <see cref="TcpFirewall"/>).</summary>
+    public const string Firewall = "firewall";
+
+    public static bool Has(Welcome? welcome, string feature) => welcome?.Features?.Contains(feature) == true;
+}
+
 /// <summary>A node agents may dial: its name (as in <see cref="Welcome.Node"/>) and advertised endpoint.</summary>
 public sealed record NodeEndpoint(string Node, string Endpoint, bool Draining = false);
 
@@ -57,6 +66,10 @@ public sealed record Welcome : ControlMessage
 
     /// <summary>On how many distinct nodes the agent should keep connections.</summary>
     public int? Legs { get; init; }
+
+    /// <summary>What this node understands beyond version 1's core (<see cref="NodeFeatures"/>); optional, so an
+    /// agent sends what needs a feature only to nodes that name it.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
 
     /// <summary>True when the node uses stream 1 of this connection as the control channel of its link to the
     /// session (the agent's first connection to that node); false for a further pool connection to it.</summary>
@@ -97,6 +110,20 @@ public sealed record Register : ControlMessage
 public sealed record Registered : ControlMessage
 {
     public required string Key { get; init; }
+}
+
+/// <summary>Agent → node on a one-shot connection (<c>spokes-agent deauth</c>): revoke the auth token this key is.
+/// The node deactivates it and shuts its tunnel down; the key is refused from then on.</summary>
+public sealed record Deauthorize : ControlMessage
+{
+    public required int ProtocolVersion { get; init; }
+    public required string Key { get; init; }
+}
+
+/// <summary>Node → agent: the token is inactive (it may have been already).</summary>
+public sealed record Deauthorized : ControlMessage
+{
+    public required string TokenId { get; init; }
 }
 
 /// <summary>Node → agent: the tunnel was shut down or deactivated; the agent stops and must not retry in a hot loop.</summary>

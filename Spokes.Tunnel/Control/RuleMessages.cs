@@ -16,6 +16,11 @@ public sealed record HttpRule
     public bool LetsEncrypt { get; init; }
     public string? CertFile { get; init; }
     public string? KeyFile { get; init; }
+
+    /// <summary>Networks admitted (when any) and refused at the edge (<see cref="Firewall"/>); optional: sent only to
+    /// nodes that name <see cref="NodeFeatures.Firewall"/>.</summary>
+    public IReadOnlyList<string>? Allow { get; init; }
+    public IReadOnlyList<string>? Drop { get; init; }
 }
 
 /// <summary>A leased TCP port and where it forwards (unset until tcp forward).</summary>
@@ -24,6 +29,10 @@ public sealed record TcpRule
     public required int Port { get; init; }
     public string? Destination { get; init; }
     public int? DstPort { get; init; }
+
+    /// <summary>As <see cref="HttpRule.Allow"/> and <see cref="HttpRule.Drop"/>, for this port.</summary>
+    public IReadOnlyList<string>? Allow { get; init; }
+    public IReadOnlyList<string>? Drop { get; init; }
 }
 
 // Rule requests travel in both directions: agent → node when the operator runs a rule command,
@@ -70,4 +79,13 @@ public sealed record TcpReset : ControlRequest
 public sealed record TcpRelease : ControlRequest
 {
     public required int Port { get; init; }
+}
+
+/// <summary>Agent → node or node → agent (nodes that name <see cref="NodeFeatures.Firewall"/>): the whole allow and
+/// drop lists of a leased port. HTTP rules carry theirs in <see cref="HttpAdd"/>.</summary>
+public sealed record TcpFirewall : ControlRequest
+{
+    public required int Port { get; init; }
+    public required IReadOnlyList<string> Allow { get; init; }
+    public required IReadOnlyList<string> Drop { get; init; }
 }
