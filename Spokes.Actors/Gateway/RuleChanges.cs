@@ -8,8 +8,8 @@ namespace Spokes.Actors.Gateway;
 /// <paramref name="Allow"/> and <paramref name="Drop"/>: a rule's or a port's whole firewall lists (HttpFirewall,
 /// TcpFirewall), canonical CIDR networks.</summary>
 public sealed record RuleChange(RuleAction Action, string? Domain = null, string? Destination = null, int? HttpPort = null,
-    int? TlsPort = null, int? Port = null, int? DstPort = null, ImmutableList<string>? Allow = null, ImmutableList<string>? Drop = null)
-    : IWireMessage
+    int? TlsPort = null, int? Port = null, int? DstPort = null, ImmutableList<string>? Allow = null, ImmutableList<string>? Drop = null,
+    bool Redirect = false) : IWireMessage
 {
     /// <summary>One line saying what is wrong with the change, or null.</summary>
     public string? Problem() => Action switch
@@ -18,6 +18,7 @@ public sealed record RuleChange(RuleAction Action, string? Domain = null, string
             "an HTTP rule needs a domain and a destination",
         RuleAction.HttpAdd when HttpPort is null && TlsPort is null => "an HTTP rule needs --http or --tls",
         RuleAction.HttpAdd when HttpPort is < 1 or > 65535 || TlsPort is < 1 or > 65535 => "ports are 1-65535",
+        RuleAction.HttpAdd when Redirect && TlsPort is null => "a redirect to HTTPS needs a TLS port for visitors to land on",
         RuleAction.HttpRemove when string.IsNullOrWhiteSpace(Domain) => "which domain?",
         RuleAction.TcpForward when Port is null || string.IsNullOrWhiteSpace(Destination) || DstPort is null or < 1 or > 65535 =>
             "a forward needs a port, a destination and a destination port",

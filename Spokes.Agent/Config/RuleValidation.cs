@@ -36,6 +36,7 @@ internal static partial class RuleValidation
 
     public static string? Http(HttpRule rule) =>
         RuleSupport.NotEnforced(rule)
+        ?? RuleSupport.Inconsistent(rule)
         ?? Domain(rule.Domain)
         ?? Host(rule.Destination, "--destination")
         ?? Port(rule.HttpPort, "--http")

@@ -28,6 +28,7 @@ public sealed class TunnelCommands(AdminSession session)
         [Option("http-add", Description = "add/replace an HTTP/S rule for DOMAIN (with --destination and --http/--tls)")] string? httpAdd = null,
         [Option("http-rm", Description = "remove the rule for DOMAIN")] string? httpRemove = null,
         [Option("destination")] string? destination = null, [Option("http")] int? http = null, [Option("tls")] int? tls = null,
+        [Option("redirect", Description = "with --http-add: answer plain HTTP with a redirect to HTTPS (needs --tls)")] bool redirect = false,
         [Option("tcp-allocate", Description = "lease a port to the tunnel")] bool tcpAllocate = false,
         [Option("tcp-forward", Description = "point PORT at --destination:--dstport")] int? tcpForward = null,
         [Option("dstport")] int? dstPort = null,
@@ -40,7 +41,8 @@ public sealed class TunnelCommands(AdminSession session)
         [Option("json")] bool json = false)
     {
         var actions = new List<RuleChange>();
-        if (httpAdd is not null) actions.Add(new RuleChange(RuleAction.HttpAdd, httpAdd, destination, http, tls));
+        if (httpAdd is not null) actions.Add(new RuleChange(RuleAction.HttpAdd, httpAdd, destination, http, tls, Redirect: redirect));
+        else if (redirect) throw CliException.BadArguments("--redirect goes with --http-add");
         if (httpRemove is not null) actions.Add(new RuleChange(RuleAction.HttpRemove, httpRemove));
         if (tcpAllocate) actions.Add(new RuleChange(RuleAction.TcpAllocate));
         if (tcpForward is not null) actions.Add(new RuleChange(RuleAction.TcpForward, Destination: destination, Port: tcpForward, DstPort: dstPort));

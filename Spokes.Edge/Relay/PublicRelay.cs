@@ -83,21 +83,27 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
     }
 
     /// <summary>Relays a Kestrel connection (HTTP or raw TLS) to the tunnel that owns <paramref name="domain"/>.</summary>
-    public async Task ServeAsync(ConnectionContext connection, StreamKind kind, string domain)
+    public Task ServeAsync(ConnectionContext connection, StreamKind kind, string domain) =>
+        ServeAsync(connection.Transport, connection.RemoteEndPoint, kind, domain, connection.Abort, connection.ConnectionClosed);
+
+    /// <summary>Relays a visitor's byte stream (a connection's transport, or the plaintext of TLS the edge terminated)
+    /// to the tunnel that owns <paramref name="domain"/>; <paramref name="abort"/> when nothing takes it.</summary>
+    public async Task ServeAsync(System.IO.Pipelines.IDuplexPipe visitor, EndPoint? remote, StreamKind kind, string domain, Action abort,
+        CancellationToken closed)
     {
-        var client = ClientAddress(connection.RemoteEndPoint);
+        var client = ClientAddress(remote);
         var started = Environment.TickCount64;
         var target = await OpenAsync(new StreamOpenHeader { Kind = kind, Domain = domain, ClientAddress = client },
-            (connection.RemoteEndPoint as IPEndPoint)?.Address, connection.ConnectionClosed);
+            (remote as IPEndPoint)?.Address, closed);
         if (target is null)
         {
-            connection.Abort();
+            abort();
             return;
         }
         using var active = meter.Open();
         await using (target.Stream)
         {
-            var bytes = await PipeRelay.RelayAsync(connection.Transport, target.Stream, PolicyFor(kind), meter, connection.ConnectionClosed);
+            var bytes = await PipeRelay.RelayAsync(visitor, target.Stream, PolicyFor(kind), meter, closed);
             if (target.Local)
                 Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.FromClient, bytes.ToClient, started);
         }

@@ -41,6 +41,7 @@ public sealed class RouteTable
             .Select(g => g.OrderByDescending(x => x.Routes.Updated).First())
             .ToList();
         ByDomain = domains.ToFrozenDictionary(x => x.Rule.Domain, x => ByTunnel[x.Routes.TunnelId], StringComparer.OrdinalIgnoreCase);
+        HttpRules = domains.ToFrozenDictionary(x => x.Rule.Domain, x => x.Rule, StringComparer.OrdinalIgnoreCase);
         DomainFilters = domains.Select(x => (x.Rule.Domain, Filter: Compile(x.Rule.Firewall)))
             .Where(x => x.Filter is not null)
             .ToFrozenDictionary(x => x.Domain, x => x.Filter!, StringComparer.OrdinalIgnoreCase);
@@ -53,6 +54,9 @@ public sealed class RouteTable
             .Where(x => x.Filter is not null)
             .ToFrozenDictionary(x => x.Port, x => x.Filter!);
     }
+
+    /// <summary>The rule of each routed domain (what the edge itself enforces: redirect, firewall lists).</summary>
+    public FrozenDictionary<string, HttpRuleInfo> HttpRules { get; }
 
     /// <summary>The allow and drop lists of routed domains and ports that have any (compiled once per table).</summary>
     public FrozenDictionary<string, NetworkFilter> DomainFilters { get; }

@@ -200,7 +200,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.') && domain != "localhost")
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
-        if (RuleSupport.NotEnforced(rule) is { } notEnforced) return notEnforced;
+        if ((RuleSupport.NotEnforced(rule) ?? RuleSupport.Inconsistent(rule)) is { } notEnforced) return notEnforced;
         if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists) return badLists;
         if (rule.HttpPort is null && rule.TlsPort is null)
             return "the rule needs --http or --tls";
@@ -313,7 +313,11 @@ public sealed class TunnelSessionActor : ReceiveActor
         switch (change.Action)
         {
             case RuleAction.HttpAdd:
-                var rule = new HttpRule { Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort };
+                var rule = new HttpRule
+                {
+                    Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort,
+                    Redirect = change.Redirect,
+                };
                 var domain = Normalize(rule.Domain);
                 var previous = _http.GetValueOrDefault(domain);
                 // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps them too).

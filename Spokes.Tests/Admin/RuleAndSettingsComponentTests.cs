@@ -44,7 +44,8 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         var cut = RenderRules();
         Assert.NotNull(cut.Find("[data-testid=rules-readonly]"));
         Assert.Contains("web.example.com", cut.Find("[data-testid=rule-table]").TextContent);
-        foreach (var button in new[] { "rule-add", "rule-edit", "rule-remove", "port-allocate", "port-edit", "port-release", "port-reset" })
+        foreach (var button in new[] { "rule-add", "rule-edit", "rule-remove", "rule-firewall", "port-allocate", "port-edit", "port-release",
+                     "port-reset", "port-firewall" })
             Assert.Empty(cut.FindAll($"[data-testid={button}]"));
     }
 
@@ -108,6 +109,45 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         cut.Find("[data-testid=rule-save]").Click();
         cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
         Assert.Equal(new RuleChange(RuleAction.HttpAdd, "web.example.com", "127.0.0.1", 8080), _rules.Changes[0]);
+    }
+
+    [Fact]
+    public void FirewallForm_ForARule_SendsBothListsWhole_SplitOnCommasAndSpaces()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-firewall]").Click();
+        Fill(cut, "firewall-allow", "10.0.0.0/8, 192.0.2.7 10.0.0.0/8");
+        Fill(cut, "firewall-drop", "10.9.0.0/16");
+        cut.Find("[data-testid=firewall-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        var change = _rules.Changes[0];
+        Assert.Equal((RuleAction.HttpFirewall, "web.example.com"), (change.Action, change.Domain));
+        Assert.Equal(["10.0.0.0/8", "192.0.2.7"], change.Allow!);
+        Assert.Equal(["10.9.0.0/16"], change.Drop!);
+        Assert.Empty(cut.FindAll("[data-testid=firewall-form]"));
+    }
+
+    [Fact]
+    public void FirewallForm_ForAPort_PrefilledFromItsLists_ANetworkInBothIsRefusedWithoutCallingTheAgent()
+    {
+        _rules.Rules = Outcome<TunnelRulesDto>.Success(FakeRules.Online([FakeRules.WebRule], [FakeRules.Port(22001, "db:5432")]).Value! with
+        {
+            PortFirewalls = System.Collections.Immutable.ImmutableDictionary<int, FirewallInfo>.Empty.Add(22001, new FirewallInfo("203.0.113.0/24", "")),
+        });
+        var cut = RenderRules();
+        Assert.Contains("allow 203.0.113.0/24", cut.Find("[data-testid=port-table]").TextContent);
+        cut.Find("[data-testid=port-firewall]").Click();
+        Assert.Equal("203.0.113.0/24", Input(cut, "firewall-allow").GetAttribute("value"));
+        Fill(cut, "firewall-drop", "203.0.113.0/24");
+        cut.Find("[data-testid=firewall-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("in both lists", cut.Find("[data-testid=firewall-form-error]").TextContent));
+        Assert.Empty(_rules.Changes);
+        Fill(cut, "firewall-drop", "");
+        Fill(cut, "firewall-allow", "");
+        cut.Find("[data-testid=firewall-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        Assert.Equal((RuleAction.TcpFirewall, 22001, 0, 0), (_rules.Changes[0].Action, _rules.Changes[0].Port, _rules.Changes[0].Allow!.Count,
+            _rules.Changes[0].Drop!.Count));
     }
 
     [Fact]

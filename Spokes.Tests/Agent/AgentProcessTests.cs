@@ -64,9 +64,20 @@ public class AgentProcessTests
         Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public async Task HttpAdd_RedirectWithoutTls_RefusedWithExitTwo()
+    {
+        await using var bed = new AgentTestbed();
+        await bed.ConfigureAsync();
+
+        var (exit, _, errors) = await bed.RunAsync(["http", "add", "--domain", "a.example.com", "--destination", "localhost", "--http", "80", "--redirect"]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("the rule needs --tls", errors);
+    }
+
     [Theory]
     [InlineData("--webroot", "/srv/www")]
-    [InlineData("--redirect")]
     [InlineData("--host-header", "app.local")]
     [InlineData("--password", "secret")]
     [InlineData("--basic-user", "u", "--basic-pass", "p")]

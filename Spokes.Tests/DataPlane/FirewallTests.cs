@@ -23,22 +23,22 @@ public sealed class FirewallTests(TrafficFixture bed, ITestOutputHelper output)
     [Fact]
     public Task HttpRule_AllowDropRm_EnforcedAtTheEdgeForNewConnections_AndAfterTheAgentReconnects() => bed.Bed.ScenarioAsync(output, async () =>
     {
-        var olga = await bed.Bed.AddAgentAsync("olga", "olga");
-        (await olga.RunAsync("http", "add", "--domain", Domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString())).ExpectExit(0);
-        await olga.StartAsync();
+        var quinn = await bed.Bed.AddAgentAsync("quinn", "quinn");
+        (await quinn.RunAsync("http", "add", "--domain", Domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString())).ExpectExit(0);
+        await quinn.StartAsync();
         Assert.True(await GetAsync(Three), "no list: everyone gets through");
 
-        (await olga.RunAsync("http", "firewall", "allow", "--domain", Domain, "--network", "127.0.0.2")).ExpectExit(0)
+        (await quinn.RunAsync("http", "firewall", "allow", "--domain", Domain, "--network", "127.0.0.2")).ExpectExit(0)
             .ExpectOutput("127.0.0.2/32 allowed for " + Domain);
         Assert.True(await GetAsync(Two));
         Assert.False(await GetAsync(Three), "an allow list admits only its networks");
 
         // Dropping the allowed network takes it off the allow list: open to all but it.
-        (await olga.RunAsync("http", "firewall", "drop", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(0);
+        (await quinn.RunAsync("http", "firewall", "drop", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(0);
         Assert.False(await GetAsync(Two));
         Assert.True(await GetAsync(Three));
 
-        var listed = (await olga.RunAsync("http", "ls", "--json")).ExpectExit(0);
+        var listed = (await quinn.RunAsync("http", "ls", "--json")).ExpectExit(0);
         using (var json = JsonDocument.Parse(listed.Output))
         {
             var rule = json.RootElement.EnumerateArray().Single(r => r.GetProperty("domain").GetString() == Domain);
@@ -46,16 +46,16 @@ public sealed class FirewallTests(TrafficFixture bed, ITestOutputHelper output)
         }
 
         // Saved in the agent's config and sent again on its next session.
-        await olga.KillAsync();
-        await olga.StartAsync();
+        await quinn.KillAsync();
+        await quinn.StartAsync();
         Assert.False(await GetAsync(Two), "lists come back with the agent's rules");
         Assert.True(await GetAsync(Three));
 
-        (await olga.RunAsync("http", "firewall", "rm", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(0);
+        (await quinn.RunAsync("http", "firewall", "rm", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(0);
         Assert.True(await GetAsync(Two));
-        (await olga.RunAsync("http", "firewall", "rm", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(4)
+        (await quinn.RunAsync("http", "firewall", "rm", "--domain", Domain, "--network", "127.0.0.2/32")).ExpectExit(4)
             .ExpectError("in neither list");
-        (await olga.RunAsync("http", "rm", "--domain", Domain)).ExpectExit(0);
+        (await quinn.RunAsync("http", "rm", "--domain", Domain)).ExpectExit(0);
     });
 
     [Fact]
@@ -90,6 +90,25 @@ public sealed class FirewallTests(TrafficFixture bed, ITestOutputHelper output)
         (await petr.RunAsync("tcp", "release", "--port", port.ToString())).ExpectExit(0);
     });
 
+    [Fact]
+    public Task Redirect_PlainHttpGets301ToTheSameUrlOverHttps_AtTheEdge_AfterTheFirewall() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string secure = "secure-fw.example.com";
+        var rosa = await bed.Bed.AddAgentAsync("rosa", "rosa");
+        (await rosa.RunAsync("http", "add", "--domain", secure, "--destination", "127.0.0.1", "--tls", bed.TlsBackend.Port.ToString(),
+            "--redirect")).ExpectExit(0);
+        await rosa.StartAsync();
+
+        var answer = await RequestAsync(Two, secure, "/shop/cart?item=7");
+        Assert.StartsWith("HTTP/1.1 301 ", answer);
+        Assert.Contains("\r\nLocation: https://" + secure + "/shop/cart?item=7\r\n", answer);
+        (await rosa.RunAsync("http", "ls")).ExpectExit(0).ExpectOutput("redirect");
+
+        (await rosa.RunAsync("http", "firewall", "drop", "--domain", secure, "--network", "127.0.0.3")).ExpectExit(0);
+        Assert.Equal("", await RequestAsync(Three, secure, "/"));
+        Assert.StartsWith("HTTP/1.1 301 ", await RequestAsync(Two, secure, "/"));
+    });
+
     [Theory]
     [InlineData("10.1.2.3/8", "did you mean 10.0.0.0/8?")]
     [InlineData("not-a-network", "is not a network")]
@@ -108,11 +127,17 @@ public sealed class FirewallTests(TrafficFixture bed, ITestOutputHelper output)
     /// <summary>A GET from <paramref name="source"/>; true when the backend answered, false when the edge closed the connection.</summary>
     private async Task<bool> GetAsync(IPAddress source)
     {
-        using var socket = await ConnectFromAsync(source, bed.Bed.HttpPort);
-        await Visitor.SendAllAsync(socket, Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {Domain}\r\nConnection: close\r\n\r\n"));
-        var answer = Encoding.ASCII.GetString(await Visitor.ReadToEndAsync(socket));
+        var answer = await RequestAsync(source, Domain, "/hello");
         Assert.True(answer.Length == 0 || answer.Contains("hello from backend", StringComparison.Ordinal), answer);
         return answer.Length > 0;
+    }
+
+    /// <summary>One plain-HTTP request from <paramref name="source"/> to the node's HTTP port; the whole answer, "" when closed unanswered.</summary>
+    private async Task<string> RequestAsync(IPAddress source, string host, string target)
+    {
+        using var socket = await ConnectFromAsync(source, bed.Bed.HttpPort);
+        await Visitor.SendAllAsync(socket, Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
+        return Encoding.ASCII.GetString(await Visitor.ReadToEndAsync(socket));
     }
 
     /// <summary>"ping" through the leased port from <paramref name="source"/>: the echo, or "" when the edge refused.</summary>

@@ -13,7 +13,6 @@ public static class RuleSupport
         string? option = rule switch
         {
             { Webroot: not null } => "--webroot",
-            { Redirect: true } => "--redirect",
             { HostHeader: not null } => "--host-header",
             { Password: not null } => "--password",
             { BasicUser: not null } or { BasicPass: not null } => "--basic-user/--basic-pass",
@@ -23,4 +22,10 @@ public static class RuleSupport
         };
         return option is null ? null : $"{option} is not supported yet: it would not be enforced, so the rule is refused";
     }
+
+    /// <summary>One line naming options that do not make sense together, or null.</summary>
+    public static string? Inconsistent(HttpRule rule) =>
+        rule is { Redirect: true, TlsPort: null }
+            ? "--redirect sends plain-HTTP visitors to https://DOMAIN: the rule needs --tls for them to land on"
+            : null;
 }

@@ -91,7 +91,7 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
     }
 
     /// <summary>A <see cref="Stream"/> view: disposing it completes both directions (FIN).</summary>
-    public Stream AsStream() => new MuxDuplexStream(this);
+    public Stream AsStream() => new DuplexPipeStream(this);
 
     /// <summary>Aborts both directions and tells the peer with RST.</summary>
     public void Reset()

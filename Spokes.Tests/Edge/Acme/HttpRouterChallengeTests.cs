@@ -20,7 +20,7 @@ public sealed class HttpRouterChallengeTests
         var store = new AcmeChallengeStore();
         store.Add("tok123", "tok123.thumb");
         // No relay: the challenge must be answered before anything is relayed.
-        var router = new HttpRouter(null!, new EdgeIdentity("node", "spokes.test", "127.0.0.1:1", "127.0.0.1:1"), store, NullLogger<HttpRouter>.Instance);
+        var router = new HttpRouter(null!, new EdgeIdentity("node", "spokes.test", "127.0.0.1:1", "127.0.0.1:1"), store, new Spokes.Edge.Routing.RouteTableSource(), NullLogger<HttpRouter>.Instance);
         var (connection, visitorIn, visitorOut) = Connection();
 
         await visitorOut.WriteAsync(Encoding.ASCII.GetBytes("GET /.well-known/acme-challenge/tok123 HTTP/1.1\r\nHost: app.example.org\r\n\r\n"));
@@ -38,7 +38,7 @@ public sealed class HttpRouterChallengeTests
     {
         var store = new AcmeChallengeStore();
         store.Add("tok123", "tok123.thumb");
-        var router = new HttpRouter(null!, new EdgeIdentity("node", "spokes.test", "127.0.0.1:1", "127.0.0.1:1"), store, NullLogger<HttpRouter>.Instance);
+        var router = new HttpRouter(null!, new EdgeIdentity("node", "spokes.test", "127.0.0.1:1", "127.0.0.1:1"), store, new Spokes.Edge.Routing.RouteTableSource(), NullLogger<HttpRouter>.Instance);
         var (connection, _, visitorOut) = Connection();
         await visitorOut.WriteAsync(Encoding.ASCII.GetBytes("GET /.well-known/acme-challenge/tok123 HTTP/1.1\r\nHost: spokes.test\r\n\r\n"));
         var reached = false;

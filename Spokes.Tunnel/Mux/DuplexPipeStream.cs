@@ -1,14 +1,16 @@
 using System.Buffers;
+using System.IO.Pipelines;
 
 namespace Spokes.Tunnel.Mux;
 
-/// <summary><see cref="Stream"/> over a <see cref="MuxStream"/>; disposing sends FIN and stops reading.</summary>
-internal sealed class MuxDuplexStream : Stream
+/// <summary><see cref="Stream"/> over a duplex pipe (a <see cref="MuxStream"/>, a Kestrel connection's transport);
+/// disposing completes both sides (on a mux stream: sends FIN and stops reading).</summary>
+public sealed class DuplexPipeStream : Stream
 {
-    private readonly MuxStream _stream;
+    private readonly IDuplexPipe _stream;
     private int _disposed;
 
-    public MuxDuplexStream(MuxStream stream) => _stream = stream;
+    public DuplexPipeStream(IDuplexPipe stream) => _stream = stream;
 
     public override bool CanRead => true;
 
