@@ -19,98 +19,10 @@ TTFB_COUNT=${TTFB_COUNT:-200}
 WORK=$(mktemp -d /tmp/spokes-bench.XXXXXX)
 PIDS=()
 
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-cleanup() {
-  local rc=$?
-  set +e
-  # Every process was started with setsid: its pid is its process group; end the group (nginx workers,
-  # sshd session children), newest first.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM -- "-${PIDS[i]}" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.2
-  done
-  for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
-  if [[ "${KEEP_WORK:-0}" == 1 || $rc -ne 0 ]]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME CMD... : runs CMD in its own session (pid = process group), output to $WORK/NAME.log
-start() {
-  local name=$1; shift
-  setsid "$@" >"$WORK/$name.log" 2>&1 </dev/null &
-  PIDS+=($!)
-  eval "PID_${name//-/_}=$!"
-}
-
-wait_log() { # FILE PATTERN TIMEOUT_S
-  local deadline=$((SECONDS + $3))
-  until grep -q -- "$2" "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || { log "timeout waiting for '$2' in $1"; tail -20 "$1" >&2; return 1; }
-    sleep 0.2
-  done
-}
-
-wait_port() { # PORT TIMEOUT_S
-  local deadline=$((SECONDS + $2))
-  until ss -Hltn "sport = :$1" | grep -q .; do
-    ((SECONDS < deadline)) || { log "timeout waiting for port $1"; return 1; }
-    sleep 0.2
-  done
-}
-
-TAKEN=" "
-port_free() { [[ "$TAKEN" != *" $1 "* ]] && ! ss -Hatn "sport = :$1" | grep -q .; }
-free_port() {
-  local p
-  while true; do
-    p=$((20000 + RANDOM % 30000))
-    if port_free "$p"; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-}
-free_range() { # COUNT: first port of COUNT consecutive free ports
-  local base ok
-  while true; do
-    base=$((20000 + RANDOM % 30000)); ok=1
-    for ((q = base; q < base + $1; q++)); do port_free "$q" || { ok=0; break; }; done
-    if ((ok)); then for ((q = base; q < base + $1; q++)); do TAKEN+="$q "; done; echo "$base"; return; fi
-  done
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-tree_ticks() { # PID...: CPU ticks of these processes and all their descendants (sshd session children)
-  local pids=" $* " total=0 pid ppid changed=1
-  while ((changed)); do
-    changed=0
-    while read -r pid ppid; do
-      if [[ "$pids" == *" $ppid "* && "$pids" != *" $pid "* ]]; then pids+="$pid "; changed=1; fi
-    done < <(ps -e -o pid=,ppid=)
-  done
-  for pid in $pids; do total=$((total + $(cpu_ticks "$pid"))); done
-  echo "$total"
-}
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+. "$BENCH/lib.sh"
 
 # ---------------------------------------------------------------- tools and build
-need=()
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v wrk >/dev/null || need+=(wrk)
-command -v haproxy >/dev/null || need+=(haproxy)
-command -v nginx >/dev/null || need+=(nginx)
-[[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
-command -v ssh >/dev/null || need+=(openssh-client)
-command -v jq >/dev/null || need+=(jq)
-if ((${#need[@]})); then
-  log "installing ${need[*]}"
-  # The packages' own services must not start: everything here runs privately on loopback.
-  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y "${need[@]}" >"$WORK/apt.log" 2>&1 \
-    || { apt-get update >>"$WORK/apt.log" 2>&1; DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y "${need[@]}" >>"$WORK/apt.log" 2>&1; }
-fi
+install_missing iperf3:iperf3 wrk:wrk haproxy:haproxy nginx:nginx openssh-server:/usr/sbin/sshd openssh-client:ssh jq:jq
 # Diagnostics tools, if the tool feed is reachable (the memory test then reports GC heap figures and a per-type diff).
 dotnet_tool() {
   local path; path=$(command -v "$1" || ls "$HOME/.dotnet/tools/$1" 2>/dev/null || true)
@@ -120,12 +32,7 @@ dotnet_tool() {
 COUNTERS=$(dotnet_tool dotnet-counters)
 GCDUMP=$(dotnet_tool dotnet-gcdump)
 
-log "building Release"
-dotnet build -c Release "$ROOT/Spokes.sln" -v q -nologo >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
-dotnet build -c Release "$BENCH/IdleAgents/IdleAgents.csproj" -v q -nologo >>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
-SPOKES=("dotnet" "$ROOT/Spokes.Cli/bin/Release/net10.0/spokes.dll")
-AGENT=("dotnet" "$ROOT/Spokes.Agent/bin/Release/net10.0/spokes-agent.dll")
-TOOL=("dotnet" "$BENCH/IdleAgents/bin/Release/net10.0/idle-agents.dll")
+build_release "$ROOT"
 
 # ---------------------------------------------------------------- backends
 P_HTTP=$(free_port); P_HTTPS=$(free_port); P_CLUSTER=$(free_port); P_RANGE=$(free_range 21)
@@ -344,8 +251,6 @@ read -r HTTP_SSH_RPS HTTP_SSH_P50 HTTP_SSH_P99 HTTP_SSH_ERR < <(http ssh "$P_SSH
 log "wrk req/s: direct $HTTP_DIRECT_RPS spokes $HTTP_SPOKES_RPS haproxy $HTTP_HAPROXY_RPS ssh $HTTP_SSH_RPS"
 
 # ---------------------------------------------------------------- results
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t) : (v + 0 <= t); print (v == "n/a") ? "?" : (ok ? "met" : "**missed**") }'; }
 kib_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.1f", (b - a) / n }'; }
 N_OPEN=$(echo "$HOLD_LINE" | grep -oE '^connected [0-9]+' | grep -oE '[0-9]+')
 PER_TUNNEL_RSS=$(kib_per "$RSS1" "$RSS2" "$N_OPEN")
@@ -380,12 +285,9 @@ R_TP_DIR=$(ratio "$IPERF_SPOKES" "$IPERF_DIRECT"); R_TP_DIR_R=$(ratio "$IPERF_SP
 R_RPS_HA=$(ratio "$HTTP_SPOKES_RPS" "$HTTP_HAPROXY_RPS"); R_RPS_SSH=$(ratio "$HTTP_SPOKES_RPS" "$HTTP_SSH_RPS")
 R_P99_HA=$(ratio "$HTTP_SPOKES_P99" "$HTTP_HAPROXY_P99")
 us_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
-CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-RUNTIME=$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ {v = $2} END {print v}')
 
 cat >"$WORK/results.md" <<EOF
-Run of $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${CPU_MODEL}, kernel $(uname -r), .NET SDK $(dotnet --version) (runtime ${RUNTIME}), Release build,
-commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+local changes'); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
+$(run_header "$ROOT")
 Everything on 127.0.0.1; each test ${DURATION} s. "proxy CPU" = percent of one core used during the run by the proxy under test
 (Spokes: node + agent; \`ssh -R\`: sshd with its session processes + the ssh client; HAProxy: haproxy).
 
@@ -440,17 +342,6 @@ ${HEAP_DIFF:+$HEAP_DIFF
 | ≤ 48 KiB node memory per idle tunnel | $PER_TUNNEL_RSS KiB ($PER_TUNNEL_RSS_GC after full GCs) | $(verdict "$PER_TUNNEL_RSS" "<=" 48) ($(verdict "$PER_TUNNEL_RSS_GC" "<=" 48)) |
 EOF
 
-README="$BENCH/README.md"
-python3 - "$README" "$WORK/results.md" <<'PY'
-import sys, re
-readme, results = sys.argv[1], open(sys.argv[2]).read()
-try:
-    text = open(readme).read()
-except FileNotFoundError:
-    text = "# Spokes benchmarks\n\n<!-- results:begin -->\n<!-- results:end -->\n"
-block = "<!-- results:begin -->\n" + results + "<!-- results:end -->"
-text = re.sub(r"<!-- results:begin -->.*?<!-- results:end -->", lambda _: block, text, flags=re.S)
-open(readme, "w").write(text)
-PY
+replace_results "$BENCH/README.md" results "$WORK/results.md"
 cat "$WORK/results.md"
 log "bench/README.md updated"

@@ -10,6 +10,10 @@
 //   idle-agents ttfb --target PORT --count N
 //       N sequential fresh TCP connections: connect, send 1 byte, time until it is echoed back;
 //       prints "ttfb median_us=M p99_us=P".
+//   idle-agents visit --target HOST:PORT --domain NAME --workers N --out FILE
+//       new visitors until SIGTERM: each worker sends GET / with Host NAME on a new connection (1 s timeout),
+//       20 ms apart; every outcome goes to FILE as "<unix ms> 1" or "<unix ms> 0 <error>" (bench/cluster.sh
+//       reads the gaps a node loss caused from it).
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Net.Security;
@@ -24,6 +28,7 @@ string host = opts.Get("host", "127.0.0.1");
 string sni = opts.Get("sni", "localhost");
 int parallel = int.Parse(opts.Get("parallel", "8"));
 if (mode == "echo") return await Echo.ServeAsync(int.Parse(opts.Get("listen")));
+if (mode == "visit") return await Visitors.RunAsync(opts.Get("target"), opts.Get("domain"), int.Parse(opts.Get("workers", "4")), opts.Get("out"));
 if (mode == "ttfb") return await Echo.TimeToFirstByteAsync(int.Parse(opts.Get("target")), int.Parse(opts.Get("count", "200")));
 int port = int.Parse(opts.Get("port"));
 var roots = new X509Certificate2Collection();
@@ -215,6 +220,63 @@ internal static class Echo
         samples.Sort();
         double P(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
         Console.WriteLine($"ttfb median_us={P(0.5):0} p99_us={P(0.99):0}");
+        return 0;
+    }
+}
+
+internal static class Visitors
+{
+    public static async Task<int> RunAsync(string target, string domain, int workers, string path)
+    {
+        var endpoint = System.Net.IPEndPoint.Parse(target);
+        var request = System.Text.Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n");
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        await using var output = new StreamWriter(path) { AutoFlush = false };
+        var gate = new object();
+        void Record(bool ok, string? error)
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            lock (gate) output.WriteLine(ok ? $"{now} 1" : $"{now} 0 {error}");
+        }
+        var flusher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try { await Task.Delay(100, stop.Token); } catch (OperationCanceledException) { }
+                lock (gate) output.Flush();
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+        {
+            var buffer = new byte[16 * 1024];
+            while (!stop.IsCancellationRequested)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(1));
+                try
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    await socket.ConnectAsync(endpoint, timeout.Token);
+                    await socket.SendAsync(request, timeout.Token);
+                    int total = 0, n;
+                    while (total < buffer.Length && (n = await socket.ReceiveAsync(buffer.AsMemory(total), timeout.Token)) > 0) total += n;
+                    bool ok = total > 12 && System.Text.Encoding.ASCII.GetString(buffer, 0, 12) == "HTTP/1.1 200";
+                    Record(ok, ok ? null : total == 0 ? "closed without an answer" : System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Min(total, 12)));
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Record(false, ex is OperationCanceledException ? "timeout" : ex.GetBaseException().Message.ReplaceLineEndings(" "));
+                }
+                try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { return; }
+            }
+        })));
+        await flusher;
+        lock (gate) output.Flush();
         return 0;
     }
 }
