@@ -95,13 +95,19 @@ internal static class SampleBuilder
         if (type.IsEnum) return Enum.GetValues(type).GetValue(Enum.GetValues(type).Length - 1)!;
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableList<>))
             return ImmutableListOf(type.GetGenericArguments()[0], depth);
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableDictionary<,>))
+        {
+            var kv = type.GetGenericArguments();
+            var empty = type.GetField("Empty")!.GetValue(null)!;
+            return type.GetMethod("Add")!.Invoke(empty, [Build(kv[0], depth + 1), Build(kv[1], depth + 1)])!;
+        }
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableSortedSet<>))
             return typeof(ImmutableSortedSet).GetMethods().First(m => m.Name == "Create" && m.GetParameters().Length == 1 &&
                     m.GetParameters()[0].ParameterType.IsArray)
                 .MakeGenericMethod(type.GetGenericArguments()[0])
                 .Invoke(null, [ArrayOf(type.GetGenericArguments()[0], depth)])!;
         if (type.IsArray) return ArrayOf(type.GetElementType()!, depth);
-        if (depth > 4) throw new InvalidOperationException($"sample of {type} nests too deep");
+        if (depth > 6) throw new InvalidOperationException($"sample of {type} nests too deep");
 
         var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
         var args = ctor.GetParameters().Select(p => Build(p.ParameterType, depth + 1)).ToArray();
