@@ -131,3 +131,24 @@ else:
 open(readme, "w").write(text)
 PY
 }
+
+# start_nginx PORT: nginx (1 worker, no access log) serving a 1 KiB index.html from $WORK/www on 127.0.0.1:PORT.
+start_nginx() {
+  mkdir -p "$WORK/www" "$WORK/nginx-tmp"
+  head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/www/index.html"
+  cat >"$WORK/nginx.conf" <<NGINX
+user root;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx-tmp/body; proxy_temp_path $WORK/nginx-tmp/proxy;
+  fastcgi_temp_path $WORK/nginx-tmp/fcgi; uwsgi_temp_path $WORK/nginx-tmp/uwsgi; scgi_temp_path $WORK/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$1; root $WORK/www; }
+}
+NGINX
+  start nginx nginx -c "$WORK/nginx.conf" -g 'daemon off;'
+}

@@ -42,24 +42,7 @@ P_SSH_IPERF=$(free_port); P_SSH_NGINX=$(free_port); P_SSH_ECHO=$(free_port)
 start iperf3 iperf3 -s -B 127.0.0.1 -p "$P_IPERF"
 start echo "${TOOL[@]}" echo --listen "$P_ECHO"
 
-mkdir -p "$WORK/www" "$WORK/nginx-tmp"
-# A small static file (1 KiB), the fast backend of the HTTP test.
-head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/www/index.html"
-cat >"$WORK/nginx.conf" <<EOF
-user root;
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-tmp/body; proxy_temp_path $WORK/nginx-tmp/proxy;
-  fastcgi_temp_path $WORK/nginx-tmp/fcgi; uwsgi_temp_path $WORK/nginx-tmp/uwsgi; scgi_temp_path $WORK/nginx-tmp/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$P_NGINX; root $WORK/www; }
-}
-EOF
-start nginx nginx -c "$WORK/nginx.conf" -g 'daemon off;'
+start_nginx "$P_NGINX"
 
 cat >"$WORK/haproxy.cfg" <<EOF
 global

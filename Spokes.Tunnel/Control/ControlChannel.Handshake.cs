@@ -18,26 +18,22 @@ public sealed partial class ControlChannel
     }
 
     /// <summary>Agent, one-shot connection: send Register, await Registered (the key).</summary>
-    public async Task<Registered> RegisterAsync(Register register, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ControlMessage reply = await ExchangeAsync(register, timeout, cancellationToken).ConfigureAwait(false);
-        return reply switch
-        {
-            Registered registered => registered,
-            Refused refused => throw new ControlRefusedException(refused.Code, refused.Message),
-            _ => throw new ControlProtocolException($"expected registered or refused, got {reply.GetType().Name}"),
-        };
-    }
+    public Task<Registered> RegisterAsync(Register register, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        OneShotAsync<Registered>(register, timeout, cancellationToken);
 
     /// <summary>Agent, one-shot connection: send Deauthorize, await Deauthorized.</summary>
-    public async Task<Deauthorized> DeauthorizeAsync(Deauthorize deauthorize, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<Deauthorized> DeauthorizeAsync(Deauthorize deauthorize, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        OneShotAsync<Deauthorized>(deauthorize, timeout, cancellationToken);
+
+    /// <summary>The one exchange of a one-shot connection: the expected answer, or Refused thrown.</summary>
+    private async Task<T> OneShotAsync<T>(ControlMessage request, TimeSpan timeout, CancellationToken cancellationToken) where T : ControlMessage
     {
-        ControlMessage reply = await ExchangeAsync(deauthorize, timeout, cancellationToken).ConfigureAwait(false);
+        ControlMessage reply = await ExchangeAsync(request, timeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
-            Deauthorized done => done,
+            T answer => answer,
             Refused refused => throw new ControlRefusedException(refused.Code, refused.Message),
-            _ => throw new ControlProtocolException($"expected deauthorized or refused, got {reply.GetType().Name}"),
+            _ => throw new ControlProtocolException($"expected {typeof(T).Name.ToLowerInvariant()} or refused, got {reply.GetType().Name}"),
         };
     }
 
