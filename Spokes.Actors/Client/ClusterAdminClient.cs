@@ -44,6 +44,8 @@ public sealed class ClusterAdminClient : IAsyncDisposable
               hostname = "{{localHost}}"
               port = 0
               enable-ssl = true
+              # As large as the node's: a listing of a few thousand tokens or domains is one answer.
+              maximum-frame-size = 4MiB
             }
             akka.cluster.client {
               establishing-get-contacts-interval = 1s

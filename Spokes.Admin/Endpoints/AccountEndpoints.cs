@@ -130,8 +130,16 @@ internal static class AccountEndpoints
     }
 
     /// <summary>Only same-site paths are followed after sign-in (no open redirect).</summary>
-    internal static string? LocalUrl(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : null;
+    /// <summary>A path on this site, or null. Browsers drop tabs and line breaks from a URL before following it
+    /// (<c>/\t/evil.example/</c> becomes <c>//evil.example/</c>) and read a backslash as a slash, so any control
+    /// character, space, backslash or non-ASCII character refuses the URL, as does a second leading slash.</summary>
+    internal static string? LocalUrl(string? url)
+    {
+        if (url is not { Length: > 0 and <= 2048 } || url[0] != '/' || url.Length > 1 && url[1] == '/') return null;
+        foreach (var c in url)
+            if (c <= ' ' || c >= (char)0x7f || c == '\\') return null;
+        return url;
+    }
 
     private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

@@ -48,15 +48,20 @@ public static class Formats
         text = text.Trim();
         if (text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out var n))
         {
-            TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
+            long? seconds = char.ToLowerInvariant(text[^1]) switch
             {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86400,
                 _ => null,
             };
-            if (span is { } s) return now - s;
+            if (seconds is { } unit)
+            {
+                // Anything reaching back before year 1 means "everything".
+                var back = (now - DateTimeOffset.MinValue).TotalSeconds;
+                return n > back / unit ? DateTimeOffset.MinValue : now - TimeSpan.FromSeconds((double)n * unit);
+            }
         }
         if (DateTimeOffset.TryParse(text, Invariant, DateTimeStyles.AssumeLocal, out var at)) return at;
         throw CliException.BadArguments($"--since: '{text}' is neither a date/time nor a duration like 30m, 12h or 7d");

@@ -43,9 +43,15 @@ internal static class HttpHeadParser
         }
 
         var targetText = Encoding.Latin1.GetString(targetBytes);
-        var hostSource = HttpChars.TryGetAbsoluteAuthority(targetText, out var authority) ? authority : headers.Host;
+        var absolute = HttpChars.TryGetAbsoluteAuthority(targetText, out var authority);
+        var hostSource = absolute ? authority : headers.Host;
         string? host = null;
         if (hostSource is not null && !HttpChars.TryNormalizeHost(hostSource, out host)) return SniffResult.NotMine;
+        // An absolute-form target names one host and the Host header may name another: the edge would route by one
+        // and the service read the other. Such a request is not routed at all.
+        if (absolute && headers.Host is not null
+            && (!HttpChars.TryNormalizeHost(headers.Host, out var named) || !string.Equals(named, host, StringComparison.Ordinal)))
+            return SniffResult.NotMine;
 
         head = new HttpRequestHead(
             Encoding.Latin1.GetString(methodBytes),

@@ -87,6 +87,11 @@ public sealed class ConsoleLogicTests
     [InlineData("/\\evil.example.com", null)]
     [InlineData("https://evil.example.com/", null)]
     [InlineData("", null)]
+    [InlineData("/\t/evil.example/", null)]
+    [InlineData("/\n/evil.example/", null)]
+    [InlineData("/ok\r\nSet-Cookie: x=1", null)]
+    [InlineData("/tunnels?id=a%2Fb", "/tunnels?id=a%2Fb")]
+    [InlineData("/t\u00e9st", null)]
     public void LocalUrl_OnlySameSitePaths(string url, string? expected) => Assert.Equal(expected, AccountEndpoints.LocalUrl(url));
 
     [Fact]

@@ -72,10 +72,19 @@ public class HttpHeadParserTests
     }
 
     [Fact]
-    public void TryParse_AbsoluteFormTarget_AuthorityOverridesHostHeader()
+    public void TryParse_AbsoluteFormTarget_RoutedByItsAuthority_WhenHostAgrees()
     {
-        Assert.Equal(SniffResult.Found, Parse("GET http://Real.test:81/a HTTP/1.1\r\nHost: other.test\r\n\r\n", out var parsed));
+        Assert.Equal(SniffResult.Found, Parse("GET http://Real.test:81/a HTTP/1.1\r\nHost: real.TEST:81\r\n\r\n", out var parsed));
         Assert.Equal("real.test", parsed!.Host);
+        Assert.Equal(SniffResult.Found, Parse("GET http://real.test/a HTTP/1.1\r\n\r\n", out parsed));
+        Assert.Equal("real.test", parsed!.Host);
+    }
+
+    [Fact]
+    public void TryParse_AbsoluteFormTarget_HostHeaderNamingAnotherHost_NotRouted()
+    {
+        // The edge would route by the target while the service reads the Host header (frp CVE-2026-40910's class).
+        Assert.Equal(SniffResult.NotMine, Parse("GET http://a.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n", out _));
     }
 
     [Fact]
