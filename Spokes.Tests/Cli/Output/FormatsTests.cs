@@ -24,3 +24,17 @@ public sealed class FormatsTests
     public void ParseSince_Garbage_BadArguments() =>
         Assert.Equal(2, Assert.Throws<CliException>(() => Formats.ParseSince("last tuesday", Now)).ExitCode);
 }
+
+public sealed class AsciiTableTests
+{
+    [Fact]
+    public void Render_ControlCharactersInACell_WrittenAsEscapes_NeverRaw()
+    {
+        var table = AsciiTable.Render(["User"], [["evil\u001b[2J\u001b]0;owned\u0007\nname"]], "1 user");
+
+        Assert.DoesNotContain('\u001b', table);
+        Assert.DoesNotContain('\u0007', table);
+        Assert.Contains("evil\\u001b[2J\\u001b]0;owned\\u0007\\u000aname", table);
+        Assert.Equal(6, table.Split('\n').Length);
+    }
+}
