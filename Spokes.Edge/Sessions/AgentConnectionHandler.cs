@@ -29,7 +29,8 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     public async Task HandleAsync(ConnectionContext connection)
     {
         var client = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.MapToIPv4().ToString() ?? "unknown";
-        var mux = new MuxSession(connection.Transport, isClient: false);
+        // Until the handshake is decided the connection carries its control stream only (docs/protocol.md, "Limits").
+        var mux = new MuxSession(connection.Transport, isClient: false) { PeerStreamLimit = 1 };
         try
         {
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
@@ -55,6 +56,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             };
             if (keepOpen)
             {
+                mux.PeerStreamLimit = int.MaxValue;
                 await mux.Completion.WaitAsync(connection.ConnectionClosed);
             }
             else

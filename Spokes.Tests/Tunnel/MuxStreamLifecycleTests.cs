@@ -66,6 +66,25 @@ public class MuxStreamLifecycleTests
     }
 
     [Fact]
+    public async Task PeerStreamLimit_OneUntilRaised_FurtherStreamsResetUntilThen()
+    {
+        var (clientPipe, serverPipe) = MuxTestPeers.PipePair();
+        await using var client = new MuxSession(clientPipe, isClient: true);
+        await using var server = new MuxSession(serverPipe, isClient: false) { PeerStreamLimit = 1 };
+
+        var control = await client.OpenStreamAsync();
+        Assert.NotNull(await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout));
+        var early = await client.OpenStreamAsync();
+        await Assert.ThrowsAsync<MuxStreamResetException>(() => MuxTestPeers.ReadAllAsync(early.Input).WaitAsync(MuxTestPeers.Timeout));
+
+        server.PeerStreamLimit = int.MaxValue;
+        var later = await client.OpenStreamAsync();
+        Assert.NotNull(await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout));
+        Assert.False(control.IsReset);
+        Assert.False(later.IsReset);
+    }
+
+    [Fact]
     public async Task Ping_OnLiveSession_ReturnsRoundTripTime()
     {
         var (client, server) = MuxTestPeers.Sessions();

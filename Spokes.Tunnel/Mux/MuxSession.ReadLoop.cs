@@ -185,7 +185,7 @@ public sealed partial class MuxSession
 
         _highestPeerStreamId = id;
         bool refuse = _closing || Volatile.Read(ref _localGoAway) != 0;
-        if (!refuse && Interlocked.Increment(ref _streamCount) > _options.MaxStreams)
+        if (!refuse && Interlocked.Increment(ref _streamCount) > Math.Min(_options.MaxStreams, Volatile.Read(ref _peerStreamLimit)))
         {
             Interlocked.Decrement(ref _streamCount);
             refuse = true;

@@ -15,6 +15,7 @@ public sealed partial class MuxSession : IAsyncDisposable
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly MuxOptions _options;
+    private int _peerStreamLimit = int.MaxValue;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
     private readonly Channel<MuxStream> _accepted = Channel.CreateUnbounded<MuxStream>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly ConcurrentDictionary<uint, (TaskCompletionSource<TimeSpan> Reply, long Sent)> _pings = new();
@@ -29,6 +30,17 @@ public sealed partial class MuxSession : IAsyncDisposable
     private volatile bool _closing;
     private volatile bool _cleanedUp;
     private ITimer? _closeTimer;
+
+    /// <summary>
+    /// At most this many open streams once the peer opens one more (each beyond is refused with RST), below
+    /// <see cref="MuxOptions.MaxStreams"/>; settable at any time. A node sets 1 on an agent connection until the
+    /// handshake is done, so nothing but the control stream can hold memory before authentication.
+    /// </summary>
+    public int PeerStreamLimit
+    {
+        get => Volatile.Read(ref _peerStreamLimit);
+        set => Volatile.Write(ref _peerStreamLimit, Math.Max(1, value));
+    }
 
     public MuxSession(IDuplexPipe transport, bool isClient, MuxOptions? options = null)
     {
