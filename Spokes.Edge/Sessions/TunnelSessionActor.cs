@@ -322,7 +322,7 @@ public sealed class TunnelSessionActor : ReceiveActor
                 var previous = _http.GetValueOrDefault(domain);
                 // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps them too).
                 rule = rule with { Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [] };
-                return await PushHttpAsync(rule, previous, $"http rule for {change.Domain} added");
+                return await PushHttpAsync(rule, previous, $"http rule for {domain} {(previous is null ? "added" : "updated")}");
             case RuleAction.HttpFirewall or RuleAction.TcpFirewall:
                 var (badAllow, badDrop) = (Canonical(change.Allow!, out var allow), Canonical(change.Drop!, out var drop));
                 if ((badAllow ?? badDrop) is { } badEntry) return new Refusal(ErrorCode.Invalid, badEntry);

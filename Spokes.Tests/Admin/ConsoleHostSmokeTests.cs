@@ -18,5 +18,13 @@ public sealed class ConsoleHostSmokeTests
         var overview = await http.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, overview.StatusCode);
         Assert.StartsWith("/account/login", overview.Headers.Location!.PathAndQuery);
+        foreach (var response in new[] { login, overview })
+        {
+            Assert.Equal("max-age=31536000", Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+            Assert.Equal("same-origin", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+        }
+        Assert.Equal("frame-ancestors 'none'", Assert.Single(login.Headers.GetValues("Content-Security-Policy")));
     }
 }
