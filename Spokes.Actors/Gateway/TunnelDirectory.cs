@@ -26,12 +26,15 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
 
     public async Task<Outcome<OverviewDto>> OverviewAsync()
     {
-        var list = await ListAsync(includeShutdown: false);
-        if (list.Value is not { } tunnels) return Outcome<OverviewDto>.Failure(list.Error!);
+        // Bandwidth counts every tunnel that carried traffic in the period, shut down since or not; the counts
+        // are of the tunnels that exist.
+        var list = await ListAsync(includeShutdown: true);
+        if (list.Value is not { } all) return Outcome<OverviewDto>.Failure(list.Error!);
+        var tunnels = all.Where(t => t.State == "active").ToList();
         var online = tunnels.Count(t => t.Online);
         return Outcome<OverviewDto>.Success(new OverviewDto(online, tunnels.Count - online, tunnels.Count,
-            tunnels.Sum(t => t.BytesDaily), tunnels.Sum(t => t.BytesMonthly),
-            tunnels.Where(t => t.BytesMonthly > 0).OrderByDescending(t => t.BytesMonthly).Take(BusiestCount).ToImmutableList()));
+            all.Sum(t => t.BytesDaily), all.Sum(t => t.BytesMonthly),
+            all.Where(t => t.BytesMonthly > 0).OrderByDescending(t => t.BytesMonthly).Take(BusiestCount).ToImmutableList()));
     }
 
     public async Task<Outcome<ImmutableList<TunnelDto>>> ListAsync(bool includeShutdown) =>
