@@ -109,6 +109,8 @@ public static class ConsoleHostingExtensions
             headers["Referrer-Policy"] = "same-origin";
             return next(context);
         });
+        // An address nothing serves gets the console's own page, still with status 404.
+        app.UseStatusCodePagesWithReExecute("/not-found");
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

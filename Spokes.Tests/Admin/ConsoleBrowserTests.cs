@@ -137,6 +137,10 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.Input("fullname")).ToHaveValueAsync("Olga Ops");
         await browser.ScreenshotAsync("account");
 
+        await page.GotoAsync("/nope");
+        await Expect(browser.ByTestId("not-found")).ToBeVisibleAsync();
+        await page.GotoAsync("/");
+
         await SignOutAsync(browser);
         await page.GotoAsync("/tokens");
         await page.WaitForURLAsync("**/account/login**");

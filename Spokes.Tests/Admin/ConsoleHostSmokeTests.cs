@@ -26,5 +26,9 @@ public sealed class ConsoleHostSmokeTests
             Assert.Equal("same-origin", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
         }
         Assert.Equal("frame-ancestors 'none'", Assert.Single(login.Headers.GetValues("Content-Security-Policy")));
+        var nope = await http.GetAsync("/nope/at/all");
+        Assert.Equal(HttpStatusCode.NotFound, nope.StatusCode);
+        // The console's own page (rendered by its circuit), not an empty 404.
+        Assert.Contains("_content/Spokes.Admin/console.css", await nope.Content.ReadAsStringAsync());
     }
 }
