@@ -18,9 +18,13 @@ public sealed class ClusterDrainTests(ClusterFixture cluster, ITestOutputHelper 
     public Task RollingRestart_UnderHttpAndTcpLoad_NoFailedRequest_NoBrokenStream() => Bed.ScenarioAsync(output, async () =>
     {
         await cluster.HealAsync();
-        await using var fresh = RequestLoop.Start(ClusterTestbed.BalancerHost, Bed.HttpPort, TrafficFixture.AppDomain, workers: 2);
+        // A drain must fail no request; a slow one (two busy cores starting a node's runtime stall everything for a
+        // second or two) is not a failed one, so requests get the patience of a browser, not the failover tests' 1 s.
+        var patience = TimeSpan.FromSeconds(10);
+        await using var fresh = RequestLoop.Start(ClusterTestbed.BalancerHost, Bed.HttpPort, TrafficFixture.AppDomain, workers: 2,
+            timeout: patience);
         await using var keepAlive = RequestLoop.Start(ClusterTestbed.BalancerHost, Bed.HttpPort, TrafficFixture.AppDomain, keepAlive: true,
-            workers: 4, pause: TimeSpan.FromMilliseconds(300));
+            workers: 4, pause: TimeSpan.FromMilliseconds(300), timeout: patience);
         var streams = new List<EchoStream>();
         using var stop = new CancellationTokenSource();
         // Short TCP conversations (2 s each, well within the 10 s grace period), one after another.

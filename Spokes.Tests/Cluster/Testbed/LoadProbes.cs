@@ -18,16 +18,20 @@ internal sealed class RequestLoop : IAsyncDisposable
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
     private readonly TimeSpan _pause;
+    private readonly TimeSpan _timeout;
 
-    private RequestLoop(string host, int port, string domain, bool keepAlive, int workers, TimeSpan pause)
+    private RequestLoop(string host, int port, string domain, bool keepAlive, int workers, TimeSpan pause, TimeSpan timeout)
     {
         _pause = pause;
+        _timeout = timeout;
         _workers = [.. Enumerable.Range(0, workers).Select(_ => Task.Run(() => RunAsync(host, port, domain, keepAlive)))];
     }
 
     /// <param name="pause">Between a worker's requests (a browser on keep-alive pauses between them).</param>
-    public static RequestLoop Start(string host, int port, string domain, bool keepAlive = false, int workers = 1, TimeSpan? pause = null) =>
-        new(host, port, domain, keepAlive, workers, pause ?? TimeSpan.FromMilliseconds(20));
+    /// <param name="timeout">When a request counts as failed (default 1 s: what the gap after a hung node is read by).</param>
+    public static RequestLoop Start(string host, int port, string domain, bool keepAlive = false, int workers = 1, TimeSpan? pause = null,
+        TimeSpan? timeout = null) =>
+        new(host, port, domain, keepAlive, workers, pause ?? TimeSpan.FromMilliseconds(20), timeout ?? TimeSpan.FromSeconds(1));
 
     public static TimeSpan Now => Clock.Elapsed;
 
@@ -82,7 +86,7 @@ internal sealed class RequestLoop : IAsyncDisposable
                     throw;
                 }
             },
-        }) { Timeout = TimeSpan.FromSeconds(1) };
+        }) { Timeout = _timeout };
         while (!_stop.IsCancellationRequested)
         {
             string? error = null;
