@@ -37,15 +37,39 @@ public sealed class StoreLease : Lease
 
     public override Task<bool> Acquire() => Acquire(_ => { });
 
+    /// <summary>
+    /// Takes the lease. When another owner holds it but has stopped renewing it (it hangs, or died holding it), waits
+    /// until it expires and takes it then, rather than answering "taken": the resolver reverses its decision on that
+    /// answer and downs its own, healthy side — a hung node that held the lease from an earlier decision would take
+    /// the whole cluster down with it. An owner that renews it keeps it (the other side of a real partition).
+    /// </summary>
     public override async Task<bool> Acquire(Action<Exception> leaseLostCallback)
     {
         var timeouts = Settings.TimeoutSettings;
-        using var timeout = new CancellationTokenSource(timeouts.OperationTimeout);
-        var held = await _store.TryAcquireAsync(Settings.LeaseName, Settings.OwnerName, Settings.OwnerName, timeouts.HeartbeatTimeout,
-            timeout.Token);
-        _held = held;
-        if (held) StartHeartbeat(leaseLostCallback);
-        return held;
+        var giveUp = DateTime.UtcNow + timeouts.HeartbeatTimeout + timeouts.HeartbeatInterval;
+        while (true)
+        {
+            using var timeout = new CancellationTokenSource(timeouts.OperationTimeout);
+            var held = await _store.TryAcquireAsync(Settings.LeaseName, Settings.OwnerName, Settings.OwnerName, timeouts.HeartbeatTimeout,
+                timeout.Token);
+            if (held)
+            {
+                _held = true;
+                StartHeartbeat(leaseLostCallback);
+                return true;
+            }
+            var row = await _store.ReadAsync(Settings.LeaseName, timeout.Token);
+            if (row is null) continue; // released meanwhile
+            var silent = TimeSpan.FromMilliseconds(row.NowMs - row.RenewedMs);
+            if (silent < timeouts.HeartbeatInterval * 2 || DateTime.UtcNow > giveUp)
+            {
+                _held = false;
+                return false;
+            }
+            _log.Info("lease {0}: held by {1}, not renewed for {2:0.0} s; waiting until it expires", Settings.LeaseName, row.Owner,
+                silent.TotalSeconds);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(row.ExpiresMs - row.NowMs + 100, 100, 2_000)));
+        }
     }
 
     public override async Task<bool> Release()
