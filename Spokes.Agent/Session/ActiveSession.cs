@@ -175,13 +175,10 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         return leg;
     }
 
-    /// <summary>Files a further connection by the node that answered: the first to a node is a new leg, others
-    /// join that node's leg; a node that did not name itself (an older node) has one leg.</summary>
     /// <summary>Files a new connection: a leg on a node not held yet, else an extra connection of the leg on its node —
-    /// unless it was opened for a leg (through a balancer it may land on a node already held: then it is closed, and
-    /// the next attempt comes after the leg retry delay).</summary>
-    private async Task FileAsync(MuxSession mux, ControlChannel control, Welcome welcome, string? endpoint, bool forLeg,
-        CancellationToken cancellationToken)
+    /// also when it was opened for a leg and landed on a node already held (through a balancer): the next leg attempt
+    /// comes after the leg retry delay.</summary>
+    private async Task FileAsync(MuxSession mux, ControlChannel control, Welcome welcome, string? endpoint, CancellationToken cancellationToken)
     {
         string node = welcome.Node ?? "";
         Leg? existing = Legs().FirstOrDefault(l => l.Node == node && !l.IsClosed);
@@ -193,12 +190,15 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         }
 
         await control.DisposeAsync().ConfigureAwait(false);
-        if (existing is null || welcome.Control == true || forLeg)
+        if (existing is null || welcome.Control == true)
         {
             // The node took it for a leg of its own, but we already hold one there (or none is left to join).
             await mux.DisposeAsync().ConfigureAwait(false);
             return;
         }
+
+        // A leg attempt that landed on a node already held joined that node's link: the node may open visitors'
+        // streams on it at once, so it is served as an extra (closed once idle), never cut; the leg is tried again later.
 
         existing.AddExtra(mux);
         Background(_relay!.ServeAsync(mux, cancellationToken));
@@ -364,7 +364,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         try
         {
             var (mux, control, welcome) = await ConnectAsync(endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
-            await FileAsync(mux, control, welcome, endpoint, forLeg: true, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, endpoint, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
         {
@@ -444,7 +444,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         try
         {
             var (mux, control, welcome) = await ConnectAsync(busy.Endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
-            await FileAsync(mux, control, welcome, busy.Endpoint, forLeg: false, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, busy.Endpoint, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
         {
