@@ -82,16 +82,11 @@ public sealed class TunnelCommands(AdminSession session)
     }
 
     /// <summary>A comma-separated list of networks in canonical form; '' (or an absent option) is no network.</summary>
-    private static System.Collections.Immutable.ImmutableList<string> Networks(string option, string? list)
-    {
-        var networks = System.Collections.Immutable.ImmutableList.CreateBuilder<string>();
-        foreach (var entry in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (Spokes.Tunnel.Control.Firewall.TryNormalize(entry, out var network) is { } bad) throw CliException.BadArguments($"{option}: {bad}");
-            if (!networks.Contains(network)) networks.Add(network);
-        }
-        return networks.ToImmutable();
-    }
+    private static System.Collections.Immutable.ImmutableList<string> Networks(string option, string? list) =>
+        Spokes.Tunnel.Control.Firewall.Canonical((list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            out var networks) is { } bad
+            ? throw CliException.BadArguments($"{option}: {bad}")
+            : [.. networks];
 
     [Command("shutdown", Description = "Shut a tunnel down: its agent is disconnected and its ports freed")]
     public Task<int> Shutdown([Option("id")] string id) =>

@@ -23,6 +23,9 @@ namespace Spokes.Edge.Sessions;
 /// </summary>
 public sealed class TunnelSessionActor : ReceiveActor
 {
+    /// <summary>Refuses every visitor: what a port gets when the lists its agent sent are not valid.</summary>
+    private static readonly FirewallInfo ClosedToAll = new("", "0.0.0.0/0,::/0");
+
     private readonly TunnelLink _link;
     private readonly SessionContext _ctx;
     private readonly bool _newSession;
@@ -251,9 +254,6 @@ public sealed class TunnelSessionActor : ReceiveActor
             _ctx.Time.GetUtcNow(), firewalls.IsEmpty ? null : firewalls)), SessionContext.AskTimeout);
     }
 
-    /// <summary>Refuses every visitor: what a port gets when the lists its agent sent are not valid.</summary>
-    private static readonly FirewallInfo ClosedToAll = new("", "0.0.0.0/0,::/0");
-
     /// <summary>Replaces a leased port's allow and drop lists (empty lists remove them); visitors meet them at once.</summary>
     private async Task<ControlOutcome> SetTcpFirewallAsync(int port, IReadOnlyList<string> allow, IReadOnlyList<string> drop)
     {
@@ -324,7 +324,7 @@ public sealed class TunnelSessionActor : ReceiveActor
                 rule = rule with { Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [] };
                 return await PushHttpAsync(rule, previous, $"http rule for {domain} {(previous is null ? "added" : "updated")}");
             case RuleAction.HttpFirewall or RuleAction.TcpFirewall:
-                var (badAllow, badDrop) = (Canonical(change.Allow!, out var allow), Canonical(change.Drop!, out var drop));
+                var (badAllow, badDrop) = (Firewall.Canonical(change.Allow!, out var allow), Firewall.Canonical(change.Drop!, out var drop));
                 if ((badAllow ?? badDrop) is { } badEntry) return new Refusal(ErrorCode.Invalid, badEntry);
                 if (Firewall.Validate(allow, drop) is { } badLists) return new Refusal(ErrorCode.Invalid, badLists);
                 if (change.Action == RuleAction.HttpFirewall)
@@ -388,20 +388,6 @@ public sealed class TunnelSessionActor : ReceiveActor
             throw;
         }
         return Done(await CacheAsync(), message);
-    }
-
-    /// <summary>An administrator's networks in canonical form (a bare address is one host), duplicates dropped;
-    /// null when all are good, else the first one's problem.</summary>
-    private static string? Canonical(IReadOnlyList<string> entries, out IReadOnlyList<string> networks)
-    {
-        var list = new List<string>();
-        networks = list;
-        foreach (var entry in entries)
-        {
-            if (Firewall.TryNormalize(entry, out var network) is { } bad) return bad;
-            if (!list.Contains(network)) list.Add(network);
-        }
-        return null;
     }
 
     private static IWireMessage Done(ControlOutcome outcome, string message) =>

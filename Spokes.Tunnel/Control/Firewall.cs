@@ -45,6 +45,21 @@ public static class Firewall
         return null;
     }
 
+    /// <summary>Entries typed by an operator in canonical form (a bare address is one host), duplicates dropped; null
+    /// when all are good, else the first one's problem.</summary>
+    public static string? Canonical(IEnumerable<string> entries, out IReadOnlyList<string> networks)
+    {
+        var list = new List<string>();
+        networks = list;
+        foreach (var entry in entries)
+        {
+            if (TryNormalize(entry, out var network) is { } bad) return bad;
+            if (!list.Contains(network)) list.Add(network);
+        }
+
+        return null;
+    }
+
     /// <summary>Checks both lists: sizes, each entry, and that no network is in both. Null when they are good.</summary>
     public static string? Validate(IReadOnlyList<string>? allow, IReadOnlyList<string>? drop)
     {
