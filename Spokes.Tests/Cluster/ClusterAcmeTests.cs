@@ -45,10 +45,29 @@ public sealed class ClusterAcmeTests(ITestOutputHelper output)
         });
     }
 
+    /// <summary>A node just restarted may print "node up" a moment before its HTTPS listener accepts.</summary>
+    private static async Task<Socket> ConnectAsync(string host, int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(IPAddress.Parse(host), port);
+                return socket;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && DateTime.UtcNow < deadline)
+            {
+                socket.Dispose();
+                await Task.Delay(200);
+            }
+        }
+    }
+
     private static async Task<X509Certificate2> ServedAsync(ClusterNode node, int httpsPort)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Parse(node.Host), httpsPort);
+        using var socket = await ConnectAsync(node.Host, httpsPort);
         X509Certificate2? seen = null;
         await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), false, (_, certificate, _, _) =>
         {
