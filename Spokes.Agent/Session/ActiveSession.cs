@@ -30,6 +30,9 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
     private IReadOnlyList<NodeEndpoint> _nodes = [];
     private DateTimeOffset _configuredRetryAt = DateTimeOffset.MinValue;
 
+    /// <summary>How long a surplus leg's streams may run on before it is closed regardless.</summary>
+    private static readonly TimeSpan SurplusGrace = TimeSpan.FromMinutes(5);
+
     public ControlChannel? Control => Volatile.Read(ref _primary)?.Control;
 
     public Welcome? Welcome { get; private set; }
@@ -349,7 +352,17 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         int target = LegPlan.Target(Welcome!.Legs, Welcome.MaxPoolSize, KnownNodes);
         // Legs come before extra connections: a missing leg is opened even when extras on other legs fill the pool
         // (each node caps its own links; extras close once idle).
-        if (legs.Count(l => l.Active) >= target)
+        int active = legs.Count(l => l.Active);
+        if (active > target && legs.Where(l => l.Active && l != Volatile.Read(ref _primary)).MaxBy(l => l.Since) is { } surplus)
+        {
+            // Through a balancer a pool connection may land on a node not held yet and become a leg of its own: the
+            // newest surplus leg is left like a draining one (no new streams, closed once its streams are done).
+            log.Info($"holding more nodes than the {target} asked: leaving {surplus}");
+            surplus.DrainDeadline = now + SurplusGrace;
+            return;
+        }
+
+        if (active >= target)
         {
             return;
         }

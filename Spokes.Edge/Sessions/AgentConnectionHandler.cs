@@ -142,6 +142,9 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                 return false;
             }
             await control.SendAsync(WelcomeFor(link, control: false));
+            // Stream 1 of a further connection carries nothing after its welcome: both sides end it, so it is not
+            // counted as an open stream (the agent closes such a connection once it carried none for a while).
+            await control.DisposeAsync();
             return true;
         }
         var known = hello.Features?.Contains(AgentFeatures.Legs) == true ? await FindSessionAsync(hello.SessionId, hello.SessionSecret) : null;
