@@ -1,3 +1,4 @@
+using Spokes.Tunnel.Security;
 using Akka.Actor;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;

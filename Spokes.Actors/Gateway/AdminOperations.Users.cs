@@ -1,3 +1,4 @@
+using Spokes.Tunnel.Security;
 using System.Collections.Immutable;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;

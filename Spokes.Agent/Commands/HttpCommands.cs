@@ -3,6 +3,7 @@ using Cocona;
 using Spokes.Agent.Config;
 using Spokes.Agent.Local;
 using Spokes.Tunnel.Control;
+using Spokes.Tunnel.Security;
 
 namespace Spokes.Agent.Commands;
 
@@ -18,13 +19,28 @@ internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
         [Option("webroot")] string? webroot = null,
         [Option("redirect", Description = "redirect HTTP to HTTPS")] bool redirect = false,
         [Option("host-header")] string? hostHeader = null,
-        [Option("password")] string? password = null,
+        [Option("password", Description = "visitors sign in with this password first ('-' reads it from stdin)")] string? password = null,
         [Option("basic-user")] string? basicUser = null,
-        [Option("basic-pass")] string? basicPass = null,
+        [Option("basic-pass", Description = "HTTP basic auth password ('-' reads it from stdin)")] string? basicPass = null,
         [Option("letsencrypt")] bool letsEncrypt = false,
         [Option("cert", Description = "certificate PEM file")] string? cert = null,
         [Option("key", Description = "private key PEM file of --cert")] string? key = null)
     {
+        if (password == "-" && basicPass == "-")
+        {
+            throw CliException.BadArguments("only one of --password and --basic-pass can be read from stdin");
+        }
+
+        password = password == "-" ? ReadSecret() : password;
+        basicPass = basicPass == "-" ? ReadSecret() : basicPass;
+        foreach (var (secret, option) in new[] { (password, "--password"), (basicPass, "--basic-pass") })
+        {
+            if (secret is not null && PasswordHasher.Weakness(secret) is { } weak)
+            {
+                throw CliException.BadArguments($"{option}: {weak}");
+            }
+        }
+
         var rule = new HttpRule
         {
             Domain = domain.Trim().ToLowerInvariant(),
@@ -34,9 +50,10 @@ internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
             Webroot = webroot is null ? null : Path.GetFullPath(webroot),
             Redirect = redirect,
             HostHeader = hostHeader,
-            Password = password,
+            // Hashed here, where it was typed: the running agent, its config and the node never see it.
+            Password = password is null ? null : PasswordHasher.Hash(password),
             BasicUser = basicUser,
-            BasicPass = basicPass,
+            BasicPass = basicPass is null ? null : PasswordHasher.Hash(basicPass),
             LetsEncrypt = letsEncrypt,
             CertFile = cert is null ? null : Path.GetFullPath(cert),
             KeyFile = key is null ? null : Path.GetFullPath(key),
@@ -68,7 +85,7 @@ internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
         IReadOnlyList<HttpRule> http = store.Load().Http;
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(http, AgentJsonContext.Default.IReadOnlyListHttpRule));
+            Console.WriteLine(JsonSerializer.Serialize([.. http.Select(RuleSupport.ForNode)], AgentJsonContext.Default.IReadOnlyListHttpRule));
             return ExitCodes.Ok;
         }
 
@@ -76,6 +93,12 @@ internal sealed class HttpCommands(ConfigStore store, RuleGateway rules)
             http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "-", r.TlsPort?.ToString() ?? "-", Options(r)])));
         Console.WriteLine($"{http.Count} http rule(s)");
         return ExitCodes.Ok;
+    }
+
+    private static string ReadSecret()
+    {
+        string? line = Console.In.ReadLine();
+        return string.IsNullOrEmpty(line) ? throw CliException.BadArguments("no password on stdin") : line.TrimEnd('\r');
     }
 
     private static string Options(HttpRule rule)

@@ -8,9 +8,10 @@ namespace Spokes.Agent.Relay;
 
 /// <summary>
 /// Serves the streams the node opens on one pool connection: each is relayed to its rule's local
-/// destination (raw bytes: http as is, tls passed through untouched, tcp as is) with half-close.
+/// destination (raw bytes: http as is, tls passed through untouched, tcp as is) with half-close — or, for a rule
+/// with options the agent enforces (auth, webroot, Host header, its own certificate), handed to the agent's HTTP stack.
 /// </summary>
-internal sealed class StreamRelay(Func<AgentConfig> rules, AgentLog log)
+internal sealed class StreamRelay(Func<AgentConfig> rules, Http.StreamListenerFactory sites, AgentLog log)
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
@@ -31,6 +32,7 @@ internal sealed class StreamRelay(Func<AgentConfig> rules, AgentLog log)
 
     private async Task RelayAsync(MuxStream stream, CancellationToken cancellationToken)
     {
+        bool handedOver = false;
         try
         {
             StreamOpenHeader header;
@@ -45,13 +47,26 @@ internal sealed class StreamRelay(Func<AgentConfig> rules, AgentLog log)
                 return;
             }
 
-            if (RouteTable.Resolve(rules(), header) is not var (host, port))
+            if (RouteTable.Resolve(rules(), header) is not { } route)
             {
                 log.Info($"stream for {Describe(header)} reset: no rule for it");
                 stream.Reset();
                 return;
             }
 
+            if (route.Site is { } site)
+            {
+                // Once taken, the agent's HTTP stack owns the stream (it closes it with the visitor's connection).
+                handedOver = sites.TryOffer(site, stream, header);
+                if (!handedOver)
+                {
+                    stream.Reset();
+                }
+
+                return;
+            }
+
+            var (host, port) = (route.Host!, route.Port);
             Socket? socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
             if (socket is null)
             {
@@ -69,7 +84,10 @@ internal sealed class StreamRelay(Func<AgentConfig> rules, AgentLog log)
         }
         finally
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
+            if (!handedOver)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

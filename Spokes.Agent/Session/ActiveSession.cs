@@ -62,7 +62,7 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         _stop.Dispose();
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stop = _stop;
-        _relay = new StreamRelay(() => runtime.Config, log);
+        _relay = new StreamRelay(() => runtime.Config, runtime.Sites, log);
         var first = StartLeg(new Leg(welcome.Node ?? "", endpoint, mux, control, Since), stop.Token);
         Volatile.Write(ref _primary, first);
         runtime.OnConnected(this);

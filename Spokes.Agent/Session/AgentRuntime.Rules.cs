@@ -59,7 +59,7 @@ internal sealed partial class AgentRuntime
     {
         LocalRequest? local = request switch
         {
-            HttpAdd add => new LocalRequest { Op = LocalOps.HttpAdd, Rule = add.Rule },
+            HttpAdd add => new LocalRequest { Op = LocalOps.HttpAdd, Rule = WithLocalSecrets(add.Rule) },
             HttpRemove remove => new LocalRequest { Op = LocalOps.HttpRemove, Domain = remove.Domain },
             TcpAllocated allocated => new LocalRequest { Op = LocalOps.TcpAllocated, Port = allocated.Port },
             TcpForward forward => new LocalRequest
@@ -79,6 +79,17 @@ internal sealed partial class AgentRuntime
         string? error = await ApplyAsync(local, strict: false).ConfigureAwait(false);
         _log.Info(error is null ? $"applied {Describe(local)} from the server" : $"refused {Describe(local)} from the server: {error}");
         return error;
+    }
+
+    /// <summary>A rule pushed by the node names only that a password is set: the hash is this agent's own.</summary>
+    private HttpRule WithLocalSecrets(HttpRule pushed)
+    {
+        HttpRule? local = _config.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, pushed.Domain));
+        return pushed with
+        {
+            Password = pushed.Password == RuleSupport.SecretPlaceholder ? local?.Password ?? pushed.Password : pushed.Password,
+            BasicPass = pushed.BasicPass == RuleSupport.SecretPlaceholder ? local?.BasicPass ?? pushed.BasicPass : pushed.BasicPass,
+        };
     }
 
     internal AgentStatus Status()
@@ -158,7 +169,7 @@ internal sealed partial class AgentRuntime
     private static ControlRequest? ToNode(LocalRequest request, AgentConfig changed) => request.Op switch
     {
         LocalOps.HttpAdd or LocalOps.HttpFirewall when (request.Rule?.Domain ?? request.Domain) is { } domain
-            && changed.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, domain)) is { } rule => new HttpAdd { Rule = rule },
+            && changed.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, domain)) is { } rule => new HttpAdd { Rule = RuleSupport.ForNode(rule) },
         LocalOps.TcpFirewall when request.Port is { } port && changed.Tcp.FirstOrDefault(r => r.Port == port) is { } tcp =>
             new TcpFirewall { Port = port, Allow = tcp.Allow ?? [], Drop = tcp.Drop ?? [] },
         LocalOps.HttpRemove when request.Domain is { } domain => new HttpRemove { Domain = domain },

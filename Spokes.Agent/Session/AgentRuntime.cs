@@ -33,6 +33,9 @@ internal sealed partial class AgentRuntime
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>Where streams of rules served by the agent's HTTP stack go (set once running).</summary>
+    internal Http.StreamListenerFactory Sites { get; private set; } = new();
+
     /// <summary>The current rules and settings; replaced as a whole on every change.</summary>
     public AgentConfig Config => _config;
 
@@ -57,6 +60,9 @@ internal sealed partial class AgentRuntime
             return 1;
         }
 
+        // The HTTP stack for rules the agent serves itself (auth, webroot, Host header, own certificate); no socket.
+        await using var sites = await Http.AgentHttpServer.StartAsync(() => _config, cancellationToken).ConfigureAwait(false);
+        Sites = sites.Sites;
         await using var api = new LocalApiServer(_store.SocketPath, HandleLocalAsync);
         try
         {
@@ -144,7 +150,7 @@ internal sealed partial class AgentRuntime
         Role = role,
         SessionId = role == ConnectionRole.Data ? session?.SessionId : null,
         SessionSecret = role == ConnectionRole.Data ? session?.SessionSecret : null,
-        Features = [AgentFeatures.Legs],
+        Features = RuleValidation.Features,
     };
 
     internal void OnConnected(ActiveSession session)
@@ -165,6 +171,13 @@ internal sealed partial class AgentRuntime
     {
         AgentConfig config = _config;
         IReadOnlyList<HttpRule> http = config.Http;
+        // A rule edited by hand (or saved by an older agent) that this agent cannot enforce is not offered at all.
+        foreach (var rule in http.Where(r => RuleValidation.Http(r) is not null))
+        {
+            _log.Info($"rule http:{rule.Domain} not sent: {RuleValidation.Http(rule)}");
+        }
+
+        http = [.. http.Where(r => RuleValidation.Http(r) is null)];
         if (!NodeFeatures.Has(welcome, NodeFeatures.Firewall))
         {
             foreach (var rule in http.Where(r => Firewall.Any(r.Allow, r.Drop)))
@@ -182,7 +195,7 @@ internal sealed partial class AgentRuntime
 
         try
         {
-            OkReply ok = await channel.RequestAsync(new SyncRules { Http = http, Tcp = config.Tcp }, _options.RequestTimeout, cancellationToken)
+            OkReply ok = await channel.RequestAsync(new SyncRules { Http = [.. http.Select(RuleSupport.ForNode)], Tcp = config.Tcp }, _options.RequestTimeout, cancellationToken)
                 .ConfigureAwait(false);
             var results = ok.Results ?? [];
             foreach (var refused in results.Where(r => !r.Accepted))

@@ -1,3 +1,4 @@
+using Spokes.Tunnel.Security;
 using Cocona;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;

@@ -1,3 +1,4 @@
+using Spokes.Tunnel.Security;
 using System.Text;
 using Spokes.Actors.Security;
 using Spokes.Cli.Output;

@@ -43,10 +43,10 @@ public sealed class HttpsRouter(PublicRelay relay, EdgeIdentity identity, RouteT
 
     protected override bool IsOwnName(string name) => base.IsOwnName(name) || name == ClusterCredentials.ServerName;
 
-    /// <summary>Whether the edge terminates TLS for <paramref name="name"/>: its rule forwards plain HTTP only, and the
-    /// server's certificate covers the name.</summary>
+    /// <summary>Whether the edge terminates TLS for <paramref name="name"/>: its rule forwards plain HTTP only, has no
+    /// certificate of its own (the agent terminates those), and the server's certificate covers the name.</summary>
     public bool Terminates(string name) =>
-        routes.Current.HttpRules.TryGetValue(name, out var rule) && rule is { TlsPort: null, HttpPort: not null }
+        routes.Current.HttpRules.TryGetValue(name, out var rule) && rule is { TlsPort: null, HttpPort: not null, CustomCertificate: false, LetsEncrypt: false }
         && CertificateMatcher.Covers(certificate.Current, name);
 
     private protected override async ValueTask<bool> ServeAtEdgeAsync(ConnectionContext connection, string name)
@@ -89,7 +89,7 @@ public sealed class HttpsRouter(PublicRelay relay, EdgeIdentity identity, RouteT
             await tls.ShutdownAsync();
             return true;
         }
-        await _relay.ServeAsync(plain, remote, StreamKind.Http, name, connection.Abort, connection.ConnectionClosed);
+        await _relay.ServeAsync(plain, remote, StreamKind.Http, name, connection.Abort, connection.ConnectionClosed, edgeTls: true);
         try
         {
             await tls.ShutdownAsync();

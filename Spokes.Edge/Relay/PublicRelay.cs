@@ -89,11 +89,11 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
     /// <summary>Relays a visitor's byte stream (a connection's transport, or the plaintext of TLS the edge terminated)
     /// to the tunnel that owns <paramref name="domain"/>; <paramref name="abort"/> when nothing takes it.</summary>
     public async Task ServeAsync(System.IO.Pipelines.IDuplexPipe visitor, EndPoint? remote, StreamKind kind, string domain, Action abort,
-        CancellationToken closed)
+        CancellationToken closed, bool edgeTls = false)
     {
         var client = ClientAddress(remote);
         var started = Environment.TickCount64;
-        var target = await OpenAsync(new StreamOpenHeader { Kind = kind, Domain = domain, ClientAddress = client },
+        var target = await OpenAsync(new StreamOpenHeader { Kind = kind, Domain = domain, ClientAddress = client, EdgeTls = edgeTls ? true : null },
             (remote as IPEndPoint)?.Address, closed);
         if (target is null)
         {

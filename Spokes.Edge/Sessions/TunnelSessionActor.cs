@@ -203,10 +203,11 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.') && domain != "localhost")
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
-        if ((RuleSupport.NotEnforced(rule) ?? RuleSupport.Inconsistent(rule)) is { } notEnforced) return notEnforced;
+        if ((RuleSupport.NotEnforced(rule, _link.AgentFeatures) ?? RuleSupport.Inconsistent(rule)) is { } notEnforced) return notEnforced;
+        if (rule.Password is { } password && password != RuleSupport.SecretPlaceholder
+            || rule.BasicPass is { } basicPass && basicPass != RuleSupport.SecretPlaceholder)
+            return "passwords stay on the agent: a rule carries only that one is set";
         if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists) return badLists;
-        if (rule.HttpPort is null && rule.TlsPort is null)
-            return "the rule needs --http or --tls";
         if (!claimed)
         {
             var claim = await _ctx.Regions.Domains.Ask<IWireMessage>(new ClaimDomain(DomainIds.For(domain), _link.TunnelId, "agent"),
@@ -320,8 +321,15 @@ public sealed class TunnelSessionActor : ReceiveActor
                 };
                 var domain = Normalize(rule.Domain);
                 var previous = _http.GetValueOrDefault(domain);
-                // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps them too).
-                rule = rule with { Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [] };
+                // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps
+                // them too), and so do the options only the agent's CLI sets (auth, webroot, Host header, certificate).
+                rule = rule with
+                {
+                    Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [],
+                    Webroot = previous?.Webroot, HostHeader = previous?.HostHeader, Password = previous?.Password,
+                    BasicUser = previous?.BasicUser, BasicPass = previous?.BasicPass, CertFile = previous?.CertFile, KeyFile = previous?.KeyFile,
+                };
+                if (rule.Webroot is not null) rule = rule with { HttpPort = null, TlsPort = null };
                 return await PushHttpAsync(rule, previous, $"http rule for {domain} {(previous is null ? "added" : "updated")}");
             case RuleAction.HttpFirewall or RuleAction.TcpFirewall:
                 var (badAllow, badDrop) = (Firewall.Canonical(change.Allow!, out var allow), Firewall.Canonical(change.Drop!, out var drop));

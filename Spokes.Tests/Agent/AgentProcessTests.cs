@@ -77,23 +77,24 @@ public class AgentProcessTests
     }
 
     [Theory]
-    [InlineData("--webroot", "/srv/www")]
-    [InlineData("--host-header", "app.local")]
-    [InlineData("--password", "secret")]
-    [InlineData("--basic-user", "u", "--basic-pass", "p")]
-    [InlineData("--letsencrypt")]
-    [InlineData("--cert", "c.pem", "--key", "k.pem")]
-    public async Task HttpAdd_OptionNotEnforcedYet_RefusedWithExitTwo_NothingSaved(params string[] option)
+    [InlineData("--letsencrypt is not supported yet", "--http", "80", "--letsencrypt")]
+    [InlineData("is not a directory", "--webroot", "/nonexistent/spokes-www")]
+    [InlineData("--http and --tls do not apply", "--webroot", "/tmp", "--http", "80")]
+    [InlineData("--host-header 'bad host!' is not a host name", "--http", "80", "--host-header", "bad host!")]
+    [InlineData("--password: password must have at least 8 characters", "--http", "80", "--password", "short")]
+    [InlineData("--basic-user and --basic-pass go together", "--http", "80", "--basic-user", "u")]
+    [InlineData("--cert/--key cannot be loaded", "--http", "80", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem")]
+    [InlineData("--cert/--key terminate TLS on the agent", "--tls", "443", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem")]
+    public async Task HttpAdd_BadOrUnsupportedOption_RefusedWithExitTwo_NothingSaved(string error, params string[] option)
     {
         await using var bed = new AgentTestbed();
         await bed.ConfigureAsync();
         string before = File.ReadAllText(bed.ConfigPath);
 
-        var (exit, _, errors) = await bed.RunAsync(["http", "add", "--domain", "a.example.com", "--destination", "localhost", "--http", "80", .. option]);
+        var (exit, _, errors) = await bed.RunAsync(["http", "add", "--domain", "a.example.com", "--destination", "localhost", .. option]);
 
         Assert.Equal(2, exit);
-        Assert.Contains($"{option[0]}", errors);
-        Assert.Contains("not supported yet", errors);
+        Assert.Contains(error, errors);
         Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(before, File.ReadAllText(bed.ConfigPath));
     }
@@ -156,7 +157,7 @@ public class AgentProcessTests
         Assert.Equal("live.example.com", add.Rule.Domain);
         Assert.Contains("live.example.com", File.ReadAllText(bed.ConfigPath));
 
-        var refused = await bed.RunAsync("http", "add", "--domain", TestNode.TakenDomain, "--destination", "localhost");
+        var refused = await bed.RunAsync("http", "add", "--domain", TestNode.TakenDomain, "--destination", "localhost", "--http", "8080");
         Assert.Equal(1, refused.Exit);
         Assert.Contains("belongs to another tunnel", refused.Errors);
         Assert.DoesNotContain(TestNode.TakenDomain, File.ReadAllText(bed.ConfigPath));

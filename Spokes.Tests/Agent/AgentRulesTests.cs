@@ -18,7 +18,7 @@ public class AgentRulesTests
     [Fact]
     public void RuleBook_HttpAddSameDomain_ReplacesTheRule()
     {
-        var change = RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.HttpAdd, Rule = new HttpRule { Domain = "APP.example.com", Destination = "web" } }, strict: true);
+        var change = RuleBook.Apply(Config, new LocalRequest { Op = LocalOps.HttpAdd, Rule = new HttpRule { Domain = "APP.example.com", Destination = "web", HttpPort = 80 } }, strict: true);
 
         Assert.Equal(["*.wild.example.com", "APP.example.com"], change.Config!.Http.Select(r => r.Domain));
     }
@@ -69,10 +69,10 @@ public class AgentRulesTests
         StreamOpenHeader Header(StreamKind kind, string? domain = null, int? port = null) =>
             new() { Kind = kind, Domain = domain, Port = port, ClientAddress = "1.2.3.4:5" };
 
-        Assert.Equal(("localhost", 8080), RouteTable.Resolve(Config, Header(StreamKind.Http, "app.example.com")));
-        Assert.Equal(("localhost", 8443), RouteTable.Resolve(Config, Header(StreamKind.Tls, "APP.example.com")));
-        Assert.Equal(("10.0.0.2", 80), RouteTable.Resolve(Config, Header(StreamKind.Http, "a.wild.example.com")));
-        Assert.Equal(("db", 5432), RouteTable.Resolve(Config, Header(StreamKind.Tcp, port: 20001)));
+        Assert.Equal(StreamRoute.Raw("localhost", 8080), RouteTable.Resolve(Config, Header(StreamKind.Http, "app.example.com")));
+        Assert.Equal(StreamRoute.Raw("localhost", 8443), RouteTable.Resolve(Config, Header(StreamKind.Tls, "APP.example.com")));
+        Assert.Equal(StreamRoute.Raw("10.0.0.2", 80), RouteTable.Resolve(Config, Header(StreamKind.Http, "a.wild.example.com")));
+        Assert.Equal(StreamRoute.Raw("db", 5432), RouteTable.Resolve(Config, Header(StreamKind.Tcp, port: 20001)));
         Assert.Null(RouteTable.Resolve(Config, Header(StreamKind.Tcp, port: 20002)));
         Assert.Null(RouteTable.Resolve(Config, Header(StreamKind.Http, "other.example.com")));
     }
@@ -136,5 +136,18 @@ public class AgentRulesTests
         Assert.InRange(delays[9], 22.5, 30.0);
         backoff.Reset();
         Assert.InRange(backoff.Next().TotalSeconds, 0.375, 0.625);
+    }
+
+    [Fact]
+    public void RuleSupport_AgentSideOptions_OnlyFromAnAgentThatServesThem_LetsEncryptFromNone()
+    {
+        var password = new HttpRule { Domain = "a.example.com", Destination = "localhost", HttpPort = 80, Password = RuleSupport.SecretPlaceholder };
+        var letsEncrypt = password with { Password = null, LetsEncrypt = true };
+
+        Assert.Contains("--password is not supported yet", RuleSupport.NotEnforced(password, [AgentFeatures.Legs]));
+        Assert.Contains("--password is not supported yet", RuleSupport.NotEnforced(password, null));
+        Assert.Null(RuleSupport.NotEnforced(password, [AgentFeatures.Legs, AgentFeatures.HttpOptions]));
+        Assert.Contains("--letsencrypt", RuleSupport.NotEnforced(letsEncrypt, [AgentFeatures.HttpOptions]));
+        Assert.Equal(RuleSupport.SecretPlaceholder, RuleSupport.ForNode(password with { Password = "pbkdf2-sha256$1$AA==$AA==" }).Password);
     }
 }

@@ -22,7 +22,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     });
 
     [Fact]
-    public Task RuleWithAnOptionNotEnforced_SavedByAnOlderAgent_RefusedByTheNode_AndNeverServed() => bed.Bed.ScenarioAsync(output, async () =>
+    public Task RuleWithAClearPassword_EditedIntoTheConfig_NotOffered_AndNeverServed() => bed.Bed.ScenarioAsync(output, async () =>
     {
         const string domain = "guarded.example.com";
         var olga = await bed.Bed.AddAgentAsync("olga", "olga");
@@ -35,7 +35,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
 
         await olga.StartAsync();
 
-        await olga.Process!.WaitForLineAsync(line => line.Contains($"rule http:{domain} refused by server: --password is not supported yet",
+        await olga.Process!.WaitForLineAsync(line => line.Contains($"rule http:{domain} not sent: --password is kept as a hash only",
             StringComparison.Ordinal), TimeSpan.FromSeconds(15));
         var rules = Assert.IsType<Spokes.Actors.Gateway.TunnelRulesReply>(await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(olga.TunnelId, null)));
         Assert.DoesNotContain(domain, rules.Http.Select(r => r.Domain));

@@ -34,6 +34,10 @@ public static class AgentFeatures
     /// <summary>The agent keeps connections on several nodes of a cluster (one leg per node), follows
     /// <c>nodes</c> updates and moves off a node that sends <c>drain</c>.</summary>
     public const string Legs = "legs";
+
+    /// <summary>The agent serves rules' <c>webroot</c>, <c>hostHeader</c>, <c>password</c>, <c>basicUser/basicPass</c> and
+    /// <c>certFile/keyFile</c> itself (its own HTTP stack): a node accepts such rules only from such agents.</summary>
+    public const string HttpOptions = "httpOptions";
 }
 
 /// <summary>Values of <see cref="Welcome.Features"/>.</summary>

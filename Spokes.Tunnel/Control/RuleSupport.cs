@@ -1,22 +1,30 @@
 namespace Spokes.Tunnel.Control;
 
 /// <summary>
-/// Which <see cref="HttpRule"/> options this release enforces. An option that is parsed but not enforced is
-/// refused — by the agent's CLI and by the node, which also sees rules saved by older agents — rather than
-/// stored: a rule saved with <c>--password</c> that serves its site unprotected is worse than no rule.
+/// Which <see cref="HttpRule"/> options are enforced, and by whom. The agent serves <c>--webroot</c>,
+/// <c>--host-header</c>, <c>--password</c>, <c>--basic-user/--basic-pass</c> and <c>--cert/--key</c> itself (an
+/// agent that names <see cref="AgentFeatures.HttpOptions"/>); the edge enforces <c>--redirect</c> and the
+/// firewall lists. An option nobody enforces is refused — by the agent's CLI and by the node, which also sees rules
+/// saved by older agents — rather than stored: a rule saved with <c>--password</c> that serves its site
+/// unprotected is worse than no rule.
 /// </summary>
 public static class RuleSupport
 {
-    /// <summary>One line naming the first option that is not enforced yet, or null.</summary>
-    public static string? NotEnforced(HttpRule rule)
+    /// <summary>What the agent sends the node instead of a password's hash: the hash never leaves the agent.</summary>
+    public const string SecretPlaceholder = "(set on the agent)";
+
+    /// <summary>One line naming the first option that is not enforced for an agent with these features, or null.</summary>
+    public static string? NotEnforced(HttpRule rule, IReadOnlyCollection<string>? agentFeatures)
     {
+        bool agentServes = agentFeatures?.Contains(AgentFeatures.HttpOptions) == true;
         string? option = rule switch
         {
+            { LetsEncrypt: true } => "--letsencrypt",
+            _ when agentServes => null,
             { Webroot: not null } => "--webroot",
             { HostHeader: not null } => "--host-header",
             { Password: not null } => "--password",
             { BasicUser: not null } or { BasicPass: not null } => "--basic-user/--basic-pass",
-            { LetsEncrypt: true } => "--letsencrypt",
             { CertFile: not null } or { KeyFile: not null } => "--cert/--key",
             _ => null,
         };
@@ -24,8 +32,23 @@ public static class RuleSupport
     }
 
     /// <summary>One line naming options that do not make sense together, or null.</summary>
-    public static string? Inconsistent(HttpRule rule) =>
-        rule is { Redirect: true, TlsPort: null }
-            ? "--redirect sends plain-HTTP visitors to https://DOMAIN: the rule needs --tls for them to land on"
-            : null;
+    public static string? Inconsistent(HttpRule rule) => rule switch
+    {
+        { Redirect: true, TlsPort: null, CertFile: null } =>
+            "--redirect sends plain-HTTP visitors to https://DOMAIN: the rule needs --tls (or --cert/--key) for them to land on",
+        { CertFile: not null, TlsPort: not null } =>
+            "--cert/--key terminate TLS on the agent, --tls passes it through to the service: use one of them",
+        { Webroot: not null, HttpPort: not null } or { Webroot: not null, TlsPort: not null } =>
+            "--webroot serves files from the agent's disk instead of a service: --http and --tls do not apply",
+        { CertFile: not null, HttpPort: null, Webroot: null } => "--cert/--key need --http (or --webroot): the agent forwards the decrypted HTTP there",
+        { HttpPort: null, TlsPort: null, Webroot: null } => "the rule needs --http, --tls or --webroot",
+        _ => null,
+    };
+
+    /// <summary>The rule as the agent tells the node: password hashes replaced by <see cref="SecretPlaceholder"/>.</summary>
+    public static HttpRule ForNode(HttpRule rule) => rule with
+    {
+        Password = rule.Password is null ? null : SecretPlaceholder,
+        BasicPass = rule.BasicPass is null ? null : SecretPlaceholder,
+    };
 }

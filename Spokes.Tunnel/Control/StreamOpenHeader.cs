@@ -13,7 +13,7 @@ public enum StreamKind
 
 /// <summary>
 /// Node → agent on the SYN of every data stream: which rule the visitor's connection is for
-/// (Domain for http/tls, Port for tcp) and the visitor's address.
+/// (Domain for http/tls, Port for tcp), the visitor's address and whether the edge terminated its TLS.
 /// </summary>
 public sealed record StreamOpenHeader
 {
@@ -21,6 +21,10 @@ public sealed record StreamOpenHeader
     public string? Domain { get; init; }
     public int? Port { get; init; }
     public required string ClientAddress { get; init; }
+
+    /// <summary>Set on an http stream whose visitor came over HTTPS that the edge terminated (the agent then marks
+    /// its visitor-auth cookie Secure).</summary>
+    public bool? EdgeTls { get; init; }
 
     public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this, ControlJsonContext.Default.StreamOpenHeader);
 

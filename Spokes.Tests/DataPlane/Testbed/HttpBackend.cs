@@ -40,6 +40,7 @@ internal sealed class HttpBackend : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets();
         app.MapGet("/hello", (HttpContext context) => Results.Text($"hello from backend, connection {context.Connection.Id}"));
+        app.MapGet("/host", (HttpContext context) => Results.Text(context.Request.Host.Value ?? ""));
         app.MapPost("/echo", async (HttpContext context) =>
         {
             context.Response.ContentType = "application/octet-stream";

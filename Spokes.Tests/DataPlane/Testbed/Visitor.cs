@@ -17,9 +17,10 @@ internal sealed class Visitor(SpokesTestbed bed)
     public HttpClient Http(string host, int maxConnections = 100) =>
         new(Handler(maxConnections)) { BaseAddress = new Uri($"http://{host}/"), Timeout = Patience };
 
-    public async Task<ClientWebSocket> WebSocketAsync(string host, string path)
+    public async Task<ClientWebSocket> WebSocketAsync(string host, string path, string? authorization = null)
     {
         var socket = new ClientWebSocket();
+        if (authorization is not null) socket.Options.SetRequestHeader("Authorization", authorization);
         using var cts = new CancellationTokenSource(Patience);
         await socket.ConnectAsync(new Uri($"ws://{host}{path}"), new HttpMessageInvoker(Handler(1)), cts.Token);
         return socket;

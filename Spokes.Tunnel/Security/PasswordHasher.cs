@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 
-namespace Spokes.Actors.Security;
+namespace Spokes.Tunnel.Security;
 
 /// <summary>PBKDF2-SHA256 password hashes in the form <c>pbkdf2-sha256$iterations$salt$hash</c>.</summary>
-/// <remarks>The hash is computed where the password is typed (CLI or console), so a password never
-/// crosses the cluster port nor lands in the journal.</remarks>
+/// <remarks>The hash is computed where the password is typed (CLI, console, agent CLI), so a password never
+/// crosses the cluster port, the tunnel, nor lands in the journal or the agent's config.</remarks>
 public static class PasswordHasher
 {
     public const int Iterations = 600_000;

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using Spokes.Tunnel.Control;
+
+namespace Spokes.Agent.Http;
+
+/// <summary>
+/// The certificates of rules with <c>--cert/--key</c>, loaded from their PEM files and reloaded when a file changes
+/// (a renewed certificate is used by new connections at once; open ones keep theirs).
+/// </summary>
+internal sealed class RuleCertificates
+{
+    private readonly ConcurrentDictionary<string, (DateTime Cert, DateTime Key, X509Certificate2 Certificate)> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>One line saying why the files cannot serve <paramref name="domain"/>, or null when they can.</summary>
+    public static string? Check(string certFile, string keyFile, string domain, DateTimeOffset now)
+    {
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return $"--cert/--key cannot be loaded: {ex.Message.TrimEnd('.')}";
+        }
+
+        using (certificate)
+        {
+            if (!certificate.HasPrivateKey)
+            {
+                return "--key holds no private key of --cert";
+            }
+
+            if (now < certificate.NotBefore || now > certificate.NotAfter)
+            {
+                return $"--cert is not valid now (valid {certificate.NotBefore:u} to {certificate.NotAfter:u})";
+            }
+
+            return certificate.MatchesHostname(domain.StartsWith("*.", StringComparison.Ordinal) ? "x" + domain[1..] : domain)
+                ? null
+                : $"--cert does not cover {domain}";
+        }
+    }
+
+    /// <summary>The certificate of the rule, or null when its files cannot be loaded.</summary>
+    public X509Certificate2? For(HttpRule rule)
+    {
+        if (rule is not { CertFile: { } certFile, KeyFile: { } keyFile })
+        {
+            return null;
+        }
+
+        try
+        {
+            var stamps = (File.GetLastWriteTimeUtc(certFile), File.GetLastWriteTimeUtc(keyFile));
+            string key = certFile + "\n" + keyFile;
+            if (_loaded.TryGetValue(key, out var loaded) && (loaded.Cert, loaded.Key) == stamps)
+            {
+                return loaded.Certificate;
+            }
+
+            // Ephemeral keys cannot be used by SslStream on every platform: export through PKCS#12 once.
+            using var pem = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            _loaded[key] = (stamps.Item1, stamps.Item2, certificate);
+            return certificate;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+}

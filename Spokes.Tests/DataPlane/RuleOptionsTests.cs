@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Spokes.Tests.DataPlane.Testbed;
+using Xunit.Abstractions;
+
+namespace Spokes.Tests.DataPlane;
+
+/// <summary>The HTTP rule options the agent enforces itself, end to end (a real node, a real agent process, the real
+/// backend): basic auth and the password page decided on every request, webroot confinement, the Host header, and
+/// HTTPS with the rule's own certificate.</summary>
+[Collection(DataPlaneCollection.Name)]
+public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper output)
+{
+    private const string Secret = "correct horse battery";
+
+    private async Task<TestAgent> AgentAsync(string name)
+    {
+        var agent = await bed.Bed.AddAgentAsync(name, name);
+        await agent.StartAsync();
+        return agent;
+    }
+
+    private static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
+
+    [Fact]
+    public Task BasicAuth_401UntilTheRightCredentials_DecidedOnEveryRequestOfOneKeepAliveConnection_HashOnlyOnTheAgent() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "basic.example.com";
+        var agent = await AgentAsync("bea");
+        (await agent.RunWithStdinAsync(Secret, "http", "add", "--domain", domain, "--destination", "127.0.0.1",
+            "--http", bed.HttpBackend.Port.ToString(), "--basic-user", "ann", "--basic-pass", "-")).ExpectExit(0);
+        using var http = bed.Visitor.Http(domain, maxConnections: 1);
+
+        async Task<HttpResponseMessage> GetAsync(string? authorization)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "hello");
+            if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            return await http.SendAsync(request);
+        }
+
+        var anonymous = await GetAsync(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal($"Basic realm=\"{domain}\", charset=\"UTF-8\"", anonymous.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(Basic("ann", "wrong password"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(Basic("bob", Secret))).StatusCode);
+        var admitted = await GetAsync(Basic("ann", Secret));
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        Assert.StartsWith("hello from backend", await admitted.Content.ReadAsStringAsync());
+        // The same keep-alive connection: the next request without credentials is refused again.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(Basic("ann", Secret))).StatusCode);
+
+        using var ws = await bed.Visitor.WebSocketAsync(domain, "/ws", Basic("ann", Secret));
+        using var cts = new CancellationTokenSource(Visitor.Patience);
+        await ws.SendAsync(Encoding.UTF8.GetBytes("through basic auth"), WebSocketMessageType.Text, true, cts.Token);
+        var buffer = new byte[256];
+        var received = await ws.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal("through basic auth", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => bed.Visitor.WebSocketAsync(domain, "/ws"));
+
+        Assert.DoesNotContain(Secret, File.ReadAllText(agent.ConfigPath));
+        var listing = (await agent.RunAsync("http", "ls", "--json")).ExpectExit(0).Output;
+        Assert.DoesNotContain("pbkdf2", listing);
+        Assert.Contains("basic-auth", (await agent.RunAsync("http", "ls")).ExpectExit(0).Output);
+        Assert.DoesNotContain(Secret, bed.Bed.Log.Since(0));
+        var rules = Assert.IsType<Spokes.Actors.Gateway.TunnelRulesReply>(await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(agent.TunnelId, null)));
+        Assert.True(Assert.Single(rules.Http, r => r.Domain == domain).BasicAuth);
+    });
+
+    [Fact]
+    public Task Password_LoginPageThenSignedCookie_WrongOrForgedRefused_FailuresThrottled() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "login.example.com";
+        var agent = await AgentAsync("pam");
+        (await agent.RunWithStdinAsync(Secret, "http", "add", "--domain", domain, "--destination", "127.0.0.1",
+            "--http", bed.HttpBackend.Port.ToString(), "--password", "-")).ExpectExit(0);
+        using var http = bed.Visitor.Http(domain, maxConnections: 1);
+
+        var page = await http.GetAsync("hello?x=1");
+        Assert.Equal(HttpStatusCode.Unauthorized, page.StatusCode);
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("action=\"/.spokes/login\"", html);
+        Assert.Contains("value=\"/hello?x=1\"", html);
+
+        var wrong = await http.PostAsync(".spokes/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = "nope", ["return"] = "/hello" }));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("Wrong password", await wrong.Content.ReadAsStringAsync());
+
+        using var noRedirect = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, UseCookies = false,
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = await bed.Visitor.ConnectAsync(bed.Bed.HttpPort);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = new Uri($"http://{domain}/") };
+        var signedIn = await noRedirect.PostAsync(".spokes/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["password"] = Secret, ["return"] = "//evil.example/steal",
+        }));
+        Assert.Equal(HttpStatusCode.SeeOther, signedIn.StatusCode);
+        Assert.Equal("/", signedIn.Headers.Location!.OriginalString);
+        string setCookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"));
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", setCookie, StringComparison.OrdinalIgnoreCase);
+        string cookie = setCookie.Split(';')[0];
+
+        async Task<HttpStatusCode> WithCookieAsync(string value)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "hello");
+            request.Headers.Add("Cookie", value);
+            return (await noRedirect.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(cookie));
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(cookie));
+        string[] parts = cookie.Split('=', 2)[1].Split('.');
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync($"spokes_auth={long.Parse(parts[0]) + 86_400}.{parts[1]}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync("spokes_auth=4102444800.forged"));
+
+        for (int i = 0; i < 5; i++)
+            await http.PostAsync(".spokes/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = "guess " + i }));
+        var throttled = await http.PostAsync(".spokes/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = Secret }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(cookie));
+        Assert.DoesNotContain(Secret, File.ReadAllText(agent.ConfigPath));
+    });
+
+    [Fact]
+    public Task Webroot_ServesFilesIndexAndRanges_NeverAFileOutsideIt() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "files.example.com";
+        string root = Directory.CreateTempSubdirectory("spokes-www").FullName;
+        string outside = Directory.CreateTempSubdirectory("spokes-outside").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(root, "index.html"), "<h1>home</h1>");
+            File.WriteAllText(Path.Combine(root, "a.txt"), "0123456789");
+            File.WriteAllText(Path.Combine(root, ".env"), "hidden");
+            Directory.CreateDirectory(Path.Combine(root, "docs"));
+            File.WriteAllText(Path.Combine(root, "docs", "index.html"), "<h1>docs</h1>");
+            File.WriteAllText(Path.Combine(outside, "secret.txt"), "outside the webroot");
+            File.CreateSymbolicLink(Path.Combine(root, "out"), outside);
+            File.CreateSymbolicLink(Path.Combine(root, "leak.txt"), Path.Combine(outside, "secret.txt"));
+            var agent = await AgentAsync("wes");
+            (await agent.RunAsync("http", "add", "--domain", domain, "--destination", "127.0.0.1", "--webroot", root)).ExpectExit(0);
+            using var http = bed.Visitor.Http(domain);
+
+            var home = await http.GetAsync("");
+            Assert.Equal("<h1>home</h1>", await home.Content.ReadAsStringAsync());
+            Assert.Equal("text/html", home.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("<h1>docs</h1>", await http.GetStringAsync("docs/"));
+            using (var range = new HttpRequestMessage(HttpMethod.Get, "a.txt"))
+            {
+                range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(2, 5);
+                var partial = await http.SendAsync(range);
+                Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+                Assert.Equal("2345", await partial.Content.ReadAsStringAsync());
+            }
+            foreach (var path in new[] { "missing.txt", ".env", "out/secret.txt", "leak.txt" })
+                Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(path)).StatusCode);
+
+            // Traversal the client would normalize away, sent raw.
+            foreach (var target in new[] { "/../spokes-outside/secret.txt", "/%2e%2e/%2e%2e/etc/passwd", "/docs/..%2f..%2fetc/passwd", "/..%5c..%5cetc/passwd" })
+            {
+                using var socket = await bed.Visitor.ConnectAsync(bed.Bed.HttpPort);
+                await Visitor.SendAllAsync(socket, Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"));
+                string answer = Encoding.ASCII.GetString(await Visitor.ReadToEndAsync(socket));
+                Assert.DoesNotContain("outside the webroot", answer);
+                Assert.DoesNotContain("root:", answer);
+                Assert.Matches(@"^HTTP/1\.1 (400|404) ", answer);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+            Directory.Delete(outside, recursive: true);
+        }
+    });
+
+    [Fact]
+    public Task HostHeader_RewrittenTowardsTheService_AndASecondHostOnTheConnectionIsMisdirected() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "hosthdr.example.com";
+        var agent = await AgentAsync("hal");
+        (await agent.RunAsync("http", "add", "--domain", domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString(),
+            "--host-header", "internal.local:8080")).ExpectExit(0);
+        using var http = bed.Visitor.Http(domain);
+
+        Assert.Equal("internal.local:8080", await http.GetStringAsync("host"));
+
+        using var socket = await bed.Visitor.ConnectAsync(bed.Bed.HttpPort);
+        await Visitor.SendAllAsync(socket, Encoding.ASCII.GetBytes(
+            $"GET /host HTTP/1.1\r\nHost: {domain}\r\n\r\nGET /host HTTP/1.1\r\nHost: {TrafficFixture.AppDomain}\r\nConnection: close\r\n\r\n"));
+        string answers = Encoding.ASCII.GetString(await Visitor.ReadToEndAsync(socket));
+        Assert.Contains("HTTP/1.1 200 ", answers);
+        Assert.Contains("HTTP/1.1 421 ", answers);
+    });
+
+    [Fact]
+    public Task OwnCertificate_TheAgentTerminatesTls_ForAPlainHttpService() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "own-cert.example.com";
+        string dir = Directory.CreateTempSubdirectory("spokes-cert").FullName;
+        try
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName(domain);
+            request.CertificateExtensions.Add(names.Build());
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+            File.WriteAllText(Path.Combine(dir, "cert.pem"), certificate.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+            var agent = await AgentAsync("cec");
+            (await agent.RunAsync("http", "add", "--domain", "other.example.com", "--destination", "127.0.0.1", "--http", "80",
+                "--cert", Path.Combine(dir, "cert.pem"), "--key", Path.Combine(dir, "key.pem"))).ExpectExit(2).ExpectError("does not cover other.example.com");
+            (await agent.RunAsync("http", "add", "--domain", domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString(),
+                "--cert", Path.Combine(dir, "cert.pem"), "--key", Path.Combine(dir, "key.pem"))).ExpectExit(0);
+
+            var (tls, seen) = await bed.Visitor.TlsAsync(domain);
+            await using (tls)
+            {
+                Assert.Equal(certificate.Thumbprint, seen.Thumbprint);
+                await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"));
+                using var reader = new StreamReader(tls);
+                string answer = await reader.ReadToEndAsync();
+                Assert.StartsWith("HTTP/1.1 200 ", answer);
+                Assert.Contains("hello from backend", answer);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+}
