@@ -91,7 +91,7 @@ internal sealed class StreamConnection : ConnectionContext, IConnectionItemsFeat
         Header = header;
         ConnectionId = $"stream-{Interlocked.Increment(ref _next)}";
         Transport = new Duplex(stream.Input, stream.Output);
-        RemoteEndPoint = IPAddress.TryParse(header.ClientAddress, out var address) ? new IPEndPoint(address, 0) : null;
+        RemoteEndPoint = IPEndPoint.TryParse(header.ClientAddress, out var visitor) ? visitor : null;
         Features.Set<IConnectionItemsFeature>(this);
         Features.Set<IConnectionIdFeature>(this);
         Items[typeof(StreamOpenHeader)] = header;
