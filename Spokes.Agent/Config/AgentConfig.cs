@@ -28,9 +28,32 @@ internal sealed record AgentConfig
     public IReadOnlyList<HttpRule> Http { get; init; } = [];
     public IReadOnlyList<TcpRule> Tcp { get; init; } = [];
 
+    /// <summary>Where rules with <c>letsEncrypt</c> get their certificates (docs/agent.md); null = Let's Encrypt.</summary>
+    public AcmeSettings? Acme { get; init; }
+
     /// <summary>"host:port", for logs and status.</summary>
     [JsonIgnore]
     public string Server => Hostname is null ? "(not configured)" : Port == DefaultPort ? Hostname : $"{Hostname}:{Port}";
 
     public static string Redact(string? key) => key is null ? "(none)" : key.Length <= 8 ? "..." : key[..8] + "...";
+}
+
+/// <summary>The ACME server of rules with <c>--letsencrypt</c> and when to renew (the <c>acme</c> object of the config).</summary>
+internal sealed record AcmeSettings
+{
+    public const string LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
+
+    public string Directory { get; init; } = LetsEncrypt;
+
+    /// <summary>Contact address given to the CA (optional).</summary>
+    public string? Email { get; init; }
+
+    /// <summary>PEM file trusted as the only root of the ACME server's HTTPS (a private CA); null = the system store.</summary>
+    public string? Ca { get; init; }
+
+    /// <summary>Renew this many days before the certificate expires.</summary>
+    public int RenewDays { get; init; } = 30;
+
+    /// <summary>How often certificates are checked for renewal.</summary>
+    public int CheckSeconds { get; init; } = 3600;
 }

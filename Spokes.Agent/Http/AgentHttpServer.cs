@@ -38,12 +38,15 @@ internal sealed class AgentHttpServer : IAsyncDisposable
 
     /// <summary>Whether plain-HTTP visitors of the rule are served by this stack rather than relayed raw.</summary>
     public static bool ServesPlain(HttpRule rule) =>
-        rule.Webroot is not null || rule.HostHeader is not null || rule.Password is not null || rule.BasicUser is not null;
+        rule.Webroot is not null || rule.HostHeader is not null || rule.Password is not null || rule.BasicUser is not null
+        || rule.LetsEncrypt || rule.CertFile is not null;
 
-    public static async Task<AgentHttpServer> StartAsync(Func<AgentConfig> rules, CancellationToken cancellationToken)
+    public static async Task<AgentHttpServer> StartAsync(Func<AgentConfig> rules, string configDirectory, AgentLog log,
+        CancellationToken cancellationToken)
     {
         var sites = new StreamListenerFactory();
-        var certificates = new RuleCertificates();
+        var letsEncrypt = new LetsEncrypt(rules, configDirectory, log, TimeProvider.System);
+        var certificates = new RuleCertificates(letsEncrypt.FilesFor);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IConnectionListenerFactory>(sites);
@@ -61,14 +64,29 @@ internal sealed class AgentHttpServer : IAsyncDisposable
         });
         var app = builder.Build();
         var site = new RuleSite(rules, app.Services.GetRequiredService<IHttpForwarder>(),
-            new VisitorAuth(() => rules().Key ?? "", TimeProvider.System));
+            new VisitorAuth(() => rules().Key ?? "", TimeProvider.System), letsEncrypt.Challenges);
         app.Run(site.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new AgentHttpServer(app, sites);
+        var server = new AgentHttpServer(app, sites);
+        server._renewals = Task.Run(() => letsEncrypt.RunAsync(server._stop.Token), CancellationToken.None);
+        return server;
     }
+
+    private readonly CancellationTokenSource _stop = new();
+    private Task _renewals = Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _renewals.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
@@ -76,7 +94,7 @@ internal sealed class AgentHttpServer : IAsyncDisposable
 }
 
 /// <summary>One request to a rule served by the agent: Host check, auth, then files or the service.</summary>
-internal sealed class RuleSite(Func<AgentConfig> rules, IHttpForwarder forwarder, VisitorAuth auth)
+internal sealed class RuleSite(Func<AgentConfig> rules, IHttpForwarder forwarder, VisitorAuth auth, Spokes.Acme.AcmeChallengeStore challenges)
 {
     private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
     {
@@ -98,6 +116,14 @@ internal sealed class RuleSite(Func<AgentConfig> rules, IHttpForwarder forwarder
         if (!string.Equals(context.Request.Host.Host.TrimEnd('.'), header.Domain, StringComparison.OrdinalIgnoreCase))
         {
             await PlainAsync(context, StatusCodes.Status421MisdirectedRequest, "the Host header does not match this connection's site");
+            return;
+        }
+
+        if (rule.LetsEncrypt && challenges.AnswerFor(context.Request.Path.Value) is { } answer)
+        {
+            // The CA checking that this agent controls the domain (http-01), on behalf of LetsEncrypt.
+            context.Response.ContentType = "application/octet-stream";
+            await context.Response.WriteAsync(answer, context.RequestAborted);
             return;
         }
 

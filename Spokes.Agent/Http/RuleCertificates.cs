@@ -5,10 +5,10 @@ using Spokes.Tunnel.Control;
 namespace Spokes.Agent.Http;
 
 /// <summary>
-/// The certificates of rules with <c>--cert/--key</c>, loaded from their PEM files and reloaded when a file changes
+/// The certificates of rules with <c>--cert/--key</c> (or <c>--letsencrypt</c>: the files <see cref="LetsEncrypt"/> keeps), loaded from their PEM files and reloaded when a file changes
 /// (a renewed certificate is used by new connections at once; open ones keep theirs).
 /// </summary>
-internal sealed class RuleCertificates
+internal sealed class RuleCertificates(Func<string, (string Certificate, string Key)> letsEncryptFiles)
 {
     private readonly ConcurrentDictionary<string, (DateTime Cert, DateTime Key, X509Certificate2 Certificate)> _loaded = new(StringComparer.Ordinal);
 
@@ -46,15 +46,21 @@ internal sealed class RuleCertificates
     /// <summary>The certificate of the rule, or null when its files cannot be loaded.</summary>
     public X509Certificate2? For(HttpRule rule)
     {
-        if (rule is not { CertFile: { } certFile, KeyFile: { } keyFile })
+        var (certFile, keyFile) = rule switch
+        {
+            { CertFile: { } ownCert, KeyFile: { } ownKey } => (ownCert, ownKey),
+            { LetsEncrypt: true } => letsEncryptFiles(rule.Domain),
+            _ => (null, null),
+        };
+        if (certFile is null || keyFile is null || !File.Exists(certFile))
         {
             return null;
         }
 
+        string key = certFile + "\n" + keyFile;
         try
         {
             var stamps = (File.GetLastWriteTimeUtc(certFile), File.GetLastWriteTimeUtc(keyFile));
-            string key = certFile + "\n" + keyFile;
             if (_loaded.TryGetValue(key, out var loaded) && (loaded.Cert, loaded.Key) == stamps)
             {
                 return loaded.Certificate;
@@ -68,7 +74,8 @@ internal sealed class RuleCertificates
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
-            return null;
+            // Half-replaced files (a renewal writing them): the one loaded before serves until both are new.
+            return _loaded.TryGetValue(key, out var previous) ? previous.Certificate : null;
         }
     }
 }

@@ -33,7 +33,7 @@ internal static class RouteTable
 
                 if (header.Kind == StreamKind.Tls)
                 {
-                    return rule.CertFile is not null ? StreamRoute.Served(Http.AgentHttpServer.HttpsEndpoint)
+                    return rule.CertFile is not null || rule.LetsEncrypt ? StreamRoute.Served(Http.AgentHttpServer.HttpsEndpoint)
                         : rule.Webroot is not null ? null
                         : StreamRoute.Raw(rule.Destination, rule.TlsPort ?? DefaultTlsPort);
                 }

@@ -61,7 +61,7 @@ internal sealed partial class AgentRuntime
         }
 
         // The HTTP stack for rules the agent serves itself (auth, webroot, Host header, own certificate); no socket.
-        await using var sites = await Http.AgentHttpServer.StartAsync(() => _config, cancellationToken).ConfigureAwait(false);
+        await using var sites = await Http.AgentHttpServer.StartAsync(() => _config, Path.GetDirectoryName(Path.GetFullPath(_store.Path))!, _log, cancellationToken).ConfigureAwait(false);
         Sites = sites.Sites;
         await using var api = new LocalApiServer(_store.SocketPath, HandleLocalAsync);
         try

@@ -4,6 +4,7 @@ using Spokes.Actors.Configuration;
 using Spokes.Actors.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Spokes.Admin.Hosting;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 
 namespace Spokes.Cli.Node;

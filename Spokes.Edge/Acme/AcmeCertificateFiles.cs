@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Spokes.Actors.Security;
 
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>

@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>How the renewer reaches the ACME server. Production: defaults (system trust store).</summary>

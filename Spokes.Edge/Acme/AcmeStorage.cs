@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>A certificate the renewer can put in service: the leaf with its key, and its intermediates.</summary>

@@ -1,3 +1,5 @@
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>

@@ -4,6 +4,8 @@ using Spokes.Actors.Configuration;
 using Spokes.Edge.Certificates;
 using Spokes.Edge.Tls;
 
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>

@@ -7,6 +7,8 @@ using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
 using Spokes.Actors.Store;
 
+using Spokes.Acme;
+
 namespace Spokes.Edge.Acme;
 
 /// <summary>

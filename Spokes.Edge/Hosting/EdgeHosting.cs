@@ -16,6 +16,7 @@ using Spokes.Actors.Settings;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Hosting;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Listeners;
 using Spokes.Edge.Relay;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Routing;
@@ -41,6 +42,8 @@ public sealed class HttpRouter(PublicRelay relay, EdgeIdentity identity, AcmeCha
             return await AnswerChallengeAsync(connection, name, head, answer);
         var table = routes.Current;
         if (!table.HttpRules.TryGetValue(name, out var rule) || !rule.Redirect) return false;
+        // An agent obtaining the rule's certificate answers its own http-01 challenges: those go through, not to HTTPS.
+        if (rule.LetsEncrypt && AcmeChallengeStore.TokenOf(PathOf(head.Target)) is not null) return false;
         if (!table.Admits(name, null, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address))
         {
             connection.Abort();

@@ -1,6 +1,7 @@
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Certificates;
 

@@ -77,7 +77,8 @@ public class AgentProcessTests
     }
 
     [Theory]
-    [InlineData("--letsencrypt is not supported yet", "--http", "80", "--letsencrypt")]
+    [InlineData("--letsencrypt terminates TLS on the agent", "--tls", "443", "--letsencrypt")]
+    [InlineData("--letsencrypt needs --http", "--letsencrypt")]
     [InlineData("is not a directory", "--webroot", "/nonexistent/spokes-www")]
     [InlineData("--http and --tls do not apply", "--webroot", "/tmp", "--http", "80")]
     [InlineData("--host-header 'bad host!' is not a host name", "--http", "80", "--host-header", "bad host!")]

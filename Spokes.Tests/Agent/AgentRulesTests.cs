@@ -139,7 +139,7 @@ public class AgentRulesTests
     }
 
     [Fact]
-    public void RuleSupport_AgentSideOptions_OnlyFromAnAgentThatServesThem_LetsEncryptFromNone()
+    public void RuleSupport_AgentSideOptions_OnlyFromAnAgentThatServesThem()
     {
         var password = new HttpRule { Domain = "a.example.com", Destination = "localhost", HttpPort = 80, Password = RuleSupport.SecretPlaceholder };
         var letsEncrypt = password with { Password = null, LetsEncrypt = true };
@@ -147,7 +147,9 @@ public class AgentRulesTests
         Assert.Contains("--password is not supported yet", RuleSupport.NotEnforced(password, [AgentFeatures.Legs]));
         Assert.Contains("--password is not supported yet", RuleSupport.NotEnforced(password, null));
         Assert.Null(RuleSupport.NotEnforced(password, [AgentFeatures.Legs, AgentFeatures.HttpOptions]));
-        Assert.Contains("--letsencrypt", RuleSupport.NotEnforced(letsEncrypt, [AgentFeatures.HttpOptions]));
+        Assert.Contains("--letsencrypt", RuleSupport.NotEnforced(letsEncrypt, [AgentFeatures.Legs]));
+        Assert.Null(RuleSupport.NotEnforced(letsEncrypt, [AgentFeatures.HttpOptions]));
+        Assert.Contains("wildcard", RuleSupport.Inconsistent(letsEncrypt with { Domain = "*.example.com" }));
         Assert.Equal(RuleSupport.SecretPlaceholder, RuleSupport.ForNode(password with { Password = "pbkdf2-sha256$1$AA==$AA==" }).Password);
     }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.DataPlane;
@@ -13,6 +14,7 @@ namespace Spokes.Tests.DataPlane;
 /// backend): basic auth and the password page decided on every request, webroot confinement, the Host header, and
 /// HTTPS with the rule's own certificate.</summary>
 [Collection(DataPlaneCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper output)
 {
     private const string Secret = "correct horse battery";
@@ -238,5 +240,66 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
         {
             Directory.Delete(dir, recursive: true);
         }
+    });
+
+    [Fact]
+    public Task LetsEncrypt_TheAgentObtainsItsCertificateFromPebble_ThroughTheTunnel_AndReplacesItWithoutDroppingAnOpenConnection() =>
+        bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "le.example.com";
+        using var dns = new LoopbackDns();
+        await using var pebble = await Spokes.Tests.Edge.Acme.PebbleServer.StartAsync(bed.Bed.HttpPort, dnsServer: dns.Endpoint);
+        var agent = await bed.Bed.AddAgentAsync("lea", "lea");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(agent.ConfigPath))!.AsObject();
+        config["acme"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["directory"] = pebble.DirectoryUrl.ToString(), ["ca"] = pebble.TlsCertificatePath, ["checkSeconds"] = 1,
+        };
+        File.WriteAllText(agent.ConfigPath, config.ToJsonString());
+        await agent.StartAsync();
+        (await agent.RunAsync("http", "add", "--domain", domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString(),
+            "--letsencrypt", "--redirect")).ExpectExit(0);
+
+        await agent.Process!.WaitForLineAsync($"letsencrypt: certificate for {domain} installed", TimeSpan.FromSeconds(90));
+        var (first, issued) = await bed.Visitor.TlsAsync(domain);
+        Assert.Contains("Pebble", issued.Issuer);
+        Assert.True(issued.MatchesHostname(domain));
+        using var firstReader = new StreamReader(first, leaveOpen: true);
+        async Task<string> RequestAsync(System.Net.Security.SslStream tls, StreamReader reader)
+        {
+            await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {domain}\r\n\r\n"));
+            string status = (await reader.ReadLineAsync())!;
+            int length = 0;
+            for (string? line; !string.IsNullOrEmpty(line = await reader.ReadLineAsync());)
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line[15..].Trim());
+            var body = new char[length];
+            await reader.ReadBlockAsync(body);
+            return status + " " + new string(body);
+        }
+        Assert.Contains("hello from backend", await RequestAsync(first, firstReader));
+        // Plain HTTP is redirected, except the CA's challenges, which reach the agent.
+        using (var plain = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectCallback = async (_, ct) => new NetworkStream(await bed.Visitor.ConnectAsync(bed.Bed.HttpPort), ownsSocket: true),
+        }))
+        {
+            Assert.Equal(HttpStatusCode.MovedPermanently, (await plain.GetAsync($"http://{domain}/hello")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await plain.GetAsync($"http://{domain}/.well-known/acme-challenge/unknown-token")).StatusCode);
+        }
+
+        // The certificate goes (as when it nears its expiry): the agent orders another; new connections get it, the open one goes on.
+        string certs = Path.Combine(Path.GetDirectoryName(agent.ConfigPath)!, "certs");
+        File.Delete(Path.Combine(certs, domain + ".crt"));
+        await agent.Process.WaitForLineAsync($"letsencrypt: certificate for {domain} installed", TimeSpan.FromSeconds(90), skip: 1);
+        await Expect.Within(10.Seconds()).That("a new certificate on new connections", async () =>
+        {
+            var (tls, seen) = await bed.Visitor.TlsAsync(domain);
+            await tls.DisposeAsync();
+            return seen.Thumbprint != issued.Thumbprint;
+        });
+        Assert.Contains("hello from backend", await RequestAsync(first, firstReader));
+        await first.DisposeAsync();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(certs, domain + ".key")));
     });
 }

@@ -36,7 +36,7 @@ public static class AgentFeatures
     public const string Legs = "legs";
 
     /// <summary>The agent serves rules' <c>webroot</c>, <c>hostHeader</c>, <c>password</c>, <c>basicUser/basicPass</c> and
-    /// <c>certFile/keyFile</c> itself (its own HTTP stack): a node accepts such rules only from such agents.</summary>
+    /// <c>certFile/keyFile</c> and <c>letsEncrypt</c> itself (its own HTTP stack): a node accepts such rules only from such agents.</summary>
     public const string HttpOptions = "httpOptions";
 }
 

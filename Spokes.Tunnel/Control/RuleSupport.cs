@@ -19,8 +19,8 @@ public static class RuleSupport
         bool agentServes = agentFeatures?.Contains(AgentFeatures.HttpOptions) == true;
         string? option = rule switch
         {
-            { LetsEncrypt: true } => "--letsencrypt",
             _ when agentServes => null,
+            { LetsEncrypt: true } => "--letsencrypt",
             { Webroot: not null } => "--webroot",
             { HostHeader: not null } => "--host-header",
             { Password: not null } => "--password",
@@ -34,10 +34,15 @@ public static class RuleSupport
     /// <summary>One line naming options that do not make sense together, or null.</summary>
     public static string? Inconsistent(HttpRule rule) => rule switch
     {
-        { Redirect: true, TlsPort: null, CertFile: null } =>
-            "--redirect sends plain-HTTP visitors to https://DOMAIN: the rule needs --tls (or --cert/--key) for them to land on",
+        { Redirect: true, TlsPort: null, CertFile: null, LetsEncrypt: false } =>
+            "--redirect sends plain-HTTP visitors to https://DOMAIN: the rule needs --tls (or --cert/--key, --letsencrypt) for them to land on",
         { CertFile: not null, TlsPort: not null } =>
             "--cert/--key terminate TLS on the agent, --tls passes it through to the service: use one of them",
+        { LetsEncrypt: true, TlsPort: not null } =>
+            "--letsencrypt terminates TLS on the agent, --tls passes it through to the service: use one of them",
+        { LetsEncrypt: true, HttpPort: null, Webroot: null } => "--letsencrypt needs --http (or --webroot): the agent forwards the decrypted HTTP there",
+        { LetsEncrypt: true } when rule.Domain.StartsWith("*.", StringComparison.Ordinal) =>
+            "--letsencrypt cannot cover a wildcard domain (http-01 validation); use --cert/--key",
         { Webroot: not null, HttpPort: not null } or { Webroot: not null, TlsPort: not null } =>
             "--webroot serves files from the agent's disk instead of a service: --http and --tls do not apply",
         { CertFile: not null, HttpPort: null, Webroot: null } => "--cert/--key need --http (or --webroot): the agent forwards the decrypted HTTP there",

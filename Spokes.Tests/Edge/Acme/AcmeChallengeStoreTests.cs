@@ -1,3 +1,4 @@
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 
 namespace Spokes.Tests.Edge.Acme;

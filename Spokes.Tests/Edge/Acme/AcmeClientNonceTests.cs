@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 
 namespace Spokes.Tests.Edge.Acme;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Certificates;
 

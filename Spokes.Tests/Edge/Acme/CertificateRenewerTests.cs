@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Configuration;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Certificates;
 using Spokes.Edge.Tls;

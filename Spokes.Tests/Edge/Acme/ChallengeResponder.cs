@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 
 namespace Spokes.Tests.Edge.Acme;

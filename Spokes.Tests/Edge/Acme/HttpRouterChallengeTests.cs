@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Listeners;
 using Spokes.Edge.Relay;

@@ -23,7 +23,7 @@ internal sealed class PebbleServer : IAsyncDisposable
     private readonly List<string> _lines = [];
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private PebbleServer(int httpPort, int? nonceRejectPercent)
+    private PebbleServer(int httpPort, int? nonceRejectPercent, string? dnsServer)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("spokes-pebble-").FullName;
         HttpPort = httpPort;
@@ -68,6 +68,7 @@ internal sealed class PebbleServer : IAsyncDisposable
             WorkingDirectory = Directory,
         };
         foreach (var arg in new[] { "-config", configPath, "-strict" }) start.ArgumentList.Add(arg);
+        if (dnsServer is not null) foreach (var arg in new[] { "-dnsserver", dnsServer }) start.ArgumentList.Add(arg);
         start.Environment["PEBBLE_VA_NOSLEEP"] = "1";
         if (nonceRejectPercent is { } percent) start.Environment["PEBBLE_WFE_NONCEREJECT"] = percent.ToString();
         else start.Environment.Remove("PEBBLE_WFE_NONCEREJECT");
@@ -103,11 +104,12 @@ internal sealed class PebbleServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts pebble and waits for its "Listening on" line. <paramref name="nonceRejectPercent"/> null: pebble's default (5 %).</summary>
-    public static async Task<PebbleServer> StartAsync(int httpPort, int? nonceRejectPercent = 0)
+    /// <summary>Starts pebble and waits for its "Listening on" line. <paramref name="nonceRejectPercent"/> null: pebble's default (5 %).
+    /// <paramref name="dnsServer"/>: <c>host:port</c> of the resolver pebble asks for the names it validates (else the system's).</summary>
+    public static async Task<PebbleServer> StartAsync(int httpPort, int? nonceRejectPercent = 0, string? dnsServer = null)
     {
         if (!File.Exists(Binary)) throw new InvalidOperationException($"{Binary} is missing: apt-get install -y pebble (test.sh does)");
-        var pebble = new PebbleServer(httpPort, nonceRejectPercent);
+        var pebble = new PebbleServer(httpPort, nonceRejectPercent, dnsServer);
         try
         {
             await pebble._listening.Task.WaitAsync(TimeSpan.FromSeconds(30));

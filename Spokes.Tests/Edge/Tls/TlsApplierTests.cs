@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
+using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Tls;
 using Spokes.Tests.Support;

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Spokes.Edge.Acme;
+namespace Spokes.Acme;
 
 /// <summary>The directory object (RFC 8555 §7.1.1); only what this client uses.</summary>
 public sealed record AcmeDirectory(

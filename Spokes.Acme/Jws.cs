@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Spokes.Edge.Acme;
+namespace Spokes.Acme;
 
 /// <summary>
 /// JSON Web Signatures the way ACME (RFC 8555 §6.2) wants them: flattened JSON serialization, ES256 over an

@@ -9,7 +9,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Spokes.Edge.Acme;
+namespace Spokes.Acme;
 
 /// <summary>
 /// A small ACME (RFC 8555) client: one account key (ECDSA P-256, ES256), http-01 challenges answered through an

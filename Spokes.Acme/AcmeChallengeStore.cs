@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 
-namespace Spokes.Edge.Acme;
+namespace Spokes.Acme;
 
 /// <summary>
 /// The http-01 answers this node is ready to give: token → key authorization. The ACME client publishes a token
 /// while its challenge is pending and withdraws it afterwards; in a cluster that goes to every node first
-/// (<see cref="Replicate"/>, set by the node's <see cref="AcmeChallengeReplica"/>), because the CA's request may
+/// (<see cref="Replicate"/>, set by the node's AcmeChallengeReplica), because the CA's request may
 /// reach any node behind the domain. The HTTP side (own-domain site and the HTTP router for tunnel domains)
 /// answers <c>GET /.well-known/acme-challenge/{token}</c> from here.
 /// </summary>
