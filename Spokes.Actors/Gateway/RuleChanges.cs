@@ -6,19 +6,28 @@ namespace Spokes.Actors.Gateway;
 
 /// <summary>A rule change an administrator pushes to an online agent (CLI <c>tunnel rules</c>, console).
 /// <paramref name="Allow"/> and <paramref name="Drop"/>: a rule's or a port's whole firewall lists (HttpFirewall,
-/// TcpFirewall), canonical CIDR networks.</summary>
+/// TcpFirewall), canonical CIDR networks.
+/// An HttpAdd from the console also names the options it edits: <paramref name="Webroot"/>, <paramref name="HostHeader"/>,
+/// <paramref name="LetsEncrypt"/>, and an uploaded certificate (<paramref name="CertificatePem"/> + <paramref name="KeyPem"/>,
+/// handed to the agent, never stored by a node); auth and a certificate already on the agent stay as they are.</summary>
 public sealed record RuleChange(RuleAction Action, string? Domain = null, string? Destination = null, int? HttpPort = null,
     int? TlsPort = null, int? Port = null, int? DstPort = null, ImmutableList<string>? Allow = null, ImmutableList<string>? Drop = null,
-    bool Redirect = false) : IWireMessage
+    bool Redirect = false, string? Webroot = null, string? HostHeader = null, bool LetsEncrypt = false, string? CertificatePem = null,
+    string? KeyPem = null) : IWireMessage
 {
+    public override string ToString() => $"RuleChange {{ Action = {Action}, Domain = {Domain}, Port = {Port} }}";
+
     /// <summary>One line saying what is wrong with the change, or null.</summary>
     public string? Problem() => Action switch
     {
         RuleAction.HttpAdd when string.IsNullOrWhiteSpace(Domain) || string.IsNullOrWhiteSpace(Destination) =>
             "an HTTP rule needs a domain and a destination",
-        RuleAction.HttpAdd when HttpPort is null && TlsPort is null => "an HTTP rule needs --http or --tls",
+        RuleAction.HttpAdd when HttpPort is null && TlsPort is null && string.IsNullOrWhiteSpace(Webroot) =>
+            "an HTTP rule needs an HTTP port, a TLS port or a webroot",
         RuleAction.HttpAdd when HttpPort is < 1 or > 65535 || TlsPort is < 1 or > 65535 => "ports are 1-65535",
-        RuleAction.HttpAdd when Redirect && TlsPort is null => "a redirect to HTTPS needs a TLS port for visitors to land on",
+        RuleAction.HttpAdd when CertificatePem is null != KeyPem is null => "an uploaded certificate needs its chain and its private key",
+        RuleAction.HttpAdd when CertificatePem?.Length > 65536 || KeyPem?.Length > 65536 => "an uploaded certificate is at most 64 KiB of PEM",
+        RuleAction.HttpAdd when LetsEncrypt && CertificatePem is not null => "Let's Encrypt or an uploaded certificate, not both",
         RuleAction.HttpRemove when string.IsNullOrWhiteSpace(Domain) => "which domain?",
         RuleAction.TcpForward when Port is null || string.IsNullOrWhiteSpace(Destination) || DstPort is null or < 1 or > 65535 =>
             "a forward needs a port, a destination and a destination port",

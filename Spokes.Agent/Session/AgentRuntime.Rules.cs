@@ -59,7 +59,7 @@ internal sealed partial class AgentRuntime
     {
         LocalRequest? local = request switch
         {
-            HttpAdd add => new LocalRequest { Op = LocalOps.HttpAdd, Rule = WithLocalSecrets(add.Rule) },
+            HttpAdd add => new LocalRequest { Op = LocalOps.HttpAdd, Rule = add.Rule },
             HttpRemove remove => new LocalRequest { Op = LocalOps.HttpRemove, Domain = remove.Domain },
             TcpAllocated allocated => new LocalRequest { Op = LocalOps.TcpAllocated, Port = allocated.Port },
             TcpForward forward => new LocalRequest
@@ -76,20 +76,77 @@ internal sealed partial class AgentRuntime
             return $"the agent does not accept {request.GetType().Name} requests";
         }
 
+        if (local is { Op: LocalOps.HttpAdd, Rule: { } pushed })
+        {
+            var (installed, uploadError) = InstallUploaded(pushed);
+            if (uploadError is not null)
+            {
+                _log.Info($"refused the certificate uploaded for {pushed.Domain}: {uploadError}");
+                return uploadError;
+            }
+
+            local = local with { Rule = WithLocalSecrets(installed) };
+        }
+
         string? error = await ApplyAsync(local, strict: false).ConfigureAwait(false);
         _log.Info(error is null ? $"applied {Describe(local)} from the server" : $"refused {Describe(local)} from the server: {error}");
         return error;
     }
 
-    /// <summary>A rule pushed by the node names only that a password is set: the hash is this agent's own.</summary>
+    /// <summary>A rule pushed by the node names only that a password is set (or that a certificate was uploaded
+    /// before): the hash and the files are this agent's own.</summary>
     private HttpRule WithLocalSecrets(HttpRule pushed)
     {
         HttpRule? local = _config.Http.FirstOrDefault(r => RuleBook.SameDomain(r.Domain, pushed.Domain));
+        bool uploaded = pushed.CertFile == RuleSupport.UploadedPlaceholder;
         return pushed with
         {
             Password = pushed.Password == RuleSupport.SecretPlaceholder ? local?.Password ?? pushed.Password : pushed.Password,
             BasicPass = pushed.BasicPass == RuleSupport.SecretPlaceholder ? local?.BasicPass ?? pushed.BasicPass : pushed.BasicPass,
+            CertFile = uploaded ? local?.CertFile : pushed.CertFile,
+            KeyFile = uploaded ? local?.KeyFile : pushed.KeyFile,
         };
+    }
+
+    /// <summary>A certificate uploaded from the console: checked, written next to the config (key mode 0600) and
+    /// named by path; the PEM never reaches the config file.</summary>
+    private (HttpRule Rule, string? Error) InstallUploaded(HttpRule pushed)
+    {
+        if (pushed is not { CertificatePem: { } chain, KeyPem: { } key })
+        {
+            return (pushed, null);
+        }
+
+        string dir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_store.Path))!, "certs");
+        string name = pushed.Domain.ToLowerInvariant().Replace("*", "_wildcard", StringComparison.Ordinal);
+        string certFile = Path.Combine(dir, name + ".uploaded.crt"), keyFile = Path.Combine(dir, name + ".uploaded.key");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string tempCert = certFile + ".new", tempKey = keyFile + ".new";
+            File.WriteAllText(tempKey, key);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(tempKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            File.WriteAllText(tempCert, chain);
+            if (Http.RuleCertificates.Check(tempCert, tempKey, pushed.Domain, DateTimeOffset.UtcNow) is { } bad)
+            {
+                File.Delete(tempCert);
+                File.Delete(tempKey);
+                return (pushed, bad.Replace("--cert/--key", "the uploaded certificate", StringComparison.Ordinal).Replace("--cert", "the uploaded certificate", StringComparison.Ordinal));
+            }
+
+            File.Move(tempKey, keyFile, overwrite: true);
+            File.Move(tempCert, certFile, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (pushed, $"cannot store the uploaded certificate: {ex.Message}");
+        }
+
+        return (pushed with { CertificatePem = null, KeyPem = null, CertFile = certFile, KeyFile = keyFile }, null);
     }
 
     internal AgentStatus Status()

@@ -194,6 +194,8 @@ public sealed class TunnelSessionActor : ReceiveActor
         return _ports;
     }
 
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
     private static string Normalize(string domain) => domain.Trim().TrimEnd('.').ToLowerInvariant();
 
     /// <summary>Validates and (unless the tunnel already holds it) claims the domain; null when added, else the reason.</summary>
@@ -317,19 +319,28 @@ public sealed class TunnelSessionActor : ReceiveActor
                 var rule = new HttpRule
                 {
                     Domain = change.Domain!, Destination = change.Destination!, HttpPort = change.HttpPort, TlsPort = change.TlsPort,
-                    Redirect = change.Redirect,
+                    Redirect = change.Redirect, Webroot = Blank(change.Webroot), HostHeader = Blank(change.HostHeader),
+                    LetsEncrypt = change.LetsEncrypt,
                 };
                 var domain = Normalize(rule.Domain);
                 var previous = _http.GetValueOrDefault(domain);
                 // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps
-                // them too), and so do the options only the agent's CLI sets (auth, webroot, Host header, certificate).
+                // them too), and so does auth, which only the agent's CLI sets (passwords never leave the agent's machine).
                 rule = rule with
                 {
                     Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [],
-                    Webroot = previous?.Webroot, HostHeader = previous?.HostHeader, Password = previous?.Password,
-                    BasicUser = previous?.BasicUser, BasicPass = previous?.BasicPass, CertFile = previous?.CertFile, KeyFile = previous?.KeyFile,
+                    Password = previous?.Password, BasicUser = previous?.BasicUser, BasicPass = previous?.BasicPass,
                 };
-                if (rule.Webroot is not null) rule = rule with { HttpPort = null, TlsPort = null };
+                // The certificate: an upload replaces it; a certificate already on the agent stays unless the rule now
+                // passes TLS through or uses Let's Encrypt.
+                if (change.CertificatePem is not null)
+                    rule = rule with
+                    {
+                        CertificatePem = change.CertificatePem, KeyPem = change.KeyPem,
+                        CertFile = RuleSupport.UploadedPlaceholder, KeyFile = RuleSupport.UploadedPlaceholder,
+                    };
+                else if (rule is { TlsPort: null, LetsEncrypt: false })
+                    rule = rule with { CertFile = previous?.CertFile, KeyFile = previous?.KeyFile };
                 return await PushHttpAsync(rule, previous, $"http rule for {domain} {(previous is null ? "added" : "updated")}");
             case RuleAction.HttpFirewall or RuleAction.TcpFirewall:
                 var (badAllow, badDrop) = (Firewall.Canonical(change.Allow!, out var allow), Firewall.Canonical(change.Drop!, out var drop));
@@ -381,6 +392,8 @@ public sealed class TunnelSessionActor : ReceiveActor
         try
         {
             await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, SessionContext.AskTimeout);
+            // An uploaded certificate went to the agent, which keeps it; this node does not.
+            _http[domain] = _http[domain] with { CertificatePem = null, KeyPem = null };
         }
         catch
         {

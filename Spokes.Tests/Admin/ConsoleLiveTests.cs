@@ -59,9 +59,13 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await browser.ByTestId("rule-save").ClickAsync();
         await Expect(browser.ByTestId("rule-form-error")).ToContainTextAsync("HTTP port");
         await browser.Input("rule-http").FillAsync(backendPort.ToString());
+        // An option the agent serves itself, set from the form: the service sees this Host.
+        await browser.Input("rule-host-header").FillAsync("web.internal");
+        await Expect(browser.ByTestId("rule-auth")).ToContainTextAsync("Visitor sign-in: none");
         await browser.ByTestId("rule-save").ClickAsync();
         await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("web.example.com added");
         await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("web.example.com");
+        await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("host web.internal");
         Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{node.HttpPort}/", "web.example.com"));
         await browser.ByTestId("rule-add").ClickAsync();
         await browser.Input("rule-domain").FillAsync("not a domain");

@@ -32,7 +32,7 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         Render<RuleManager>(p => p.Add(c => c.TunnelId, "t1").Add(c => c.Online, _rules.Rules.Value?.Online ?? false));
 
     private static AngleSharp.Dom.IElement Input<T>(IRenderedComponent<T> cut, string testId) where T : Microsoft.AspNetCore.Components.IComponent =>
-        cut.Find($"[data-testid={testId}] input, input[data-testid={testId}]");
+        cut.Find($"[data-testid={testId}] input, input[data-testid={testId}], [data-testid={testId}] textarea, textarea[data-testid={testId}]");
 
     private static void Fill<T>(IRenderedComponent<T> cut, string testId, string value) where T : Microsoft.AspNetCore.Components.IComponent =>
         Input(cut, testId).Change(value);
@@ -70,7 +70,7 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("", "", "HTTP port, a TLS port or both")]
+    [InlineData("", "", "an HTTP port, a TLS port or a webroot")]
     [InlineData("80x", "", "is not a number")]
     [InlineData("", "70000", "ports are 1-65535")]
     public void HttpRuleForm_Invalid_RefusedWithoutCallingTheAgent(string http, string tls, string problem)
@@ -98,6 +98,44 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         cut.WaitForAssertion(() => Assert.Contains("HttpAdd done", cut.Find("[data-testid=rule-result]").TextContent));
         Assert.Equal(new RuleChange(RuleAction.HttpAdd, "api.example.com", "10.0.0.5", null, 8443), Assert.Single(_rules.Changes));
         Assert.Empty(cut.FindAll("[data-testid=http-form]"));
+    }
+
+    [Fact]
+    public void HttpRuleForm_EveryOptionOfTheConsole_SentWithTheRule_AuthShownAsSetOnTheAgent()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-add]").Click();
+        Assert.Contains("Visitor sign-in: none", cut.Find("[data-testid=rule-auth]").TextContent);
+        Fill(cut, "rule-domain", "shop.example.com");
+        Fill(cut, "rule-destination", "127.0.0.1");
+        Fill(cut, "rule-http", "3000");
+        Fill(cut, "rule-host-header", "shop.internal");
+        Fill(cut, "rule-cert", "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----");
+        Fill(cut, "rule-key", "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----");
+        Input(cut, "rule-redirect").Change(true);
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        var change = _rules.Changes[0];
+        Assert.Equal(("shop.example.com", 3000, "shop.internal", true, false), (change.Domain, change.HttpPort, change.HostHeader, change.Redirect, change.LetsEncrypt));
+        Assert.StartsWith("-----BEGIN CERTIFICATE-----", change.CertificatePem);
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", change.KeyPem);
+        Assert.DoesNotContain("PRIVATE KEY", change.ToString());
+    }
+
+    [Fact]
+    public void HttpRuleForm_LetsEncryptAndAnUpload_Refused()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-add]").Click();
+        Fill(cut, "rule-domain", "shop.example.com");
+        Fill(cut, "rule-destination", "127.0.0.1");
+        Fill(cut, "rule-http", "3000");
+        Fill(cut, "rule-cert", "chain");
+        Fill(cut, "rule-key", "key");
+        Input(cut, "rule-letsencrypt").Change(true);
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Let's Encrypt or an uploaded certificate", cut.Find("[data-testid=rule-form-error]").TextContent));
+        Assert.Empty(_rules.Changes);
     }
 
     [Fact]

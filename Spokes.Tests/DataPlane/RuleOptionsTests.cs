@@ -302,4 +302,60 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
         await first.DisposeAsync();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(certs, domain + ".key")));
     });
+
+    [Fact]
+    public Task ConsoleEdit_UploadsACertificateToTheAgent_KeepsItsAuth_NoNodeKeepsTheKey() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        const string domain = "upload.example.com";
+        var agent = await AgentAsync("uma");
+        (await agent.RunWithStdinAsync(Secret, "http", "add", "--domain", domain, "--destination", "10.255.255.1",
+            "--http", "9", "--basic-user", "ann", "--basic-pass", "-")).ExpectExit(0);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(domain);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+        string keyPem = key.ExportPkcs8PrivateKeyPem();
+
+        // What the console's rule form sends: a new destination and an uploaded certificate.
+        var change = new Spokes.Actors.Gateway.RuleChange(Spokes.Actors.Gateway.RuleAction.HttpAdd, domain, "127.0.0.1", bed.HttpBackend.Port,
+            Redirect: true, CertificatePem: certificate.ExportCertificatePem(), KeyPem: keyPem);
+        var reply = await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(agent.TunnelId, change));
+        var rules = Assert.IsType<Spokes.Actors.Gateway.TunnelRulesReply>(reply);
+        var rule = Assert.Single(rules.Http, r => r.Domain == domain);
+        Assert.True(rule is { CustomCertificate: true, BasicAuth: true, Redirect: true, Destination: "127.0.0.1" }, rule.ToString());
+
+        async Task<string> OverTlsAsync(string? authorization)
+        {
+            var (tls, seen) = await bed.Visitor.TlsAsync(domain);
+            await using (tls)
+            {
+                Assert.Equal(certificate.Thumbprint, seen.Thumbprint);
+                string auth = authorization is null ? "" : $"Authorization: {authorization}\r\n";
+                await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {domain}\r\n{auth}Connection: close\r\n\r\n"));
+                return await new StreamReader(tls).ReadToEndAsync();
+            }
+        }
+        Assert.StartsWith("HTTP/1.1 401 ", await OverTlsAsync(null));
+        string admitted = await OverTlsAsync(Basic("ann", Secret));
+        Assert.StartsWith("HTTP/1.1 200 ", admitted);
+        Assert.Contains("hello from backend", admitted);
+
+        string keyBody = keyPem.Split('\n')[1];
+        Assert.DoesNotContain(keyBody, File.ReadAllText(agent.ConfigPath));
+        Assert.DoesNotContain(keyBody, bed.Bed.Log.Since(0));
+        string keyFile = Directory.GetFiles(Path.Combine(Path.GetDirectoryName(agent.ConfigPath)!, "certs"), "*.uploaded.key").Single();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+
+        // A certificate that does not cover the domain is refused by the agent; the rule stays as it was.
+        var wrongName = new CertificateRequest("CN=other.example.com", key, HashAlgorithmName.SHA256);
+        using var other = wrongName.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+        var refused = await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(agent.TunnelId,
+            change with { CertificatePem = other.ExportCertificatePem() }));
+        Assert.Contains("does not cover", Assert.IsType<Spokes.Actors.Entities.Refusal>(refused).Message);
+        var (again, stillSeen) = await bed.Visitor.TlsAsync(domain);
+        await again.DisposeAsync();
+        Assert.Equal(certificate.Thumbprint, stillSeen.Thumbprint);
+    });
 }

@@ -17,6 +17,13 @@ public sealed record HttpRule
     public string? CertFile { get; init; }
     public string? KeyFile { get; init; }
 
+    /// <summary>Node → agent only, for a certificate uploaded from the console: the chain and its private key (PEM).
+    /// The agent checks them, writes them next to its config and keeps only the paths (<see cref="CertFile"/>,
+    /// <see cref="KeyFile"/>); the node keeps neither.</summary>
+    public string? CertificatePem { get; init; }
+
+    public string? KeyPem { get; init; }
+
     /// <summary>Networks admitted (when any) and refused at the edge (<see cref="Firewall"/>); optional: sent only to
     /// nodes that name <see cref="NodeFeatures.Firewall"/>.</summary>
     public IReadOnlyList<string>? Allow { get; init; }

@@ -50,6 +50,9 @@ public static class RuleSupport
         _ => null,
     };
 
+    /// <summary>What a node holds instead of the paths of a certificate uploaded from the console (the agent knows them).</summary>
+    public const string UploadedPlaceholder = "(uploaded to the agent)";
+
     /// <summary>The rule as the agent tells the node: password hashes replaced by <see cref="SecretPlaceholder"/>.</summary>
     public static HttpRule ForNode(HttpRule rule) => rule with
     {
