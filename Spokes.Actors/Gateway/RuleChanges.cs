@@ -9,11 +9,14 @@ namespace Spokes.Actors.Gateway;
 /// TcpFirewall), canonical CIDR networks.
 /// An HttpAdd from the console also names the options it edits: <paramref name="Webroot"/>, <paramref name="HostHeader"/>,
 /// <paramref name="LetsEncrypt"/>, and an uploaded certificate (<paramref name="CertificatePem"/> + <paramref name="KeyPem"/>,
-/// handed to the agent, never stored by a node); auth and a certificate already on the agent stay as they are.</summary>
+/// handed to the agent, never stored by a node); a certificate already on the agent stays as it is. Visitor auth
+/// changes only with <paramref name="SetAuth"/>: then <paramref name="PasswordHash"/> and <paramref name="BasicUser"/> +
+/// <paramref name="BasicPassHash"/> (PBKDF2 hashes computed in the browser; null = off) replace it.</summary>
 public sealed record RuleChange(RuleAction Action, string? Domain = null, string? Destination = null, int? HttpPort = null,
     int? TlsPort = null, int? Port = null, int? DstPort = null, ImmutableList<string>? Allow = null, ImmutableList<string>? Drop = null,
     bool Redirect = false, string? Webroot = null, string? HostHeader = null, bool LetsEncrypt = false, string? CertificatePem = null,
-    string? KeyPem = null) : IWireMessage
+    string? KeyPem = null, bool SetAuth = false, string? PasswordHash = null, string? BasicUser = null, string? BasicPassHash = null)
+    : IWireMessage
 {
     public override string ToString() => $"RuleChange {{ Action = {Action}, Domain = {Domain}, Port = {Port} }}";
 
@@ -28,6 +31,12 @@ public sealed record RuleChange(RuleAction Action, string? Domain = null, string
         RuleAction.HttpAdd when CertificatePem is null != KeyPem is null => "an uploaded certificate needs its chain and its private key",
         RuleAction.HttpAdd when CertificatePem?.Length > 65536 || KeyPem?.Length > 65536 => "an uploaded certificate is at most 64 KiB of PEM",
         RuleAction.HttpAdd when LetsEncrypt && CertificatePem is not null => "Let's Encrypt or an uploaded certificate, not both",
+        RuleAction.HttpAdd when SetAuth && (PasswordHash is { } p && !Spokes.Tunnel.Security.PasswordHasher.LooksHashed(p)
+                                            || BasicPassHash is { } b && !Spokes.Tunnel.Security.PasswordHasher.LooksHashed(b)) =>
+            "visitor passwords arrive hashed (by the browser), never in clear",
+        RuleAction.HttpAdd when SetAuth && string.IsNullOrWhiteSpace(BasicUser) != BasicPassHash is null =>
+            "basic auth needs a user name and a password",
+        RuleAction.HttpAdd when SetAuth && BasicUser is { } user && user.Contains(':') => "a basic auth user name has no ':'",
         RuleAction.HttpRemove when string.IsNullOrWhiteSpace(Domain) => "which domain?",
         RuleAction.TcpForward when Port is null || string.IsNullOrWhiteSpace(Destination) || DstPort is null or < 1 or > 65535 =>
             "a forward needs a port, a destination and a destination port",

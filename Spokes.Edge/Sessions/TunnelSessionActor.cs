@@ -8,6 +8,7 @@ using Spokes.Actors.Ports;
 using Spokes.Actors.Security;
 using Spokes.Actors.Tunnels;
 using Spokes.Tunnel.Control;
+using Spokes.Tunnel.Security;
 
 namespace Spokes.Edge.Sessions;
 
@@ -199,15 +200,17 @@ public sealed class TunnelSessionActor : ReceiveActor
     private static string Normalize(string domain) => domain.Trim().TrimEnd('.').ToLowerInvariant();
 
     /// <summary>Validates and (unless the tunnel already holds it) claims the domain; null when added, else the reason.</summary>
-    private async Task<string?> AddHttpAsync(HttpRule rule, bool claimed)
+    /// <param name="pushed">The rule comes from an administrator (console, CLI) on its way to the agent: it may carry
+    /// new password hashes for the agent; a rule from the agent carries placeholders only.</param>
+    private async Task<string?> AddHttpAsync(HttpRule rule, bool claimed, bool pushed = false)
     {
         var domain = Normalize(rule.Domain);
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.') && domain != "localhost")
             return $"'{rule.Domain}' is not a valid domain name";
         if (domain == _ctx.ServerDomain) return $"{domain} is the server's own domain";
         if ((RuleSupport.NotEnforced(rule, _link.AgentFeatures) ?? RuleSupport.Inconsistent(rule)) is { } notEnforced) return notEnforced;
-        if (rule.Password is { } password && password != RuleSupport.SecretPlaceholder
-            || rule.BasicPass is { } basicPass && basicPass != RuleSupport.SecretPlaceholder)
+        if (rule.Password is { } password && password != RuleSupport.SecretPlaceholder && !(pushed && PasswordHasher.LooksHashed(password))
+            || rule.BasicPass is { } basicPass && basicPass != RuleSupport.SecretPlaceholder && !(pushed && PasswordHasher.LooksHashed(basicPass)))
             return "passwords stay on the agent: a rule carries only that one is set";
         if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists) return badLists;
         if (!claimed)
@@ -325,11 +328,13 @@ public sealed class TunnelSessionActor : ReceiveActor
                 var domain = Normalize(rule.Domain);
                 var previous = _http.GetValueOrDefault(domain);
                 // An edit changes where the rule goes, not who may reach it: the lists stay (sent whole, so the agent keeps
-                // them too), and so does auth, which only the agent's CLI sets (passwords never leave the agent's machine).
+                // them too), and so does auth unless the change sets it (hashes made in the browser, passed to the agent).
                 rule = rule with
                 {
                     Allow = previous?.Allow ?? [], Drop = previous?.Drop ?? [],
-                    Password = previous?.Password, BasicUser = previous?.BasicUser, BasicPass = previous?.BasicPass,
+                    Password = change.SetAuth ? change.PasswordHash : previous?.Password,
+                    BasicUser = change.SetAuth ? Blank(change.BasicUser) : previous?.BasicUser,
+                    BasicPass = change.SetAuth ? change.BasicPassHash : previous?.BasicPass,
                 };
                 // The certificate: an upload replaces it; a certificate already on the agent stays unless the rule now
                 // passes TLS through or uses Let's Encrypt.
@@ -388,12 +393,12 @@ public sealed class TunnelSessionActor : ReceiveActor
     private async Task<IWireMessage> PushHttpAsync(HttpRule rule, HttpRule? previous, string message)
     {
         var domain = Normalize(rule.Domain);
-        if (await AddHttpAsync(rule, claimed: previous is not null) is { } error) return new Refusal(ErrorCode.Invalid, error);
+        if (await AddHttpAsync(rule, claimed: previous is not null, pushed: true) is { } error) return new Refusal(ErrorCode.Invalid, error);
         try
         {
             await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, SessionContext.AskTimeout);
-            // An uploaded certificate went to the agent, which keeps it; this node does not.
-            _http[domain] = _http[domain] with { CertificatePem = null, KeyPem = null };
+            // An uploaded certificate and new password hashes went to the agent, which keeps them; this node does not.
+            _http[domain] = RuleSupport.ForNode(_http[domain] with { CertificatePem = null, KeyPem = null });
         }
         catch
         {

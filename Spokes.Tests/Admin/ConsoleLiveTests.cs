@@ -67,6 +67,22 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("web.example.com");
         await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("host web.internal");
         Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{node.HttpPort}/", "web.example.com"));
+        // Basic auth set from the console: the browser hashes the password, the agent checks it on every request.
+        await browser.ByTestId("rule-edit").ClickAsync();
+        await browser.ByTestId("rule-auth-mode").SelectOptionAsync("basic");
+        await browser.Input("rule-basic-user").FillAsync("ann");
+        await browser.ByTestId("rule-auth-password").FillAsync("correct horse battery");
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("web.example.com updated", new() { Timeout = 20_000 });
+        await Expect(browser.ByTestId("rule-table")).ToContainTextAsync("basic auth");
+        using (var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            using var anonymous = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{node.HttpPort}/") { Headers = { Host = "web.example.com" } };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(anonymous)).StatusCode);
+            using var signedIn = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{node.HttpPort}/") { Headers = { Host = "web.example.com" } };
+            signedIn.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ann:correct horse battery")));
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(signedIn)).StatusCode);
+        }
         await browser.ByTestId("rule-add").ClickAsync();
         await browser.Input("rule-domain").FillAsync("not a domain");
         await browser.Input("rule-destination").FillAsync("127.0.0.1");

@@ -123,6 +123,22 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void HttpRuleForm_BasicAuth_SendsOnlyTheBrowsersHash()
+    {
+        JSInterop.Setup<int>("spokesPasswordLength", _ => true).SetResult(21);
+        JSInterop.Setup<string?>("spokesHashPasswordOf", _ => true).SetResult("pbkdf2-sha256$600000$AAAA$BBBB");
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-edit]").Click();
+        cut.Find("[data-testid=rule-auth-mode]").Change("basic");
+        Fill(cut, "rule-basic-user", "ann");
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        var change = _rules.Changes[0];
+        Assert.Equal((true, null, "ann", "pbkdf2-sha256$600000$AAAA$BBBB"), (change.SetAuth, change.PasswordHash, change.BasicUser, change.BasicPassHash));
+        Assert.Null(change.Problem());
+    }
+
+    [Fact]
     public void HttpRuleForm_LetsEncryptAndAnUpload_Refused()
     {
         var cut = RenderRules();
