@@ -235,6 +235,22 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
                 Assert.StartsWith("HTTP/1.1 200 ", answer);
                 Assert.Contains("hello from backend", answer);
             }
+
+            // The same rule behind the password page: over HTTPS its session cookie is Secure.
+            (await agent.RunWithStdinAsync(Secret, "http", "add", "--domain", domain, "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString(),
+                "--cert", Path.Combine(dir, "cert.pem"), "--key", Path.Combine(dir, "key.pem"), "--password", "-")).ExpectExit(0);
+            var (login, _) = await bed.Visitor.TlsAsync(domain);
+            await using (login)
+            {
+                string form = "password=" + Uri.EscapeDataString(Secret) + "&return=%2Fhello";
+                await login.WriteAsync(Encoding.ASCII.GetBytes($"POST /.spokes/login HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n" +
+                    $"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {form.Length}\r\n\r\n{form}"));
+                string answer = await new StreamReader(login).ReadToEndAsync();
+                Assert.StartsWith("HTTP/1.1 303 ", answer);
+                string cookie = answer.Split("\r\n").Single(l => l.StartsWith("Set-Cookie:", StringComparison.OrdinalIgnoreCase));
+                Assert.Contains("; secure", cookie, StringComparison.OrdinalIgnoreCase);
+                Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+            }
         }
         finally
         {
