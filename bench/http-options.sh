@@ -22,20 +22,7 @@ P_HTTP=$(free_port); P_HTTPS=$(free_port); P_CLUSTER=$(free_port); P_RANGE=$(fre
 start_nginx "$P_NGINX"
 wait_port "$P_NGINX" 30
 
-mkdir -p "$WORK/data" "$WORK/agent"
-cat >"$WORK/config.json" <<EOF
-{"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$P_HTTP","https":"127.0.0.1:$P_HTTPS"},
- "portRange":{"begin":$P_RANGE,"end":$((P_RANGE + 2))},"cluster":{"host":"127.0.0.1","port":$P_CLUSTER},
- "tunOptions":{"maxPoolSize":5,"maxPorts":5}}
-EOF
-start node "${SPOKES[@]}" start --config "$WORK/config.json"
-wait_log "$WORK/node.log" "node up" 120
-NODE=$PID_node
-spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
-agent() { "${AGENT[@]}" --config "$WORK/agent/config.json" "$@"; }
-REG=$(spokes registration create --description bench | tail -1)
-echo "$REG" | agent configure --hostname localhost --port "$P_HTTPS" --address 127.0.0.1 --registration - --id bench \
-  --ca "$WORK/data/certs/self-signed.crt" >"$WORK/configure.log" 2>&1
+start_spokes "$P_HTTP" "$P_HTTPS" "$P_CLUSTER" "$P_RANGE" 2
 agent http add --domain raw.example.com --destination 127.0.0.1 --http "$P_NGINX" >/dev/null
 agent http add --domain host-header.example.com --destination 127.0.0.1 --http "$P_NGINX" --host-header nginx.local >/dev/null
 echo 'bench password 1' | agent http add --domain basic-auth.example.com --destination 127.0.0.1 --http "$P_NGINX" \

@@ -152,3 +152,22 @@ http {
 NGINX
   start nginx nginx -c "$WORK/nginx.conf" -g 'daemon off;'
 }
+
+# start_spokes HTTP HTTPS CLUSTER RANGE_BEGIN RANGE_SIZE: one node on 127.0.0.1 (domain localhost, data in $WORK/data;
+# NODE = its pid) and an agent configured for it in $WORK/agent, not started. Defines spokes() and agent() (CLIs).
+start_spokes() {
+  mkdir -p "$WORK/data" "$WORK/agent"
+  cat >"$WORK/config.json" <<EOF
+{"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$1","https":"127.0.0.1:$2"},
+ "portRange":{"begin":$4,"end":$(($4 + $5))},"cluster":{"host":"127.0.0.1","port":$3},
+ "tunOptions":{"maxPoolSize":5,"maxPorts":5}}
+EOF
+  start node "${SPOKES[@]}" start --config "$WORK/config.json"
+  wait_log "$WORK/node.log" "node up" 120
+  NODE=$PID_node
+  spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
+  agent() { "${AGENT[@]}" --config "$WORK/agent/config.json" "$@"; }
+  local reg; reg=$(spokes registration create --description bench | tail -1)
+  echo "$reg" | agent configure --hostname localhost --port "$2" --address 127.0.0.1 --registration - --id bench \
+    --ca "$WORK/data/certs/self-signed.crt" >"$WORK/configure.log" 2>&1
+}

@@ -92,21 +92,8 @@ for p in "$P_SSH_IPERF" "$P_SSH_NGINX" "$P_SSH_ECHO"; do wait_port "$p" 30; done
 log "backends up: iperf3 $P_IPERF, nginx $P_NGINX, echo $P_ECHO, haproxy $P_HAPROXY, ssh -R $P_SSH_IPERF/$P_SSH_NGINX/$P_SSH_ECHO"
 
 # ---------------------------------------------------------------- Spokes node and agent
-mkdir -p "$WORK/data" "$WORK/agent"
-cat >"$WORK/config.json" <<EOF
-{"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$P_HTTP","https":"127.0.0.1:$P_HTTPS"},
- "portRange":{"begin":$P_RANGE,"end":$((P_RANGE + 20))},"cluster":{"host":"127.0.0.1","port":$P_CLUSTER},
- "tunOptions":{"maxPoolSize":5,"maxPorts":5}}
-EOF
 log "starting node"
-start node "${SPOKES[@]}" start --config "$WORK/config.json"
-wait_log "$WORK/node.log" "node up" 120
-NODE=$PID_node
-spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
-agent() { "${AGENT[@]}" --config "$WORK/agent/config.json" "$@"; }
-REG=$(spokes registration create --description bench | tail -1)
-echo "$REG" | agent configure --hostname localhost --port "$P_HTTPS" --address 127.0.0.1 --registration - --id bench \
-  --ca "$WORK/data/certs/self-signed.crt" >"$WORK/configure.log" 2>&1
+start_spokes "$P_HTTP" "$P_HTTPS" "$P_CLUSTER" "$P_RANGE" 20
 agent http add --domain app.example.com --destination 127.0.0.1 --http "$P_NGINX" >/dev/null
 start agent "${AGENT[@]}" --config "$WORK/agent/config.json" start
 wait_log "$WORK/agent.log" "synced" 60

@@ -211,14 +211,9 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
         string dir = Directory.CreateTempSubdirectory("spokes-cert").FullName;
         try
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddDnsName(domain);
-            request.CertificateExtensions.Add(names.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
-            File.WriteAllText(Path.Combine(dir, "cert.pem"), certificate.ExportCertificatePem());
-            File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+            var certificate = TestCertificates.Issue(domain, TimeSpan.FromDays(30));
+            File.WriteAllText(Path.Combine(dir, "cert.pem"), certificate.Certificate);
+            File.WriteAllText(Path.Combine(dir, "key.pem"), certificate.Key);
             var agent = await AgentAsync("cec");
             (await agent.RunAsync("http", "add", "--domain", "other.example.com", "--destination", "127.0.0.1", "--http", "80",
                 "--cert", Path.Combine(dir, "cert.pem"), "--key", Path.Combine(dir, "key.pem"))).ExpectExit(2).ExpectError("does not cover other.example.com");
@@ -326,17 +321,12 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
         var agent = await AgentAsync("uma");
         (await agent.RunWithStdinAsync(Secret, "http", "add", "--domain", domain, "--destination", "10.255.255.1",
             "--http", "9", "--basic-user", "ann", "--basic-pass", "-")).ExpectExit(0);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(domain);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
-        string keyPem = key.ExportPkcs8PrivateKeyPem();
+        var certificate = TestCertificates.Issue(domain, TimeSpan.FromDays(30));
+        string keyPem = certificate.Key;
 
         // What the console's rule form sends: a new destination and an uploaded certificate.
         var change = new Spokes.Actors.Gateway.RuleChange(Spokes.Actors.Gateway.RuleAction.HttpAdd, domain, "127.0.0.1", bed.HttpBackend.Port,
-            Redirect: true, CertificatePem: certificate.ExportCertificatePem(), KeyPem: keyPem);
+            Redirect: true, CertificatePem: certificate.Certificate, KeyPem: keyPem);
         var reply = await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(agent.TunnelId, change));
         var rules = Assert.IsType<Spokes.Actors.Gateway.TunnelRulesReply>(reply);
         var rule = Assert.Single(rules.Http, r => r.Domain == domain);
@@ -365,10 +355,9 @@ public sealed class RuleOptionsTests(TrafficFixture bed, ITestOutputHelper outpu
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
 
         // A certificate that does not cover the domain is refused by the agent; the rule stays as it was.
-        var wrongName = new CertificateRequest("CN=other.example.com", key, HashAlgorithmName.SHA256);
-        using var other = wrongName.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+        var other = TestCertificates.Issue("other.example.com");
         var refused = await bed.Bed.AdminAsync(new Spokes.Actors.Gateway.TunnelRulesRequest(agent.TunnelId,
-            change with { CertificatePem = other.ExportCertificatePem() }));
+            change with { CertificatePem = other.Certificate, KeyPem = other.Key }));
         Assert.Contains("does not cover", Assert.IsType<Spokes.Actors.Entities.Refusal>(refused).Message);
         var (again, stillSeen) = await bed.Visitor.TlsAsync(domain);
         await again.DisposeAsync();
