@@ -42,7 +42,20 @@ public sealed class NodeReadiness
     /// <summary>Raised once, when the node may first serve (joined, and its cluster holds the store).</summary>
     public event Action? Serving;
 
+    /// <summary>Raised once, when the node may serve and its listeners accept connections (<see cref="SetListening"/>):
+    /// what "node up" and systemd's READY mean.</summary>
+    public event Action? Up;
+
     private int _served;
+    private int _listening;
+    private int _up;
+
+    /// <summary>The host's listeners are bound (Kestrel started).</summary>
+    public void SetListening()
+    {
+        Volatile.Write(ref _listening, 1);
+        RaiseServing();
+    }
 
     public void SetJoined(bool value)
     {
@@ -59,6 +72,7 @@ public sealed class NodeReadiness
     private void RaiseServing()
     {
         if (CanServe && Interlocked.Exchange(ref _served, 1) == 0) Serving?.Invoke();
+        if (CanServe && Volatile.Read(ref _listening) == 1 && Interlocked.Exchange(ref _up, 1) == 0) Up?.Invoke();
     }
     public void SetStoreReachable(bool value) => _storeReachable = value;
 

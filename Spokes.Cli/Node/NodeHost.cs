@@ -86,7 +86,9 @@ public static class NodeHost
             app = builder.Build();
             OwnDomainSite.Map(app, config);
             var readiness = app.Services.GetRequiredService<NodeReadiness>();
-            readiness.Serving += () =>
+            // "node up" once the node may serve and Kestrel has bound its listeners (the cluster may let it serve first).
+            app.Lifetime.ApplicationStarted.Register(readiness.SetListening);
+            readiness.Up += () =>
                 Console.WriteLine($"spokes: node up at {config.Cluster.Host}:{config.Cluster.Port}, domain {config.Domain}, " +
                                   $"https {config.Listen.Https}, http {config.Listen.Http}, store {Describe(config.Database)}");
             var links = app.Services.GetRequiredService<LocalLinks>();

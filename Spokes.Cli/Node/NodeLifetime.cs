@@ -11,7 +11,7 @@ namespace Spokes.Cli.Node;
 /// How a node process starts and stops (replaces the console lifetime): SIGTERM or Ctrl-C drains the node first
 /// (<see cref="NodeDrain"/>: not ready, agents move, in-flight streams finish, at most <c>cluster.drainSeconds</c>)
 /// and then stops it, which leaves the cluster; a second signal stops at once. Under systemd
-/// (<c>Type=notify</c>) it reports READY=1 once the node serves and STOPPING=1 when the drain starts.
+/// (<c>Type=notify</c>) it reports READY=1 once the node serves and its listeners accept and STOPPING=1 when the drain starts.
 /// </summary>
 internal sealed class NodeLifetime(IHostApplicationLifetime lifetime, IServiceProvider services, NodeReadiness readiness)
     : IHostLifetime, IDisposable
@@ -24,7 +24,7 @@ internal sealed class NodeLifetime(IHostApplicationLifetime lifetime, IServicePr
     {
         foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
             _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
-        readiness.Serving += () => _systemd.Notify(ServiceState.Ready);
+        readiness.Up += () => _systemd.Notify(ServiceState.Ready);
         readiness.DrainingStarted += () => _systemd.Notify(ServiceState.Stopping);
         return Task.CompletedTask;
     }
