@@ -57,9 +57,9 @@ internal sealed class LetsEncrypt(Func<AgentConfig> config, string directory, Ag
                     DateTimeOffset until = await ObtainAsync(rule.Domain, settings, cancellationToken).ConfigureAwait(false);
                     log.Info($"letsencrypt: certificate for {rule.Domain} installed, valid until {until:u}");
                 }
-                catch (Exception ex) when (ex is AcmeException or HttpRequestException or IOException or CryptographicException
-                                               or TaskCanceledException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // Whatever went wrong (the CA, the network, the files), the loop goes on: other rules, later renewals.
                     _nextCheck[rule.Domain] = now + RetryAfterFailure;
                     log.Info($"letsencrypt: {rule.Domain}: {ex.Message} (next try in {RetryAfterFailure.TotalMinutes:0} min)");
                 }
