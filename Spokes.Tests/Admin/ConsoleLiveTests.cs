@@ -46,6 +46,9 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         var page = browser.Page;
         await FirstRunAndSignInAsync(browser);
 
+        // The page names its icon, and it is served (no favicon 404 on every page).
+        string icon = (await page.Locator("link[rel=icon]").GetAttributeAsync("href"))!;
+        Assert.Equal(200, (await page.APIRequest.GetAsync(new Uri(new Uri(page.Url), icon).ToString(), new() { IgnoreHTTPSErrors = true })).Status);
         await page.GetByRole(AriaRole.Link, new() { Name = "Tunnels" }).ClickAsync();
         await Expect(browser.ByTestId("tunnel-table")).ToContainTextAsync("online");
         await browser.ByTestId("tunnel-link").ClickAsync();
