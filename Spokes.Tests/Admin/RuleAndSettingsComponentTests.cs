@@ -216,6 +216,20 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void PortAnswer_ShownInThePortsCard_AndGoneWhenARuleFormOpens()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=port-allocate]").Click();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=rule-result]")));
+        var cards = cut.FindAll(".mud-paper");
+        Assert.DoesNotContain(cards, c => c.TextContent.Contains("HTTP/S rules") && c.QuerySelector("[data-testid=rule-result]") is not null);
+        Assert.Contains(cards, c => c.TextContent.Contains("TCP ports") && c.QuerySelector("[data-testid=rule-result]") is not null);
+
+        cut.Find("[data-testid=rule-add]").Click();
+        Assert.Empty(cut.FindAll("[data-testid=rule-result]"));
+    }
+
+    [Fact]
     public void PortForwardForm_PrefilledFromTheLease_SendsAForward()
     {
         var cut = RenderRules();
