@@ -30,8 +30,11 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
     private IReadOnlyList<NodeEndpoint> _nodes = [];
     private DateTimeOffset _configuredRetryAt = DateTimeOffset.MinValue;
 
+    /// <summary>Nodes whose advertised endpoint could not be dialled for a pool connection (only the maintenance loop uses it).</summary>
+    private readonly HashSet<string> _advertisedUnreachable = new(StringComparer.Ordinal);
+
     /// <summary>How long a surplus leg's streams may run on before it is closed regardless.</summary>
-    private static readonly TimeSpan SurplusGrace = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan SurplusGrace = TimeSpan.FromSeconds(30);
 
     public ControlChannel? Control => Volatile.Read(ref _primary)?.Control;
 
@@ -454,13 +457,23 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
             return;
         }
 
+        // A leg reached through the configured endpoint (a balancer) grows through the node's advertised endpoint when
+        // it has one: through the balancer the new connection could land on another node and become a leg of its own.
+        string? endpoint = busy.Endpoint ?? (_advertisedUnreachable.Contains(busy.Node) ? null
+            : KnownNodes.FirstOrDefault(n => n.Node == busy.Node && n.Endpoint.Length > 0 && !n.Draining)?.Endpoint);
         try
         {
-            var (mux, control, welcome) = await ConnectAsync(busy.Endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
-            await FileAsync(mux, control, welcome, busy.Endpoint, cancellationToken).ConfigureAwait(false);
+            var (mux, control, welcome) = await ConnectAsync(endpoint, ConnectionRole.Data, cancellationToken).ConfigureAwait(false);
+            await FileAsync(mux, control, welcome, endpoint, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not AgentStopException)
         {
+            if (endpoint != busy.Endpoint)
+            {
+                // The advertised endpoint is not reachable from here (a balancer hides the nodes): the balancer it is.
+                _advertisedUnreachable.Add(busy.Node);
+            }
+
             _retryAt["pool:" + busy.Node] = now + options.LegRetry;
             log.Info($"could not open a data connection: {ex.Message}");
         }

@@ -111,11 +111,16 @@ public static class NodeHost
             Console.Error.WriteLine($"spokes: cannot start: {ex.GetBaseException().Message}");
             return ExitCodes.Failed;
         }
+        var exit = app.Services.GetRequiredService<NodeExit>();
         try
         {
-            var exit = app.Services.GetRequiredService<NodeExit>();
             await app.RunAsync();
             return exit.Code;
+        }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Stopped while still starting (removed from the cluster, a signal): the reason is already printed.
+            return exit.Code != ExitCodes.Ok ? exit.Code : ExitCodes.Failed;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
