@@ -356,11 +356,14 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         // Legs come before extra connections: a missing leg is opened even when extras on other legs fill the pool
         // (each node caps its own links; extras close once idle).
         int active = legs.Count(l => l.Active);
-        if (active > target && legs.Where(l => l.Active && l != Volatile.Read(ref _primary)).MaxBy(l => l.Since) is { } surplus)
+        // Only more legs than the node asks for at all is a surplus: fewer usable nodes for a moment (one restarting)
+        // lowers the target for new legs, never a reason to leave a serving one.
+        int asked = Math.Max(1, Math.Min(Welcome.Legs ?? 1, Welcome.MaxPoolSize));
+        if (active > asked && legs.Where(l => l.Active && l != Volatile.Read(ref _primary)).MaxBy(l => l.Since) is { } surplus)
         {
             // Through a balancer a pool connection may land on a node not held yet and become a leg of its own: the
             // newest surplus leg is left like a draining one (no new streams, closed once its streams are done).
-            log.Info($"holding more nodes than the {target} asked: leaving {surplus}");
+            log.Info($"holding more nodes than the {asked} asked: leaving {surplus}");
             surplus.DrainDeadline = now + SurplusGrace;
             return;
         }
