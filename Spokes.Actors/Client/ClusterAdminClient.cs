@@ -7,10 +7,10 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
-using Akka.Remote.Transport.DotNetty;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Hosting;
+using Spokes.Actors.Remoting;
 
 namespace Spokes.Actors.Client;
 
@@ -40,13 +40,6 @@ public sealed class ClusterAdminClient : IAsyncDisposable
         var localHost = contacts.All(c => c.Host is "127.0.0.1" or "localhost" or "::1") ? "127.0.0.1" : "0.0.0.0";
         var hocon = ConfigurationFactory.ParseString($$"""
             akka.actor.provider = remote
-            akka.remote.dot-netty.tcp {
-              hostname = "{{localHost}}"
-              port = 0
-              enable-ssl = true
-              # As large as the node's: a listing of a few thousand tokens or domains is one answer.
-              maximum-frame-size = 4MiB
-            }
             akka.cluster.client {
               establishing-get-contacts-interval = 1s
               reconnect-timeout = 15s
@@ -58,12 +51,11 @@ public sealed class ClusterAdminClient : IAsyncDisposable
             akka.log-dead-letters = off
             akka.log-dead-letters-during-shutdown = off
             """)
+            .WithFallback(ConfigurationFactory.ParseString(ClusterTls.Hocon(localHost, 0)))
             .WithFallback(ConfigurationFactory.ParseString(SpokesHocon.Serialization))
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig());
-        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
-            validateCertificateHostname: false, CertificateValidation.PinnedCertificate(certificate.Thumbprint));
-        var setup = BootstrapSetup.Create().WithConfig(hocon).And(ssl);
+        var setup = BootstrapSetup.Create().WithConfig(hocon).And(new ClusterTlsSetup(certificate));
         var system = ActorSystem.Create("spokes-cli", setup);
         var initial = contacts.Select(c =>
             ActorPath.Parse($"{SpokesAkkaExtensions.SeedAddress(c.Host, c.Port)}/system/receptionist")).ToImmutableHashSet();

@@ -6,8 +6,6 @@ using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
-using Akka.Remote.Hosting;
-using Akka.Remote.Transport.DotNetty;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Spokes.Actors.Catalog;
@@ -15,6 +13,7 @@ using Spokes.Actors.Configuration;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Ports;
+using Spokes.Actors.Remoting;
 using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
 using Spokes.Actors.Store;
@@ -33,24 +32,12 @@ public static class SpokesAkkaExtensions
         builder.AddHocon(SpokesHocon.Serialization, HoconAddMode.Prepend)
             .AddHocon(SpokesHocon.Logging, HoconAddMode.Prepend);
 
-    /// <summary>Remoting over mutual TLS with the cluster certificate pinned: a peer without it cannot
-    /// finish the handshake, so it can neither join nor send a message.</summary>
+    /// <summary>Remoting over mutual TLS with the cluster certificate pinned (<see cref="ClusterTlsTransport"/>): a
+    /// peer without it cannot finish the handshake, so it can neither join nor send a message.</summary>
     public static AkkaConfigurationBuilder WithSpokesRemoting(this AkkaConfigurationBuilder builder, string host, int port,
         X509Certificate2 certificate) =>
-        builder.WithRemoting(new RemoteOptions
-        {
-            HostName = host,
-            Port = port,
-            EnableSsl = true,
-            Ssl = new SslOptions
-            {
-                X509Certificate = certificate,
-                SuppressValidation = false,
-                RequireMutualAuthentication = true,
-                ValidateCertificateHostname = false,
-                CustomValidator = CertificateValidation.PinnedCertificate(certificate.Thumbprint),
-            },
-        });
+        builder.AddHocon(ClusterTls.Hocon(host, port), HoconAddMode.Prepend)
+            .AddSetup(new ClusterTlsSetup(certificate));
 
     public static string SeedAddress(string host, int port) => $"akka.ssl.tcp://{SpokesHocon.SystemName}@{host}:{port}";
 

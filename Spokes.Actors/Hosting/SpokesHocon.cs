@@ -72,6 +72,5 @@ public static class SpokesHocon
         akka.coordinated-shutdown.exit-clr = off
         # The node's lifetime drains and then stops the host, which runs coordinated shutdown; not the CLR exit hook.
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-        akka.remote.dot-netty.tcp.maximum-frame-size = 4MiB
         """;
 }

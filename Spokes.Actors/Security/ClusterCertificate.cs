@@ -8,7 +8,7 @@ namespace Spokes.Actors.Security;
 /// node and the CLI, pinned by Akka.Remote and by the node-to-node relay.
 /// </summary>
 /// <remarks>
-/// RSA 2048, because DotNetty-based Akka.Remote TLS is safest with RSA; EKU serverAuth and clientAuth, as
+/// RSA 2048, which every TLS stack the cluster port and relay links meet accepts; EKU serverAuth and clientAuth, as
 /// each node is both; ten years, because it is pinned rather than chained to a CA, and an expiry would
 /// split the cluster with no one there to renew it.
 /// </remarks>
