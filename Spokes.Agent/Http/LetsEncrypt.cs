@@ -110,8 +110,8 @@ internal sealed class LetsEncrypt(Func<AgentConfig> config, string directory, Ag
         }
 
         // Key first, then the chain, each replaced whole: a reader never sees a chain without its key.
-        WriteOwnerOnly(keyFile, result.PrivateKeyPem);
-        WriteOwnerOnly(certFile, result.ChainPem);
+        OwnerOnlyFile.Write(keyFile, result.PrivateKeyPem);
+        OwnerOnlyFile.Write(certFile, result.ChainPem);
         using var installed = X509Certificate2.CreateFromPem(result.ChainPem);
         return installed.NotAfter;
     }
@@ -128,7 +128,7 @@ internal sealed class LetsEncrypt(Func<AgentConfig> config, string directory, Ag
         }
 
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        WriteOwnerOnly(path, key.ExportPkcs8PrivateKeyPem());
+        OwnerOnlyFile.Write(path, key.ExportPkcs8PrivateKeyPem());
         return key;
     }
 
@@ -153,17 +153,5 @@ internal sealed class LetsEncrypt(Func<AgentConfig> config, string directory, Ag
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust };
         policy.CustomTrustStore.AddRange(roots);
         return policy;
-    }
-
-    private static void WriteOwnerOnly(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 }

@@ -12,9 +12,17 @@ internal sealed class RuleCertificates(Func<string, (string Certificate, string 
 {
     private readonly ConcurrentDictionary<string, (DateTime Cert, DateTime Key, X509Certificate2 Certificate)> _loaded = new(StringComparer.Ordinal);
 
-    /// <summary>One line saying why the files cannot serve <paramref name="domain"/>, or null when they can.</summary>
-    public static string? Check(string certFile, string keyFile, string domain, DateTimeOffset now)
+    /// <summary>How <see cref="Check"/> names the files: the CLI's flags, or a certificate uploaded from the console.</summary>
+    public sealed record Labels(string Pair, string Certificate, string Key)
     {
+        public static readonly Labels Flags = new("--cert/--key", "--cert", "--key");
+        public static readonly Labels Uploaded = new("the uploaded certificate", "the uploaded certificate", "the uploaded key");
+    }
+
+    /// <summary>One line saying why the files cannot serve <paramref name="domain"/>, or null when they can.</summary>
+    public static string? Check(string certFile, string keyFile, string domain, DateTimeOffset now, Labels? labels = null)
+    {
+        labels ??= Labels.Flags;
         X509Certificate2 certificate;
         try
         {
@@ -22,24 +30,24 @@ internal sealed class RuleCertificates(Func<string, (string Certificate, string 
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
-            return $"--cert/--key cannot be loaded: {ex.Message.TrimEnd('.')}";
+            return $"{labels.Pair} cannot be loaded: {ex.Message.TrimEnd('.')}";
         }
 
         using (certificate)
         {
             if (!certificate.HasPrivateKey)
             {
-                return "--key holds no private key of --cert";
+                return $"{labels.Key} holds no private key of {labels.Certificate}";
             }
 
             if (now < certificate.NotBefore || now > certificate.NotAfter)
             {
-                return $"--cert is not valid now (valid {certificate.NotBefore:u} to {certificate.NotAfter:u})";
+                return $"{labels.Certificate} is not valid now (valid {certificate.NotBefore:u} to {certificate.NotAfter:u})";
             }
 
             return certificate.MatchesHostname(domain.StartsWith("*.", StringComparison.Ordinal) ? "x" + domain[1..] : domain)
                 ? null
-                : $"--cert does not cover {domain}";
+                : $"{labels.Certificate} does not cover {domain}";
         }
     }
 

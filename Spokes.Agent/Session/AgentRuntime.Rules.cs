@@ -124,18 +124,13 @@ internal sealed partial class AgentRuntime
         {
             Directory.CreateDirectory(dir);
             string tempCert = certFile + ".new", tempKey = keyFile + ".new";
-            File.WriteAllText(tempKey, key);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(tempKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
+            OwnerOnlyFile.Write(tempKey, key);
             File.WriteAllText(tempCert, chain);
-            if (Http.RuleCertificates.Check(tempCert, tempKey, pushed.Domain, DateTimeOffset.UtcNow) is { } bad)
+            if (Http.RuleCertificates.Check(tempCert, tempKey, pushed.Domain, DateTimeOffset.UtcNow, Http.RuleCertificates.Labels.Uploaded) is { } bad)
             {
                 File.Delete(tempCert);
                 File.Delete(tempKey);
-                return (pushed, bad.Replace("--cert/--key", "the uploaded certificate", StringComparison.Ordinal).Replace("--cert", "the uploaded certificate", StringComparison.Ordinal));
+                return (pushed, bad);
             }
 
             File.Move(tempKey, keyFile, overwrite: true);

@@ -170,14 +170,15 @@ internal sealed partial class AgentRuntime
     internal async Task SyncRulesAsync(ControlChannel channel, Welcome? welcome, CancellationToken cancellationToken)
     {
         AgentConfig config = _config;
-        IReadOnlyList<HttpRule> http = config.Http;
         // A rule edited by hand (or saved by an older agent) that this agent cannot enforce is not offered at all.
-        foreach (var rule in http.Where(r => RuleValidation.Http(r) is not null))
+        // Checked once per rule: the check loads certificate files.
+        var verdicts = config.Http.Select(r => (Rule: r, Error: RuleValidation.Http(r))).ToList();
+        foreach (var (rule, error) in verdicts.Where(v => v.Error is not null))
         {
-            _log.Info($"rule http:{rule.Domain} not sent: {RuleValidation.Http(rule)}");
+            _log.Info($"rule http:{rule.Domain} not sent: {error}");
         }
 
-        http = [.. http.Where(r => RuleValidation.Http(r) is null)];
+        IReadOnlyList<HttpRule> http = [.. verdicts.Where(v => v.Error is null).Select(v => v.Rule)];
         if (!NodeFeatures.Has(welcome, NodeFeatures.Firewall))
         {
             foreach (var rule in http.Where(r => Firewall.Any(r.Allow, r.Drop)))
