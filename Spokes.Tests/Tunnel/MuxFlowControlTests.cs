@@ -95,4 +95,71 @@ public class MuxFlowControlTests
         Assert.True(gbits > 0.5, $"single stream moved only {gbits:F2} Gbit/s");
         Console.WriteLine($"mux single stream over loopback: {gbits:F2} Gbit/s");
     }
+
+    [Fact]
+    public async Task BulkStream_WindowGrowsToTheMaximum_AnIdleStreamKeepsTheInitialWindow()
+    {
+        // A round trip far longer than the transfer takes: every update qualifies, whatever the machine's speed.
+        var options = new MuxOptions { AssumedRoundTrip = TimeSpan.FromSeconds(10) };
+        var (client, server) = await MuxTestPeers.TcpSessionsAsync(options);
+        await using var _ = client;
+        await using var __ = server;
+        var idle = await client.OpenStreamAsync();
+        var idlePeer = await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout);
+        var bulk = await client.OpenStreamAsync();
+        var bulkPeer = await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout);
+
+        var data = new byte[24 << 20];
+        new Random(3).NextBytes(data);
+        var send = Task.Run(async () =>
+        {
+            await MuxTestPeers.WriteAllAsync(bulk.Output, data, chunk: 256 * 1024);
+            await bulk.Output.CompleteAsync();
+        });
+        var received = await MuxTestPeers.ReadAllAsync(bulkPeer!.Input).WaitAsync(MuxTestPeers.Timeout);
+
+        Assert.Equal(data, received);
+        Assert.Equal(options.MaxReceiveWindow, bulkPeer.WindowSize);
+        Assert.Equal(options.ReceiveWindow, idlePeer!.WindowSize);
+        Assert.InRange(server.WindowGrowth, 0, options.MaxWindowGrowth);
+        await send.WaitAsync(MuxTestPeers.Timeout);
+    }
+
+    [Fact]
+    public async Task WindowGrowth_CappedPerSession_AndReturnedWhenTheStreamEnds()
+    {
+        var options = new MuxOptions { AssumedRoundTrip = TimeSpan.FromSeconds(10), MaxWindowGrowth = 256 * 1024 };
+        var (client, server) = await MuxTestPeers.TcpSessionsAsync(options);
+        await using var _ = client;
+        await using var __ = server;
+
+        foreach (int seed in new[] { 4, 5 })
+        {
+            var stream = await client.OpenStreamAsync();
+            var peer = await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout);
+            var data = new byte[8 << 20];
+            new Random(seed).NextBytes(data);
+            var send = Task.Run(async () =>
+            {
+                await MuxTestPeers.WriteAllAsync(stream.Output, data, chunk: 256 * 1024);
+                await stream.Output.CompleteAsync();
+            });
+            var received = await MuxTestPeers.ReadAllAsync(peer!.Input).WaitAsync(MuxTestPeers.Timeout);
+            await send.WaitAsync(MuxTestPeers.Timeout);
+
+            Assert.Equal(data, received);
+            // One doubling (256 KiB → 512 KiB) spends the whole budget; no more.
+            Assert.Equal(2 * options.ReceiveWindow, peer.WindowSize);
+            Assert.Equal(options.MaxWindowGrowth, server.WindowGrowth);
+
+            await peer.Output.CompleteAsync();
+            var deadline = DateTime.UtcNow + MuxTestPeers.Timeout;
+            while (server.WindowGrowth != 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(0, server.WindowGrowth);
+        }
+    }
 }

@@ -80,6 +80,7 @@ public sealed partial class MuxSession
         if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)))
         {
             Interlocked.Decrement(ref _streamCount);
+            Interlocked.Add(ref _windowGrowth, -stream.TakeWindowGrowth());
         }
     }
 }

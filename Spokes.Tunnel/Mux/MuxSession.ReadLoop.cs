@@ -161,7 +161,9 @@ public sealed partial class MuxSession
         }
         else if (header.Has(FrameFlags.Ack) && _pings.TryRemove(header.Length, out var ping))
         {
-            ping.Reply.TrySetResult(_options.TimeProvider.GetElapsedTime(ping.Sent));
+            TimeSpan rtt = _options.TimeProvider.GetElapsedTime(ping.Sent);
+            Volatile.Write(ref _roundTripTicks, rtt.Ticks);
+            ping.Reply.TrySetResult(rtt);
         }
     }
 

@@ -14,6 +14,8 @@ public sealed partial class MuxSession : IAsyncDisposable
 {
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    private long _roundTripTicks;
+    private long _windowGrowth;
     private readonly MuxOptions _options;
     private int _peerStreamLimit = int.MaxValue;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
@@ -141,6 +143,24 @@ public sealed partial class MuxSession : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>The last round trip a Ping measured, or <see cref="MuxOptions.AssumedRoundTrip"/> before one did.</summary>
+    internal TimeSpan RoundTrip => Volatile.Read(ref _roundTripTicks) is > 0 and var ticks ? TimeSpan.FromTicks(ticks) : _options.AssumedRoundTrip;
+
+    /// <summary>Window growth granted to open streams, in bytes (at most <see cref="MuxOptions.MaxWindowGrowth"/>).</summary>
+    internal long WindowGrowth => Interlocked.Read(ref _windowGrowth);
+
+    /// <summary>Write loop: takes <paramref name="bytes"/> of the session's window-growth budget, if it has them.</summary>
+    internal bool TryReserveWindowGrowth(long bytes)
+    {
+        if (Interlocked.Add(ref _windowGrowth, bytes) <= _options.MaxWindowGrowth)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _windowGrowth, -bytes);
+        return false;
     }
 
     /// <summary>Round-trip time of a Ping frame.</summary>

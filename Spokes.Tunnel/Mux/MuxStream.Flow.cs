@@ -47,7 +47,7 @@ public sealed partial class MuxStream
         }
 
         long pending = Interlocked.Add(ref _unadvertised, bytes);
-        if (pending >= _updateThreshold && Interlocked.CompareExchange(ref _updateQueued, 1, 0) == 0)
+        if (pending >= Volatile.Read(ref _updateThreshold) && Interlocked.CompareExchange(ref _updateQueued, 1, 0) == 0)
         {
             _session.EnqueueWindowUpdate(this);
         }
@@ -63,8 +63,49 @@ public sealed partial class MuxStream
             return 0;
         }
 
+        delta += GrowWindow(delta);
         Interlocked.Add(ref _receiveWindow, delta);
         return (uint)delta;
+    }
+
+    /// <summary>
+    /// Write loop, with an update due: when the peer used <paramref name="consumed"/> bytes of the window faster than
+    /// the window could sustain over the round trip (under 4 RTT for the whole window, as quic-go decides), the
+    /// window doubles, up to <see cref="MuxOptions.MaxReceiveWindow"/> and while the session's growth budget lasts.
+    /// Returns the extra credit to advertise.
+    /// </summary>
+    private long GrowWindow(long consumed)
+    {
+        long now = _time.GetTimestamp();
+        TimeSpan elapsed = _time.GetElapsedTime(_epoch, now);
+        _epoch = now;
+        if (_window >= _maxWindow)
+        {
+            return 0;
+        }
+
+        double sustainable = 4 * _session.RoundTrip.TotalSeconds * consumed / _window;
+        if (elapsed.TotalSeconds >= sustainable)
+        {
+            return 0;
+        }
+
+        int extra = Math.Min(_window, _maxWindow - _window);
+        if (!_session.TryReserveWindowGrowth(extra))
+        {
+            return 0;
+        }
+
+        _window += extra;
+        Interlocked.Add(ref _grown, extra);
+        Volatile.Write(ref _updateThreshold, Math.Max(_window / 4, 1));
+        return extra;
+    }
+
+    /// <summary>The stream is gone: its growth goes back to the session's budget.</summary>
+    internal long TakeWindowGrowth()
+    {
+        return Interlocked.Exchange(ref _grown, 0);
     }
 
     /// <summary>Read loop: the peer's ACK for a stream this side opened.</summary>

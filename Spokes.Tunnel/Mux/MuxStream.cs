@@ -15,7 +15,13 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
     private readonly Pipe _send;
     private readonly MuxStreamReader _input;
     private readonly MuxStreamWriter _output;
-    private readonly int _updateThreshold;
+    private readonly TimeProvider _time;
+    private readonly int _maxWindow;
+    private int _updateThreshold;
+    // The receive window this stream advertises in full, grown while it carries bulk (MuxStream.Flow.cs).
+    private int _window;
+    private long _grown;
+    private long _epoch;
 
     // Credit the peer still has on this stream: decremented by the read loop, raised when a WindowUpdate is written.
     private long _receiveWindow;
@@ -40,7 +46,11 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
         Id = id;
         Header = header;
         _receiveWindow = options.ReceiveWindow;
+        _window = options.ReceiveWindow;
+        _maxWindow = options.MaxReceiveWindow;
         _updateThreshold = Math.Max(options.ReceiveWindow / 4, 1);
+        _time = options.TimeProvider;
+        _epoch = _time.GetTimestamp();
         _receive = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
         _send = new Pipe(new PipeOptions(
             pauseWriterThreshold: options.SendBufferSize,
@@ -67,6 +77,9 @@ public sealed partial class MuxStream : IDuplexPipe, IAsyncDisposable
     public bool RemoteClosed => _remoteFin;
 
     public bool IsReset => Volatile.Read(ref _reset) != 0;
+
+    /// <summary>The receive window this stream advertises in full (grown while it carries bulk).</summary>
+    internal int WindowSize => Volatile.Read(ref _window);
 
     /// <summary>
     /// Completes when the peer has answered this side's SYN: with ACK (then <see cref="IsReset"/> is false), with
