@@ -177,6 +177,8 @@ cpu_end() { # KIND NAME
   fi
 }
 cpu() { cat "$WORK/cpu-$1" 2>/dev/null || echo ""; }
+# per_gbit NAME GBPS: core-seconds the proxy used per Gbit moved (its CPU % over the run ÷ 100 ÷ Gbit/s).
+per_gbit() { awk -v c="$(cpu "$1" | awk '{print $1}')" -v g="$2" 'BEGIN { if (c == "" || g + 0 == 0) print ""; else printf "%.2f", c / 100 / g }'; }
 iperf() {
   local name=$1 port=$2; shift 2
   local out="$WORK/iperf-$name.json"
@@ -263,10 +265,10 @@ Everything on 127.0.0.1; each test ${DURATION} s. "proxy CPU" = percent of one c
 
 **Bulk TCP, iperf3 one stream** (Gbit/s, receiver side)
 
-| direction | direct | Spokes lease | \`ssh -R\` aes128-gcm | Spokes ÷ direct | Spokes ÷ ssh | proxy CPU % Spokes | proxy CPU % ssh |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| client → server | $IPERF_DIRECT | $IPERF_SPOKES | $IPERF_SSH | $R_TP_DIR | $R_TP_SSH | $(cpu spokes) | $(cpu ssh) |
-| server → client (\`-R\`) | $IPERF_DIRECT_R | $IPERF_SPOKES_R | $IPERF_SSH_R | $R_TP_DIR_R | $R_TP_SSH_R | $(cpu spokes-r) | $(cpu ssh-r) |
+| direction | direct | Spokes lease | \`ssh -R\` aes128-gcm | Spokes ÷ direct | Spokes ÷ ssh | proxy CPU % Spokes | proxy CPU % ssh | core·s/Gbit Spokes | core·s/Gbit ssh |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| client → server | $IPERF_DIRECT | $IPERF_SPOKES | $IPERF_SSH | $R_TP_DIR | $R_TP_SSH | $(cpu spokes) | $(cpu ssh) | $(per_gbit spokes "$IPERF_SPOKES") | $(per_gbit ssh "$IPERF_SSH") |
+| server → client (\`-R\`) | $IPERF_DIRECT_R | $IPERF_SPOKES_R | $IPERF_SSH_R | $R_TP_DIR_R | $R_TP_SSH_R | $(cpu spokes-r) | $(cpu ssh-r) | $(per_gbit spokes-r "$IPERF_SPOKES_R") | $(per_gbit ssh-r "$IPERF_SSH_R") |
 
 **HTTP, wrk -t2 -c64 keep-alive, --latency**, nginx serving a 1 KiB static file
 
