@@ -154,7 +154,8 @@ NGINX
 }
 
 # start_spokes HTTP HTTPS CLUSTER RANGE_BEGIN RANGE_SIZE: one node on 127.0.0.1 (domain localhost, data in $WORK/data;
-# NODE = its pid) and an agent configured for it in $WORK/agent, not started. Defines spokes() and agent() (CLIs).
+# NODE = its pid, REG = the registration the agent used) and an agent configured for it in $WORK/agent, not started.
+# Defines spokes() and agent() (CLIs).
 start_spokes() {
   mkdir -p "$WORK/data" "$WORK/agent"
   cat >"$WORK/config.json" <<EOF
@@ -167,7 +168,7 @@ EOF
   NODE=$PID_node
   spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
   agent() { "${AGENT[@]}" --config "$WORK/agent/config.json" "$@"; }
-  local reg; reg=$(spokes registration create --description bench | tail -1)
-  echo "$reg" | agent configure --hostname localhost --port "$2" --address 127.0.0.1 --registration - --id bench \
+  REG=$(spokes registration create --description bench | tail -1)
+  echo "$REG" | agent configure --hostname localhost --port "$2" --address 127.0.0.1 --registration - --id bench \
     --ca "$WORK/data/certs/self-signed.crt" >"$WORK/configure.log" 2>&1
 }
