@@ -146,6 +146,14 @@ public static partial class ConfigLoader
             throw new ConfigException("config: 'cluster.agentNodes' must be between 1 and 64");
         if (!string.IsNullOrEmpty(c.Cluster.Certificate) && !File.Exists(c.Cluster.Certificate))
             throw new ConfigException($"config: 'cluster.certificate' file not found: {c.Cluster.Certificate}");
+        if (c.Limits.ConnectionsPerAddressPerTunnel is < 0 or > 1_000_000)
+            throw new ConfigException("config: 'limits.connectionsPerAddressPerTunnel' must be between 0 (no limit) and 1000000");
+        if (c.Limits.ConnectionsPerAddress is < 0 or > 1_000_000)
+            throw new ConfigException("config: 'limits.connectionsPerAddress' must be between 0 (no limit) and 1000000");
+        if (c.Limits.TcpIdleSeconds is < 0 or > 604_800)
+            throw new ConfigException("config: 'limits.tcpIdleSeconds' must be between 0 (never) and 604800");
+        if (Spokes.Tunnel.Control.Firewall.Canonical(c.Limits.Exempt, out _) is { } badNetwork)
+            throw new ConfigException($"config: 'limits.exempt': {badNetwork}");
         if (!string.IsNullOrEmpty(c.Tls.Certificate) != !string.IsNullOrEmpty(c.Tls.PrivateKey))
             throw new ConfigException("config: 'tls.certificate' and 'tls.privateKey' must be given together");
         if (c.Tls.UseLE && !Uri.TryCreate(c.Tls.AcmeDirectory, UriKind.Absolute, out _))

@@ -12,6 +12,24 @@ public sealed record SpokesConfig
     public ListenConfig Listen { get; init; } = new();
     public SocksConfig Socks { get; init; } = new();
     public ClusterConfig Cluster { get; init; } = new();
+    public LimitsConfig Limits { get; init; } = new();
+}
+
+/// <summary>What one visitor may hold, and how long a quiet connection lives (docs/reliability.md).</summary>
+public sealed record LimitsConfig
+{
+    /// <summary>Open visitor connections from one address to one tunnel, on each node (0: no limit).</summary>
+    public int ConnectionsPerAddressPerTunnel { get; init; } = 256;
+
+    /// <summary>Open visitor connections from one address to all tunnels together, on each node (0: no limit).</summary>
+    public int ConnectionsPerAddress { get; init; } = 1024;
+
+    /// <summary>Seconds a connection on a leased TCP port may carry nothing before the node closes it (0: never).</summary>
+    public int TcpIdleSeconds { get; init; } = 3600;
+
+    /// <summary>Networks whose connections the per-address limits do not count: a TCP balancer in front of the nodes,
+    /// which every visitor's connection appears to come from.</summary>
+    public string[] Exempt { get; init; } = [];
 }
 
 public sealed record DatabaseConfig

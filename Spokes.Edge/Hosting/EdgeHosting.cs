@@ -53,6 +53,8 @@ public static class EdgeHosting
         services.AddSingleton<NodeRelayHandler>();
         services.AddSingleton<TrafficRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
+        services.AddSingleton(config.Limits);
+        services.AddSingleton<VisitorAdmission>();
         services.AddSingleton<PublicRelay>();
         services.AddSingleton(sp => new SessionManagerRef(sp.GetRequiredService<ActorRegistry>().Get<SessionManagerActor>()));
         services.AddSingleton<AgentConnectionHandler>();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Spokes.Actors.Configuration;
 using Spokes.Actors.Tunnels;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Routing;
@@ -16,7 +17,8 @@ namespace Spokes.Edge.Listeners;
 /// Listens on every leased port of every online tunnel, on every node, following the route table: ports are
 /// bound when they appear and closed when they go. Plain sockets keep half-close intact both ways.
 /// </summary>
-public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, PortBindAddress bindAddress, ILogger<PortListeners> log) : BackgroundService
+public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, PortBindAddress bindAddress, LimitsConfig limits,
+    ILogger<PortListeners> log) : BackgroundService
 {
     private readonly ConcurrentDictionary<int, Socket> _listening = new();
     private readonly SemaphoreSlim _sync = new(1, 1);
@@ -98,9 +100,10 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
         try
         {
             using var active = relay.Meter.Open();
-            await using var stream = target.Stream;
+            await using var tunnel = target;
             await using var network = new NetworkStream(client, ownsSocket: true);
-            var result = await BytePump.RelayAsync(stream, network, () => client.Shutdown(SocketShutdown.Send), _stopping);
+            var result = await BytePump.RelayAsync(tunnel.Stream, network, () => client.Shutdown(SocketShutdown.Send), _stopping,
+                limits.TcpIdleSeconds == 0 ? null : TimeSpan.FromSeconds(limits.TcpIdleSeconds));
             relay.Meter.AddBytes(result.BytesToStream + result.BytesFromStream);
             if (target.Local)
                 relay.Record(target.TunnelId, $"tcp:{port}", address, result.BytesToStream, result.BytesFromStream, started);

@@ -13,8 +13,22 @@ using Spokes.Tunnel.Mux;
 namespace Spokes.Edge.Relay;
 
 /// <summary>A stream toward a tunnel's agent: direct when this node holds the session, else through the
-/// relay link to the node that does (which then records the connection).</summary>
-public sealed record TunnelStream(MuxStream Stream, string TunnelId, bool Local);
+/// relay link to the node that does (which then records the connection). Disposing it closes the stream and
+/// gives back the visitor's admission.</summary>
+public sealed record TunnelStream(MuxStream Stream, string TunnelId, bool Local, IDisposable Admission) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Stream.DisposeAsync();
+        }
+        finally
+        {
+            Admission.Dispose();
+        }
+    }
+}
 
 /// <summary>
 /// Where a routed public connection goes: the route table names the tunnel and the nodes holding a link of it;
@@ -23,10 +37,9 @@ public sealed record TunnelStream(MuxStream Stream, string TunnelId, bool Local)
 /// closes. Unmatched traffic is closed and not recorded.
 /// </summary>
 public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeRelayClient peers, TrafficRecorder recorder,
-    EdgeIdentity identity, NodeReadiness readiness, TrafficMeter meter)
+    EdgeIdentity identity, NodeReadiness readiness, TrafficMeter meter, VisitorAdmission admission)
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
-
 
     private int _spread;
 
@@ -41,17 +54,26 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
         var found = header.Domain is { } domain ? table.ByDomain.TryGetValue(domain, out var target)
             : table.ByPort.TryGetValue(header.Port ?? 0, out target);
         if (!found || !table.Admits(header.Domain, header.Port, visitor)) return null;
-        foreach (var link in Candidates(table, target!))
+        if (admission.TryAdmit(target!.TunnelId, visitor) is not { } ticket) return null;
+        var opened = await OpenThroughAsync(table, target, header, ticket, ct);
+        if (opened is null) ticket.Dispose();
+        return opened;
+    }
+
+    private async Task<TunnelStream?> OpenThroughAsync(RouteTable table, TunnelTarget target, StreamOpenHeader header, IDisposable ticket,
+        CancellationToken ct)
+    {
+        foreach (var link in Candidates(table, target))
         {
             try
             {
                 if (link.Node == identity.NodeName)
                 {
-                    if (links.TryGet(target!.TunnelId, out var local) && local.SessionId == target.SessionId && local.Accepting)
-                        return new TunnelStream(await local.OpenStreamAsync(header, ct), local.TunnelId, true);
+                    if (links.TryGet(target.TunnelId, out var local) && local.SessionId == target.SessionId && local.Accepting)
+                        return new TunnelStream(await local.OpenStreamAsync(header, ct), local.TunnelId, true, ticket);
                     continue;
                 }
-                return new TunnelStream(await peers.OpenAsync(link.Relay, new RelayHeader(target!.TunnelId, header), ct), target.TunnelId, false);
+                return new TunnelStream(await peers.OpenAsync(link.Relay, new RelayHeader(target.TunnelId, header), ct), target.TunnelId, false, ticket);
             }
             catch (Exception ex) when (ex is MuxException or IOException or TimeoutException or System.Net.Sockets.SocketException
                                            or System.Security.Authentication.AuthenticationException
@@ -101,7 +123,7 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
             return;
         }
         using var active = meter.Open();
-        await using (target.Stream)
+        await using (target)
         {
             var bytes = await PipeRelay.RelayAsync(visitor, target.Stream, PolicyFor(kind), meter, closed);
             if (target.Local)

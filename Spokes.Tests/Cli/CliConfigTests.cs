@@ -44,6 +44,9 @@ public sealed class CliConfigTests : IDisposable
     [InlineData("""{ "portRange": { "begin": "many" } }""", "portRange.begin")]
     [InlineData("""{ "cluster": { "seeds": ["nohostport"] } }""", "cluster.seeds[0]")]
     [InlineData("""{ "listen": { "http": "0.0.0.0" } }""", "listen.http")]
+    [InlineData("""{ "limits": { "connectionsPerAddressPerTunnel": -1 } }""", "limits.connectionsPerAddressPerTunnel")]
+    [InlineData("""{ "limits": { "tcpIdleSeconds": 9999999 } }""", "limits.tcpIdleSeconds")]
+    [InlineData("""{ "limits": { "perAddress": 3 } }""", "limits.perAddress")]
     public async Task Start_BadValue_Exit2NamingTheKey(string json, string key)
     {
         AssertOneLine(await CliRunner.RunAsync(Write(json), null, "start"), 2, key);

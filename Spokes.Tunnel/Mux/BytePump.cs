@@ -22,7 +22,8 @@ public readonly record struct RelayResult(PumpResult ToStream, long BytesToStrea
 public static class BytePump
 {
     /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> until end of input; completes the destination (FIN), or with the error (RST).</summary>
-    public static async Task<(PumpResult Result, long Bytes)> CopyAsync(Stream source, PipeWriter destination, CancellationToken cancellationToken = default)
+    public static async Task<(PumpResult Result, long Bytes)> CopyAsync(Stream source, PipeWriter destination, CancellationToken cancellationToken = default,
+        Action? progress = null)
     {
         long total = 0;
         Exception? failure = null;
@@ -42,6 +43,7 @@ public static class BytePump
 
                     destination.Advance(read);
                     total += read;
+                    progress?.Invoke();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -75,7 +77,8 @@ public static class BytePump
     }
 
     /// <summary>Copies <paramref name="source"/> to <paramref name="destination"/> until the source completes (the peer's FIN).</summary>
-    public static async Task<(PumpResult Result, long Bytes)> CopyAsync(PipeReader source, Stream destination, CancellationToken cancellationToken = default)
+    public static async Task<(PumpResult Result, long Bytes)> CopyAsync(PipeReader source, Stream destination, CancellationToken cancellationToken = default,
+        Action? progress = null)
     {
         long total = 0;
         try
@@ -101,6 +104,10 @@ public static class BytePump
                     }
 
                     total += buffer.Length;
+                    if (!buffer.IsEmpty)
+                    {
+                        progress?.Invoke();
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -133,13 +140,17 @@ public static class BytePump
     /// Relays both directions between a visitor or service connection and a mux stream. When the
     /// mux side finishes cleanly, <paramref name="shutdownSend"/> half-closes the connection
     /// (e.g. <c>socket.Shutdown(SocketShutdown.Send)</c>); when either side fails, the stream is reset.
-    /// The caller disposes <paramref name="connection"/> afterwards.
+    /// When nothing moved either way for <paramref name="idleTimeout"/>, both directions are canceled (the stream
+    /// is reset). The caller disposes <paramref name="connection"/> afterwards.
     /// </summary>
     public static async Task<RelayResult> RelayAsync(MuxStream stream, Stream connection, Action? shutdownSend = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TimeSpan? idleTimeout = null)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<(PumpResult Result, long Bytes)> up = CopyAsync(connection, stream.Output, cancel.Token);
+        var idle = idleTimeout is { } limit && limit > TimeSpan.Zero ? new IdleWatch(limit) : null;
+        Task watch = idle?.RunAsync(cancel.Token, cancel) ?? Task.CompletedTask;
+        Action? progress = idle is null ? null : idle.Touch;
+        Task<(PumpResult Result, long Bytes)> up = CopyAsync(connection, stream.Output, cancel.Token, progress);
         Task<(PumpResult Result, long Bytes)> down = DownAsync();
         Task<(PumpResult Result, long Bytes)> first = await Task.WhenAny(up, down).ConfigureAwait(false);
         if ((await first.ConfigureAwait(false)).Result != PumpResult.Success)
@@ -156,11 +167,13 @@ public static class BytePump
         }
 
         await stream.Input.CompleteAsync().ConfigureAwait(false);
+        idle?.Stop();
+        await watch.ConfigureAwait(false);
         return new RelayResult(toStream, toBytes, fromStream, fromBytes);
 
         async Task<(PumpResult Result, long Bytes)> DownAsync()
         {
-            var outcome = await CopyAsync(stream.Input, connection, cancel.Token).ConfigureAwait(false);
+            var outcome = await CopyAsync(stream.Input, connection, cancel.Token, progress).ConfigureAwait(false);
             if (outcome.Result == PumpResult.Success)
             {
                 try
@@ -174,6 +187,42 @@ public static class BytePump
             }
 
             return outcome;
+        }
+    }
+
+    /// <summary>Cancels a relay where no byte moved for the limit; checked a few times per limit (at most once a second).</summary>
+    private sealed class IdleWatch(TimeSpan limit)
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private long _last = Environment.TickCount64;
+
+        public void Touch() => Volatile.Write(ref _last, Environment.TickCount64);
+
+        public void Stop() => _stop.Cancel();
+
+        public async Task RunAsync(CancellationToken relay, CancellationTokenSource cancelRelay)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(relay, _stop.Token);
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(limit.TotalMilliseconds / 4, 50, 1000)));
+            try
+            {
+                while (await timer.WaitForNextTickAsync(linked.Token).ConfigureAwait(false))
+                {
+                    if (Environment.TickCount64 - Volatile.Read(ref _last) > limit.TotalMilliseconds)
+                    {
+                        await cancelRelay.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The relay ended first.
+            }
+            finally
+            {
+                _stop.Dispose();
+            }
         }
     }
 }

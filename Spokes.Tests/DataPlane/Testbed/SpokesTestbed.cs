@@ -28,7 +28,8 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     private readonly int _agentNodes;
 
     /// <param name="agentNodes">cluster.agentNodes of every node (on how many nodes an agent keeps connections).</param>
-    public SpokesTestbed(int maxPorts = 5, int agentNodes = 2)
+    /// <param name="limits">the config's <c>limits</c> section, or null for the defaults.</param>
+    public SpokesTestbed(int maxPorts = 5, int agentNodes = 2, object? limits = null)
     {
         _agentNodes = agentNodes;
         // Short: agent sockets live under it and a Unix socket path must stay under ~100 bytes.
@@ -48,7 +49,8 @@ internal sealed class SpokesTestbed : IAsyncDisposable
             portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
             tunOptions = new { maxPorts },
             cluster = new { host = "127.0.0.1", port = ClusterPort, agentNodes },
-        }));
+            limits,
+        }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
     }
 
     public ProcessLog Log { get; } = new();
@@ -69,9 +71,9 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     public int PortRangeBegin { get; }
 
-    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5, int agentNodes = 2)
+    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5, int agentNodes = 2, object? limits = null)
     {
-        var bed = new SpokesTestbed(maxPorts, agentNodes);
+        var bed = new SpokesTestbed(maxPorts, agentNodes, limits);
         try
         {
             await bed.StartNodeAsync();

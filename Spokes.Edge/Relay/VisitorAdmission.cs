@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Spokes.Actors.Configuration;
+
+namespace Spokes.Edge.Relay;
+
+/// <summary>
+/// How many connections one visitor address holds on this node, per tunnel and in all: a visitor beyond
+/// <c>limits.connectionsPerAddressPerTunnel</c> or <c>limits.connectionsPerAddress</c> is closed before a stream is
+/// opened, so one address cannot fill a tunnel's streams and shut out everyone else. Counters exist only while
+/// connections are open (state bounded by the open connections); refusals are logged once per 10 s with a count.
+/// Addresses in <c>limits.exempt</c> (a balancer in front of the nodes) are not counted.
+/// </summary>
+public sealed class VisitorAdmission(LimitsConfig limits, ILogger<VisitorAdmission> log)
+{
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private readonly IPNetwork[] _exempt = [.. limits.Exempt.Select(e => IPNetwork.Parse(e.Contains('/') ? e : e + (e.Contains(':') ? "/128" : "/32")))];
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly ConcurrentDictionary<(string Tunnel, IPAddress Address), int> _perTunnel = new();
+    private readonly Lock _logGate = new();
+    private long _nextLog;
+    private int _suppressed;
+
+    /// <summary>A ticket for one connection of <paramref name="visitor"/> to <paramref name="tunnelId"/> (dispose it
+    /// when the connection ends), or null when the address holds its limit.</summary>
+    public IDisposable? TryAdmit(string tunnelId, IPAddress? visitor)
+    {
+        if (visitor is null) return Ticket.None;
+        if (visitor.IsIPv4MappedToIPv6) visitor = visitor.MapToIPv4();
+        foreach (var network in _exempt)
+            if (network.Contains(visitor)) return Ticket.None;
+        if (!Enter(_perAddress, visitor, limits.ConnectionsPerAddress))
+        {
+            Refused(visitor, tunnelId, $"{limits.ConnectionsPerAddress} connections on this node");
+            return null;
+        }
+        var key = (tunnelId, visitor);
+        if (!Enter(_perTunnel, key, limits.ConnectionsPerAddressPerTunnel))
+        {
+            Leave(_perAddress, visitor);
+            Refused(visitor, tunnelId, $"{limits.ConnectionsPerAddressPerTunnel} connections to this tunnel");
+            return null;
+        }
+        return new Ticket(this, key);
+    }
+
+    /// <summary>Open connections of <paramref name="visitor"/> on this node (for tests and diagnostics).</summary>
+    internal int OpenFrom(IPAddress visitor) => _perAddress.TryGetValue(visitor, out var n) ? n : 0;
+
+    internal int TrackedEntries => _perAddress.Count + _perTunnel.Count;
+
+    private static bool Enter<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key, int limit) where TKey : notnull
+    {
+        var now = counts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (limit == 0 || now <= limit) return true;
+        Leave(counts, key);
+        return false;
+    }
+
+    private static void Leave<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key) where TKey : notnull
+    {
+        if (counts.AddOrUpdate(key, 0, (_, n) => n - 1) <= 0)
+            counts.TryRemove(new KeyValuePair<TKey, int>(key, 0));
+    }
+
+    private void Refused(IPAddress visitor, string tunnelId, string limit)
+    {
+        lock (_logGate)
+        {
+            var now = Environment.TickCount64;
+            if (now < _nextLog)
+            {
+                _suppressed++;
+                return;
+            }
+            var more = _suppressed > 0 ? $" ({_suppressed} more refused in the last 10 s)" : "";
+            _suppressed = 0;
+            _nextLog = now + (long)LogInterval.TotalMilliseconds;
+            log.LogWarning("visitor {Address} refused for tunnel {Tunnel}: it already holds {Limit}{More}", visitor, tunnelId, limit, more);
+        }
+    }
+
+    private sealed class Ticket(VisitorAdmission? owner, (string Tunnel, IPAddress Address) key) : IDisposable
+    {
+        public static readonly IDisposable None = new Ticket(null, default);
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (owner is null || Interlocked.Exchange(ref _disposed, 1) == 1) return;
+            Leave(owner._perTunnel, key);
+            Leave(owner._perAddress, key.Address);
+        }
+    }
+}
