@@ -111,6 +111,9 @@ public static class EdgeHosting
         web.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Per-connection output buffering before a write waits for the socket: an agent connection's write pass
+            // writes up to 256 KiB before it flushes (MuxSession.FlushThreshold); the 64 KiB default made it wait mid-pass.
+            kestrel.Limits.MaxResponseBufferSize = 1024 * 1024;
             var services = kestrel.ApplicationServices;
             var (httpsHost, httpsPort) = ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https);
             kestrel.Listen(Address(httpsHost), httpsPort, listen =>

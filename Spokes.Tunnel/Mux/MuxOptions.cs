@@ -23,9 +23,9 @@ public sealed record MuxOptions
     /// <summary>Bytes an application may buffer in a stream's output before its FlushAsync waits.</summary>
     public int SendBufferSize { get; init; } = 256 * 1024;
 
-    /// <summary>Largest Data frame this side writes: four full TLS records; smaller chunks would interleave streams
-    /// more finely at the cost of more headers and records per byte.</summary>
-    public int MaxChunkSize { get; init; } = 64 * 1024;
+    /// <summary>Largest Data payload this side writes: with its header a frame is exactly 64 KiB, four full TLS
+    /// records; smaller chunks would interleave streams more finely at the cost of more headers and records per byte.</summary>
+    public int MaxChunkSize { get; init; } = 64 * 1024 - FrameHeader.Size;
 
     /// <summary>Open streams (both directions) before new SYNs are refused with RST.</summary>
     public int MaxStreams { get; init; } = 1024;

@@ -23,7 +23,6 @@ public sealed partial class MuxSession
     });
     private int _controlCount;
     private int _signaled;
-    private int PassHint => FlushThreshold + _options.MaxChunkSize + 16 * FrameHeader.Size;
 
     internal void Schedule(MuxStream stream)
     {
@@ -74,13 +73,6 @@ public sealed partial class MuxSession
                 }
 
                 bool closing = _closing;
-                if (!closing && !_ready.IsEmpty)
-                {
-                    // One contiguous buffer for the pass: the transport then writes it as whole TLS records
-                    // instead of one record per pool block (4 KiB on Kestrel's pipe).
-                    _output.GetSpan(PassHint);
-                }
-
                 while (!closing && written < FlushThreshold && _ready.TryDequeue(out MuxStream? stream))
                 {
                     written += WriteStream(stream);
