@@ -27,6 +27,9 @@ public interface IAccountService
 public sealed class AccountService(SpokesRegions regions, SecretBox secrets, HashingGate gate) : IAccountService
 {
     private const string By = "console";
+
+    /// <summary>The refusal of <see cref="ChangePasswordAsync"/> when the current password does not match.</summary>
+    public const string WrongCurrentPassword = "the current password is wrong";
     // Verified against when the email is unknown, so that timing does not reveal which emails exist.
     private static readonly Lazy<string> DummyHash = new(() => PasswordHasher.Hash(SecretValues.NewToken()));
     private readonly SemaphoreSlim _setup = new(1, 1);
@@ -79,7 +82,7 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
     {
         var user = await GetUserAsync(userId);
         if (user?.PasswordHash is null || !await gate.RunAsync(() => PasswordHasher.Verify(currentPassword, user.PasswordHash)))
-            return Outcome<UserState>.Failure("the current password is wrong");
+            return Outcome<UserState>.Failure(WrongCurrentPassword);
         if (PasswordHasher.Weakness(newPassword) is { } weak) return Outcome<UserState>.Failure(weak);
         var newHash = await gate.RunAsync(() => PasswordHasher.Hash(newPassword));
         return (await AskAsync(regions.Users, new ChangePassword(userId, newHash, user.Email)))

@@ -24,6 +24,9 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
 {
     public const int BusiestCount = 8;
 
+    /// <summary>The refusal of <see cref="DetailsAsync"/> for an id no tunnel has (the console answers it with 404).</summary>
+    public const string NotFound = "tunnel not found";
+
     public async Task<Outcome<OverviewDto>> OverviewAsync()
     {
         // Bandwidth counts every tunnel that carried traffic in the period, shut down since or not; the counts
@@ -46,7 +49,7 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
         try
         {
             var reply = await regions.Tunnels.Ask<IWireMessage>(new GetTunnel(id.Trim().ToLowerInvariant()), AdminOperations.AskTimeout);
-            if (reply is not TunnelReply { Tunnel: var tunnel }) return Outcome<TunnelDetailsDto>.Failure("tunnel not found");
+            if (reply is not TunnelReply { Tunnel: { Exists: true } tunnel }) return Outcome<TunnelDetailsDto>.Failure(NotFound);
             var leases = await regions.Catalog.Ask<PortLeaseList>(new ListPortLeases(), AdminOperations.AskTimeout);
             var ports = tunnel.Ports.Select(p => leases.Leases.FirstOrDefault(l => l.Port == p && l.TunnelId == tunnel.Id) is { } l
                     && l.DestinationHost is not null

@@ -113,6 +113,19 @@ public static class ConsoleHostingExtensions
         app.UseStatusCodePagesWithReExecute("/not-found");
         app.UseAuthentication();
         app.UseAuthorization();
+        // Pages render over the circuit, so the page itself cannot answer 404: a tunnel page for an id no tunnel has
+        // is refused here (signed-in operators only; others go to the sign-in page as for any console address).
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) && context.User.Identity?.IsAuthenticated == true
+                && context.Request.Path.StartsWithSegments("/tunnels", out var rest) && rest.Value is ['/', .. var id] && !id.Contains('/')
+                && (await context.RequestServices.GetRequiredService<ITunnelDirectory>().DetailsAsync(id)).Error == TunnelDirectory.NotFound)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            await next(context);
+        });
         app.UseAntiforgery();
         app.MapStaticAssets();
         // Blazor writes the frame-ancestors policy of its pages itself.

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
@@ -5,10 +6,30 @@ using Spokes.Admin.Hosting;
 
 namespace Spokes.Admin.Security;
 
-/// <summary>The first-run "Configure" path: open only while <c>ADMIN_SECRET</c> is set and no admin exists.</summary>
-public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, ISignInGuard guard)
+/// <summary>The first-run "Configure" path: open only while <c>ADMIN_SECRET</c> is set and no admin exists. Once the
+/// secret is accepted, the form's second step carries a ticket (signed, bound to the address, 15 minutes), never the
+/// secret itself.</summary>
+public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, ISignInGuard guard, IDataProtectionProvider protection)
 {
     private const string ThrottleAccount = "(setup)";
+    private static readonly TimeSpan TicketLifetime = TimeSpan.FromMinutes(15);
+    private readonly ITimeLimitedDataProtector _tickets = protection.CreateProtector("spokes.console.setup").ToTimeLimitedDataProtector();
+
+    /// <summary>What the second step of the form carries instead of the secret.</summary>
+    public string Ticket(string address) => _tickets.Protect("setup|" + address, DateTimeOffset.UtcNow + TicketLifetime);
+
+    private bool HoldsTicket(string? ticket, string address)
+    {
+        if (string.IsNullOrEmpty(ticket) || ticket.Length > 4096) return false;
+        try
+        {
+            return _tickets.Unprotect(ticket) == "setup|" + address;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
 
     public async Task<bool> IsOpenAsync() => !string.IsNullOrEmpty(options.AdminSecret) && !await accounts.AdminExistsAsync();
 
@@ -30,9 +51,13 @@ public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, I
     public async Task<string?> CreateAdminAsync(SetupForm form, string address)
     {
         if (!await IsOpenAsync()) return "the first administrator already exists";
-        var check = await UnlocksAsync(form.Secret, address);
-        if (check.Wait is { } wait) return $"too many wrong secrets: try again in {Math.Ceiling(wait.TotalSeconds):0} s";
-        if (!check.Ok) return "the admin secret is wrong";
+        if (!HoldsTicket(form.Ticket, address))
+        {
+            if (form.Secret is null) return "this form expired: enter the admin secret again";
+            var check = await UnlocksAsync(form.Secret, address);
+            if (check.Wait is { } wait) return $"too many wrong secrets: try again in {Math.Ceiling(wait.TotalSeconds):0} s";
+            if (!check.Ok) return "the admin secret is wrong";
+        }
         if (form.Password != form.Confirm) return "the passwords do not match";
         var outcome = await accounts.CreateFirstAdminAsync(form.Email ?? "", form.FullName ?? "", form.Password ?? "", form.TwoFactor);
         return outcome.Error;
@@ -57,4 +82,6 @@ public sealed class SetupForm
     public bool TwoFactor { get; set; }
     /// <summary>Set by the second step of the form (the secret was accepted once already).</summary>
     public bool Unlocked { get; set; }
+    /// <summary>The second step's proof that the secret was accepted (<see cref="FirstRun.Ticket"/>).</summary>
+    public string? Ticket { get; set; }
 }

@@ -26,6 +26,7 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<IAccountService>(_accounts);
         Services.AddSingleton<IMemoryCache>(new MemoryCache(new MemoryCacheOptions()));
         Services.AddSingleton<SessionValidator>();
+        Services.AddSingleton<Spokes.Actors.Access.ISignInGuard>(new FakeSignInGuard(TimeProvider.System));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -104,5 +105,36 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         cut.Find("[data-testid=pw-save]").Click();
         cut.WaitForAssertion(() => Assert.Contains("do not match", cut.Find("[data-testid=error]").TextContent));
         Assert.Empty(_accounts.Calls);
+    }
+
+    [Fact]
+    public void PasswordForm_WrongCurrentPasswords_LeadToAWait_DuringWhichTheServiceIsNotAsked()
+    {
+        var auth = AddAuthorization();
+        auth.SetAuthorized("ops@example.com");
+        auth.SetClaims(new System.Security.Claims.Claim(ConsoleClaims.UserId, "u-ops"), new System.Security.Claims.Claim(ConsoleClaims.Email, "ops@example.com"));
+        var cut = Render<PasswordForm>();
+        var waited = false;
+        for (var i = 1; i <= 12 && !waited; i++)
+        {
+            Attempt(cut, "guess-" + i);
+            var error = cut.Find("[data-testid=error]").TextContent;
+            Assert.Matches("current password is wrong|try again in", error);
+            waited = error.Contains("try again in", StringComparison.Ordinal);
+        }
+
+        Assert.True(waited, "wrong current passwords must lead to a wait");
+        var calls = _accounts.Calls.Count;
+        Attempt(cut, "one more");
+        Assert.Contains("try again in", cut.Find("[data-testid=error]").TextContent);
+        Assert.Equal(calls, _accounts.Calls.Count);
+    }
+
+    private static void Attempt(IRenderedComponent<PasswordForm> cut, string current)
+    {
+        cut.Find("[data-testid=pw-current] input, input[data-testid=pw-current]").Change(current);
+        cut.Find("[data-testid=pw-new] input, input[data-testid=pw-new]").Change("new-password-1");
+        cut.Find("[data-testid=pw-confirm] input, input[data-testid=pw-confirm]").Change("new-password-1");
+        cut.Find("[data-testid=pw-save]").Click();
     }
 }

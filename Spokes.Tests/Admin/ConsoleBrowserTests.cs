@@ -33,6 +33,15 @@ public sealed class ConsoleBrowserTests
         await browser.Input("secret").FillAsync(AdminSecret);
         await page.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
         await browser.Input("email").FillAsync(Email);
+        // The second step carries a signed ticket, never the secret itself.
+        Assert.DoesNotContain(AdminSecret, await page.ContentAsync());
+        // A validation error does not send the typed passwords back in the page.
+        await browser.Input("password").FillAsync(Password);
+        await browser.Input("confirm").FillAsync(Password + "x");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("passwords do not match");
+        Assert.DoesNotContain(Password, await page.ContentAsync());
+        Assert.DoesNotContain(AdminSecret, await page.ContentAsync());
         await browser.Input("fullname").FillAsync("Olga Ops");
         await browser.Input("password").FillAsync(Password);
         await browser.Input("confirm").FillAsync(Password);
@@ -101,6 +110,9 @@ public sealed class ConsoleBrowserTests
         await browser.ByTestId("tunnel-link").ClickAsync();
         await Expect(browser.ByTestId("hostname")).ToHaveTextAsync("demo.example.com");
         await browser.ScreenshotAsync("tunnel-details");
+        // An id no tunnel has is an address the console does not serve.
+        Assert.Equal(404, (await browser.Context.APIRequest.GetAsync("/tunnels/doesnotexist")).Status);
+        Assert.Equal(200, (await browser.Context.APIRequest.GetAsync(new Uri(page.Url).AbsolutePath)).Status);
         await browser.ByTestId("shutdown").ClickAsync();
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await Expect(browser.ByTestId("status")).ToHaveTextAsync("offline");

@@ -9,6 +9,9 @@ namespace Spokes.Tests.Admin;
 
 public sealed class ConsoleLogicTests
 {
+    private static readonly Microsoft.AspNetCore.DataProtection.IDataProtectionProvider Protection =
+        new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider();
+
     private static readonly DateTimeOffset T0 = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
@@ -97,7 +100,7 @@ public sealed class ConsoleLogicTests
     [Fact]
     public async Task FirstRun_WithoutSecret_IsClosed()
     {
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = null }, new FakeAccounts(), new FakeSignInGuard(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = null }, new FakeAccounts(), new FakeSignInGuard(TimeProvider.System), Protection);
         Assert.False(await run.IsOpenAsync());
         Assert.False((await run.UnlocksAsync("", "10.0.0.1")).Ok);
     }
@@ -106,7 +109,7 @@ public sealed class ConsoleLogicTests
     public async Task FirstRun_AdminExists_IsClosedAndCreatesNothing()
     {
         var accounts = new FakeAccounts { AdminExists = true };
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "s" }, accounts, new FakeSignInGuard(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "s" }, accounts, new FakeSignInGuard(TimeProvider.System), Protection);
         Assert.False(await run.IsOpenAsync());
         Assert.NotNull(await run.CreateAdminAsync(new SetupForm { Secret = "s", Email = "a@b.c", Password = "12345678", Confirm = "12345678" }, "ip"));
         Assert.Empty(accounts.Calls);
@@ -116,7 +119,7 @@ public sealed class ConsoleLogicTests
     public async Task FirstRun_WrongSecrets_DelayThatAddress_TheRightSecretFromAnotherStillWorks()
     {
         var time = new ManualTime(T0);
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, new FakeAccounts(), new FakeSignInGuard(time));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, new FakeAccounts(), new FakeSignInGuard(time), Protection);
         Assert.True(await run.IsOpenAsync());
         for (var i = 0; i < 5; i++) Assert.False((await run.UnlocksAsync("wrong", "10.0.0.1")).Ok);
         Assert.NotNull((await run.UnlocksAsync("right", "10.0.0.1")).Wait);
@@ -126,10 +129,27 @@ public sealed class ConsoleLogicTests
     }
 
     [Fact]
+    public async Task FirstRun_Ticket_StandsForTheSecretFromThatAddressOnly()
+    {
+        var accounts = new FakeAccounts();
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new FakeSignInGuard(TimeProvider.System), Protection);
+        var ticket = run.Ticket("10.0.0.1");
+        Assert.DoesNotContain("right", ticket);
+
+        var form = new SetupForm { Ticket = ticket, Email = "a@b.c", Password = "12345678", Confirm = "12345678" };
+        Assert.Equal("this form expired: enter the admin secret again", await run.CreateAdminAsync(form, "10.0.0.2"));
+        Assert.Equal("this form expired: enter the admin secret again",
+            await run.CreateAdminAsync(new SetupForm { Ticket = ticket + "x", Email = "a@b.c", Password = "12345678", Confirm = "12345678" }, "10.0.0.1"));
+        Assert.Empty(accounts.Calls);
+        Assert.Null(await run.CreateAdminAsync(form, "10.0.0.1"));
+        Assert.Single(accounts.Calls);
+    }
+
+    [Fact]
     public async Task FirstRun_PasswordsDiffer_Refused()
     {
         var accounts = new FakeAccounts();
-        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new FakeSignInGuard(TimeProvider.System));
+        var run = new FirstRun(new ConsoleOptions { AdminSecret = "right" }, accounts, new FakeSignInGuard(TimeProvider.System), Protection);
         Assert.Equal("the passwords do not match", await run.CreateAdminAsync(
             new SetupForm { Secret = "right", Email = "a@b.c", Password = "12345678", Confirm = "12345679" }, "ip"));
         Assert.Empty(accounts.Calls);

@@ -67,7 +67,7 @@ internal sealed class FakeAccounts : IAccountService
     public Task<Outcome<UserState>> ChangePasswordAsync(string userId, string currentPassword, string newPassword)
     {
         Calls.Add("password " + userId);
-        return Task.FromResult(Outcome<UserState>.Failure("the current password is wrong"));
+        return Task.FromResult(Outcome<UserState>.Failure(AccountService.WrongCurrentPassword));
     }
     public Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName) =>
         Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
