@@ -9,6 +9,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote;
 using Akka.Remote.Transport;
+using Spokes.Actors.Security;
 
 namespace Spokes.Actors.Remoting;
 
@@ -37,7 +38,7 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
         new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<ClusterTlsAssociation, byte> _open = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly RefusalLog _refusals;
+    private readonly RefusalTally _refusals = RefusalTally.Every10Seconds();
     private Socket? _server;
     private Address? _localAddress;
     private int _handshaking;
@@ -59,7 +60,6 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
             : throw new ConfigurationException("the cluster port needs the cluster certificate (ClusterTlsSetup)");
         _context = SslStreamCertificateContext.Create(_certificate, additionalCertificates: null, offline: true);
         _log = Logging.GetLogger(system, typeof(ClusterTlsTransport));
-        _refusals = new RefusalLog(_log);
     }
 
     public override bool IsResponsibleFor(Address remote) => true;
@@ -167,7 +167,7 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
             if (Interlocked.Increment(ref _handshaking) > MaxPendingHandshakes)
             {
                 Interlocked.Decrement(ref _handshaking);
-                _refusals.Note(socket.RemoteEndPoint, "too many handshakes in progress");
+                Refused(socket.RemoteEndPoint, "too many handshakes in progress");
                 socket.Dispose();
                 continue;
             }
@@ -194,7 +194,7 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
         }
         catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or OperationCanceledException)
         {
-            _refusals.Note(peer, Describe(ex, timeout));
+            Refused(peer, Describe(ex, timeout));
             await tls.DisposeAsync();
             return;
         }
@@ -205,6 +205,11 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
         var remote = new Address(ClusterTls.Scheme, System.Name,
             peer?.Address.IsIPv4MappedToIPv6 == true ? peer.Address.MapToIPv4().ToString() : peer?.Address.ToString(), peer?.Port);
         listener.Notify(new InboundAssociation(Track(new ClusterTlsAssociation(this, tls, _localAddress!, remote))));
+    }
+
+    private void Refused(EndPoint? peer, string reason)
+    {
+        if (_refusals.Note(out var more)) _log.Warning("cluster port: refused a connection from {0}: {1}{2}", peer, reason, more);
     }
 
     private static void Tune(Socket socket)
@@ -222,30 +227,4 @@ internal sealed class ClusterTlsTransport : Akka.Remote.Transport.Transport
         IOException => "closed during the TLS handshake",
         _ => ex.GetType().Name,
     };
-
-    /// <summary>Connections refused on the cluster port, logged as one line per 10 s at most, with a count, so
-    /// a port scan or a foreign cluster does not flood the log.</summary>
-    private sealed class RefusalLog(ILoggingAdapter log)
-    {
-        private readonly Lock _gate = new();
-        private DateTime _next;
-        private int _suppressed;
-
-        public void Note(EndPoint? peer, string reason)
-        {
-            lock (_gate)
-            {
-                var now = DateTime.UtcNow;
-                if (now < _next)
-                {
-                    _suppressed++;
-                    return;
-                }
-                var more = _suppressed > 0 ? $" ({_suppressed} more refused in the last 10 s)" : "";
-                _suppressed = 0;
-                _next = now.AddSeconds(10);
-                log.Warning("cluster port: refused a connection from {0}: {1}{2}", peer, reason, more);
-            }
-        }
-    }
 }

@@ -54,9 +54,11 @@ public static class EdgeHosting
         services.AddSingleton<TrafficRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
         services.AddSingleton(config.Limits);
+        services.AddSingleton<ExemptNetworks>();
         services.AddSingleton<VisitorAdmission>();
         services.AddSingleton<PublicRelay>();
         services.AddSingleton(sp => new SessionManagerRef(sp.GetRequiredService<ActorRegistry>().Get<SessionManagerActor>()));
+        services.AddSingleton<AgentGate>();
         services.AddSingleton<AgentConnectionHandler>();
         services.AddSingleton<AgentAlpnMiddleware>();
         services.AddSingleton<HttpsRouter>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Configuration;
+using Spokes.Actors.Security;
 
 namespace Spokes.Edge.Relay;
 
@@ -12,15 +13,11 @@ namespace Spokes.Edge.Relay;
 /// connections are open (state bounded by the open connections); refusals are logged once per 10 s with a count.
 /// Addresses in <c>limits.exempt</c> (a balancer in front of the nodes) are not counted.
 /// </summary>
-public sealed class VisitorAdmission(LimitsConfig limits, ILogger<VisitorAdmission> log)
+public sealed class VisitorAdmission(LimitsConfig limits, ExemptNetworks exempt, ILogger<VisitorAdmission> log)
 {
-    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
-    private readonly IPNetwork[] _exempt = [.. limits.Exempt.Select(e => IPNetwork.Parse(e.Contains('/') ? e : e + (e.Contains(':') ? "/128" : "/32")))];
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly ConcurrentDictionary<(string Tunnel, IPAddress Address), int> _perTunnel = new();
-    private readonly Lock _logGate = new();
-    private long _nextLog;
-    private int _suppressed;
+    private readonly RefusalTally _refusals = RefusalTally.Every10Seconds();
 
     /// <summary>A ticket for one connection of <paramref name="visitor"/> to <paramref name="tunnelId"/> (dispose it
     /// when the connection ends), or null when the address holds its limit.</summary>
@@ -28,17 +25,16 @@ public sealed class VisitorAdmission(LimitsConfig limits, ILogger<VisitorAdmissi
     {
         if (visitor is null) return Ticket.None;
         if (visitor.IsIPv4MappedToIPv6) visitor = visitor.MapToIPv4();
-        foreach (var network in _exempt)
-            if (network.Contains(visitor)) return Ticket.None;
-        if (!Enter(_perAddress, visitor, limits.ConnectionsPerAddress))
+        if (exempt.Contains(visitor)) return Ticket.None;
+        if (!OpenCounts.Enter(_perAddress, visitor, limits.ConnectionsPerAddress))
         {
             Refused(visitor, tunnelId, $"{limits.ConnectionsPerAddress} connections on this node");
             return null;
         }
         var key = (tunnelId, visitor);
-        if (!Enter(_perTunnel, key, limits.ConnectionsPerAddressPerTunnel))
+        if (!OpenCounts.Enter(_perTunnel, key, limits.ConnectionsPerAddressPerTunnel))
         {
-            Leave(_perAddress, visitor);
+            OpenCounts.Leave(_perAddress, visitor);
             Refused(visitor, tunnelId, $"{limits.ConnectionsPerAddressPerTunnel} connections to this tunnel");
             return null;
         }
@@ -50,35 +46,10 @@ public sealed class VisitorAdmission(LimitsConfig limits, ILogger<VisitorAdmissi
 
     internal int TrackedEntries => _perAddress.Count + _perTunnel.Count;
 
-    private static bool Enter<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key, int limit) where TKey : notnull
-    {
-        var now = counts.AddOrUpdate(key, 1, (_, n) => n + 1);
-        if (limit == 0 || now <= limit) return true;
-        Leave(counts, key);
-        return false;
-    }
-
-    private static void Leave<TKey>(ConcurrentDictionary<TKey, int> counts, TKey key) where TKey : notnull
-    {
-        if (counts.AddOrUpdate(key, 0, (_, n) => n - 1) <= 0)
-            counts.TryRemove(new KeyValuePair<TKey, int>(key, 0));
-    }
-
     private void Refused(IPAddress visitor, string tunnelId, string limit)
     {
-        lock (_logGate)
-        {
-            var now = Environment.TickCount64;
-            if (now < _nextLog)
-            {
-                _suppressed++;
-                return;
-            }
-            var more = _suppressed > 0 ? $" ({_suppressed} more refused in the last 10 s)" : "";
-            _suppressed = 0;
-            _nextLog = now + (long)LogInterval.TotalMilliseconds;
+        if (_refusals.Note(out var more))
             log.LogWarning("visitor {Address} refused for tunnel {Tunnel}: it already holds {Limit}{More}", visitor, tunnelId, limit, more);
-        }
     }
 
     private sealed class Ticket(VisitorAdmission? owner, (string Tunnel, IPAddress Address) key) : IDisposable
@@ -89,8 +60,8 @@ public sealed class VisitorAdmission(LimitsConfig limits, ILogger<VisitorAdmissi
         public void Dispose()
         {
             if (owner is null || Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            Leave(owner._perTunnel, key);
-            Leave(owner._perAddress, key.Address);
+            OpenCounts.Leave(owner._perTunnel, key);
+            OpenCounts.Leave(owner._perAddress, key.Address);
         }
     }
 }

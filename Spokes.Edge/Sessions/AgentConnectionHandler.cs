@@ -19,17 +19,28 @@ namespace Spokes.Edge.Sessions;
 /// as its multiplexer.
 /// </summary>
 public sealed class AgentConnectionHandler(AdminOperations operations, LocalLinks links, SessionManagerRef manager,
-    RouteTableSource routes, EdgeIdentity identity, AgentTopology topology, NodeReadiness readiness, ILogger<AgentConnectionHandler> log)
+    RouteTableSource routes, EdgeIdentity identity, AgentTopology topology, NodeReadiness readiness, AgentGate gate,
+    ILogger<AgentConnectionHandler> log)
 {
     public const string ServerVersion = "spokes/0.1";
+
+    private readonly RefusalTally _refusals = RefusalTally.Every10Seconds();
 
     /// <summary>How long a node waits for another node's link of a session to replicate before refusing a join.</summary>
     private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(3);
 
     public async Task HandleAsync(ConnectionContext connection)
     {
-        var client = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.MapToIPv4().ToString() ?? "unknown";
-        // Until the handshake is decided the connection carries its control stream only (docs/protocol.md, "Limits").
+        var address = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.MapToIPv4();
+        var client = address?.ToString() ?? "unknown";
+        // Until the handshake is decided the connection carries its control stream only (docs/protocol.md, "Limits"),
+        // and only so many connections may wait for theirs (AgentGate).
+        using var pending = gate.TryBeginHandshake(address);
+        if (pending is null)
+        {
+            connection.Abort();
+            return;
+        }
         var mux = new MuxSession(connection.Transport, isClient: false) { PeerStreamLimit = 1 };
         try
         {
@@ -39,6 +50,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             if (first is null) return;
             var control = new ControlChannel(first);
             var message = await control.ReceiveHandshakeAsync(ControlProtocol.HandshakeTimeout, handshake.Token);
+            pending.Dispose();
             if (message is Hello && (readiness.Draining || !readiness.CanServe))
             {
                 await control.RefuseAsync(RefusalCodes.Busy, readiness.Draining
@@ -46,12 +58,18 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                     : $"node {identity.NodeName} is not serving yet: {readiness.Reason}");
                 message = null;
             }
+            if (message is not null && gate.RetryAfter(address) is { } wait)
+            {
+                // Guessing keys or registration tokens: refused before any entity is asked (a real agent retries later).
+                await control.RefuseAsync(RefusalCodes.Busy, $"too many refused credentials from {client}; try again in {Math.Ceiling(wait.TotalSeconds):0} s");
+                message = null;
+            }
             var keepOpen = message switch
             {
-                Register r => await RegisterAsync(control, r, client),
-                Deauthorize d => await DeauthorizeAsync(control, d, client),
-                Hello { Role: ConnectionRole.Control } h => await OpenSessionAsync(mux, control, h, client),
-                Hello h => await JoinSessionAsync(mux, control, h, client),
+                Register r => await RegisterAsync(control, r, client, address),
+                Deauthorize d => await DeauthorizeAsync(control, d, client, address),
+                Hello { Role: ConnectionRole.Control } h => await OpenSessionAsync(mux, control, h, client, address),
+                Hello h => await JoinSessionAsync(mux, control, h, client, address),
                 _ => false,
             };
             if (keepOpen)
@@ -77,7 +95,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         }
     }
 
-    private async Task<bool> RegisterAsync(ControlChannel control, Register register, string client)
+    private async Task<bool> RegisterAsync(ControlChannel control, Register register, string client, System.Net.IPAddress? address)
     {
         var reply = await operations.RegisterAgentAsync(register.RegistrationToken, register.UserId, register.TunnelHostname);
         if (reply is AdminSecretCreated created)
@@ -86,12 +104,12 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             await control.SendAsync(new Registered { Key = created.Value });
             return false;
         }
-        await Refuse(control, reply as Refusal, client);
+        await Refuse(control, reply as Refusal, client, address);
         return false;
     }
 
     /// <summary><c>spokes-agent deauth</c>: the key proves who asks; its token is deactivated and its tunnel shut down.</summary>
-    private async Task<bool> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client)
+    private async Task<bool> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client, System.Net.IPAddress? address)
     {
         var reply = await operations.DeauthorizeAgentAsync(deauthorize.Key);
         if (reply is AdminDone { Message: var tokenId })
@@ -100,16 +118,16 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             await control.SendAsync(new Deauthorized { TokenId = tokenId });
             return false;
         }
-        await Refuse(control, reply as Refusal, client);
+        await Refuse(control, reply as Refusal, client, address);
         return false;
     }
 
-    private async Task<bool> OpenSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client)
+    private async Task<bool> OpenSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
     {
         var auth = await operations.AuthenticateAgentAsync(hello.Key);
         if (auth is not AuthTokenReply { Token: var token })
         {
-            await Refuse(control, auth as Refusal, client);
+            await Refuse(control, auth as Refusal, client, address);
             return false;
         }
         var link = new TunnelLink(token.TunnelId, SecretValues.NewId(), SecretValues.NewToken(), operations.MaxPoolSize, client, mux, control,
@@ -122,7 +140,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     /// <summary>A further connection of a session: joins this node's link of it, or — when the session lives on
     /// other nodes so far — becomes this node's link, admitted by the session secret the other nodes replicated
     /// (no node is asked, so a join works while another node of the session is gone).</summary>
-    private async Task<bool> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client)
+    private async Task<bool> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
     {
         if (hello.SessionId is null || hello.SessionSecret is null)
         {
@@ -188,8 +206,9 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         Nodes = [.. routes.Current.Nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal).Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining))],
     };
 
-    private async Task Refuse(ControlChannel control, Refusal? refusal, string client)
+    private async Task Refuse(ControlChannel control, Refusal? refusal, string client, System.Net.IPAddress? address)
     {
+        if (refusal?.Code is ErrorCode.Unauthorized or ErrorCode.NotFound) gate.Failed(address);
         var code = refusal?.Code switch
         {
             ErrorCode.Unauthorized => RefusalCodes.Unauthorized,
@@ -197,7 +216,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             ErrorCode.Unavailable => RefusalCodes.Busy,
             _ => RefusalCodes.BadRequest,
         };
-        log.LogInformation("agent from {Client} refused: {Reason}", client, refusal?.Message);
+        if (_refusals.Note(out var more)) log.LogInformation("agent from {Client} refused: {Reason}{More}", client, refusal?.Message, more);
         await control.RefuseAsync(code, refusal?.Message ?? "refused");
     }
 }

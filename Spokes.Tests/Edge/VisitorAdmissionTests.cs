@@ -9,11 +9,13 @@ public sealed class VisitorAdmissionTests
 {
     private static readonly IPAddress Visitor = IPAddress.Parse("203.0.113.7");
 
+    private static VisitorAdmission Admission(LimitsConfig limits) =>
+        new(limits, new ExemptNetworks(limits), NullLogger<VisitorAdmission>.Instance);
+
     [Fact]
     public void PerTunnelAndPerNodeLimits_EachRefuseTheirExcess_AndTicketsGiveBackTheirPlace()
     {
-        var admission = new VisitorAdmission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 2, ConnectionsPerAddress = 3 },
-            NullLogger<VisitorAdmission>.Instance);
+        var admission = Admission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 2, ConnectionsPerAddress = 3 });
 
         var a1 = admission.TryAdmit("a", Visitor);
         var a2 = admission.TryAdmit("a", Visitor);
@@ -35,7 +37,7 @@ public sealed class VisitorAdmissionTests
     [Fact]
     public void Counters_ExistOnlyWhileConnectionsAreOpen_AndMappedAddressesCountAsTheirIPv4()
     {
-        var admission = new VisitorAdmission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 1 }, NullLogger<VisitorAdmission>.Instance);
+        var admission = Admission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 1 });
         var tickets = Enumerable.Range(0, 1000).Select(i => admission.TryAdmit("t", IPAddress.Parse($"198.51.{i / 256}.{i % 256}"))).ToList();
         Assert.All(tickets, Assert.NotNull);
         Assert.Null(admission.TryAdmit("t", IPAddress.Parse("198.51.0.1").MapToIPv6()));
@@ -47,16 +49,14 @@ public sealed class VisitorAdmissionTests
     [Fact]
     public void ZeroMeansNoLimit()
     {
-        var admission = new VisitorAdmission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 0, ConnectionsPerAddress = 0 },
-            NullLogger<VisitorAdmission>.Instance);
+        var admission = Admission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 0, ConnectionsPerAddress = 0 });
         Assert.All(Enumerable.Range(0, 5000).Select(_ => admission.TryAdmit("t", Visitor)), Assert.NotNull);
     }
 
     [Fact]
     public void ExemptNetworks_AreNotCounted()
     {
-        var admission = new VisitorAdmission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 1, Exempt = ["10.0.0.0/8", "192.0.2.1"] },
-            NullLogger<VisitorAdmission>.Instance);
+        var admission = Admission(new LimitsConfig { ConnectionsPerAddressPerTunnel = 1, Exempt = ["10.0.0.0/8", "192.0.2.1"] });
         Assert.All(Enumerable.Range(0, 100).Select(_ => admission.TryAdmit("t", IPAddress.Parse("10.1.2.3"))), Assert.NotNull);
         Assert.All(Enumerable.Range(0, 100).Select(_ => admission.TryAdmit("t", IPAddress.Parse("192.0.2.1"))), Assert.NotNull);
         Assert.NotNull(admission.TryAdmit("t", IPAddress.Parse("192.0.2.2")));
