@@ -10,8 +10,14 @@ namespace Spokes.Actors.Gateway;
 
 public sealed partial class AdminOperations
 {
+    /// <summary>Longest agent id (<c>spokes-agent configure --id</c>): it names the tunnel user.</summary>
+    public const int MaxAgentId = 64;
+
     private async Task<IWireMessage> CreateRegistrationAsync(CreateRegistrationRequest r, string by)
     {
+        if (r.Description.Trim().Length > TokenService.MaxDescription)
+            return new Refusal(ErrorCode.Invalid, $"the description is longer than {TokenService.MaxDescription} characters");
+        if (r.Description.Any(char.IsControl)) return new Refusal(ErrorCode.Invalid, "the description holds control characters");
         var value = SecretValues.NewToken();
         var id = RegistrationIds.For(value);
         var reply = await AskAsync(regions.Registrations, new CreateRegistration(id, secrets.Seal(value), r.Description.Trim(), by));
@@ -43,6 +49,8 @@ public sealed partial class AdminOperations
     {
         hostname = hostname.Trim().ToLowerInvariant();
         if (hostname.Length > 253) return new Refusal(ErrorCode.Invalid, "hostname is too long");
+        if (hostname.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            return new Refusal(ErrorCode.Invalid, "hostname holds spaces or control characters");
         var value = SecretValues.NewToken();
         var tokenId = AuthTokenIds.For(value);
         var tunnelId = TunnelIds.ForToken(tokenId);
@@ -63,6 +71,11 @@ public sealed partial class AdminOperations
         string? userId = null, userName = null;
         if (!string.IsNullOrWhiteSpace(agentId))
         {
+            // An agent id names a tunnel user; e-mail addresses are administrators' (an agent taking one would block
+            // `users add` for it), and what is printed in listings must not carry terminal controls.
+            if (agentId.Trim().Length > MaxAgentId || agentId.Contains('@') || agentId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+                return new Refusal(ErrorCode.Invalid,
+                    $"agent id '{new string(agentId.Where(c => !char.IsControl(c)).Take(MaxAgentId).ToArray())}' is not an id: at most {MaxAgentId} characters, no '@', spaces or control characters");
             userName = UserIds.Normalize(agentId);
             userId = UserIds.For(userName);
             var user = await AskForAsync<UserReply>(regions.Users, new EnsureTunnelUser(userId, userName, "registration " + reg.Id));

@@ -100,6 +100,20 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Registration_DescriptionTooLongOrWithControls_Exit2_NothingCreated()
+    {
+        var tooLong = new string('d', 201);
+        (await _node.CliAsync("registration", "create", "--description", tooLong)).Expect(2);
+        (await _node.CliAsync("registration", "create", "--description", @"bell\u0007")).Expect(0);
+        (await _node.CliAsync("registration", "create", "--description", "bell\u0007-raw")).Expect(2);
+        var descriptions = (await _node.CliAsync("registration", "ls", "--json")).JsonArray()
+            .Select(r => r.GetProperty("description").GetString()).ToList();
+        Assert.DoesNotContain(tooLong, descriptions);
+        Assert.DoesNotContain("bell\u0007-raw", descriptions);
+        Assert.Contains(@"bell\u0007", descriptions);
+    }
+
+    [Fact]
     public async Task Registration_CreateListRemove_ValueShownAndDeactivated()
     {
         var value = (await _node.CliAsync("registration", "create", "--description", "beta testers")).SecretAfter("Registration token:");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Spokes.Actors.Gateway;
 using Spokes.Tests.DataPlane.Testbed;
 using Xunit.Abstractions;
 
@@ -8,6 +9,18 @@ namespace Spokes.Tests.DataPlane;
 [Collection(DataPlaneCollection.Name)]
 public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper output)
 {
+    [Theory]
+    [InlineData("ops@example.com")]
+    [InlineData("two words")]
+    public Task Registration_AgentIdThatIsNotAnId_Refused_NoKeyMinted(string id) => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var tokensBefore = (await bed.Bed.AdminAsync(new ListTokensRequest())) is TokensReply before ? before.Tokens.Count : -1;
+        var (_, configured) = await bed.Bed.ConfigureAgentAsync("nobody-" + id.Length, id);
+        Assert.NotEqual(0, configured.Exit);
+        Assert.Contains("is not an id", configured.Output + configured.Errors);
+        Assert.Equal(tokensBefore, (await bed.Bed.AdminAsync(new ListTokensRequest())) is TokensReply after ? after.Tokens.Count : -2);
+    });
+
     [Fact]
     public Task SecondAgent_AsksForADomainTheFirstHolds_RefusedWithTheReason() => bed.Bed.ScenarioAsync(output, async () =>
     {

@@ -146,13 +146,22 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     /// <summary>A new agent with its own auth token, minted from a new registration token (the manual's flow).</summary>
     public async Task<TestAgent> AddAgentAsync(string name, string user, int? httpsPort = null)
     {
+        var (agent, configured) = await ConfigureAgentAsync(name, user, httpsPort);
+        configured.ExpectExit(0).ExpectOutput("Agent configured");
+        return agent;
+    }
+
+    /// <summary>An agent configured with a fresh registration token and <c>--id <paramref name="user"/></c>, and what
+    /// <c>configure</c> answered.</summary>
+    public async Task<(TestAgent Agent, CliResult Configured)> ConfigureAgentAsync(string name, string user, int? httpsPort = null)
+    {
         var registration = (await CliAsync("registration", "create")).ExpectExit(0).ExpectOutput("Registration token:");
         string token = registration.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
         var agent = new TestAgent(this, name);
         _agents.Add(agent);
-        (await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", (httpsPort ?? HttpsPort).ToString(), "--address", "127.0.0.1",
-            "--registration", "-", "--id", user, "--ca", CaPath)).ExpectExit(0).ExpectOutput("Agent configured");
-        return agent;
+        var configured = await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", (httpsPort ?? HttpsPort).ToString(),
+            "--address", "127.0.0.1", "--registration", "-", "--id", user, "--ca", CaPath);
+        return (agent, configured);
     }
 
     public async Task<IReadOnlyList<TunnelDto>> TunnelsAsync()
