@@ -22,6 +22,8 @@ public interface IAccountService
     string? OpenTotpSecret(UserState user);
     Task<Outcome<UserState>> ChangePasswordAsync(string userId, string currentPassword, string newPassword);
     Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName);
+    /// <summary>Signing out: every console session of the user ends, on every node (a copied cookie included).</summary>
+    Task<Outcome<UserState>> EndSessionsAsync(string userId);
 }
 
 public sealed class AccountService(SpokesRegions regions, SecretBox secrets, HashingGate gate) : IAccountService
@@ -95,6 +97,9 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
         if (fullName.Length > 200) return Outcome<UserState>.Failure("the name is too long");
         return (await AskAsync(regions.Users, new ChangeFullName(userId, fullName, By))).ToOutcome(r => (r as UserReply)?.User);
     }
+
+    public async Task<Outcome<UserState>> EndSessionsAsync(string userId) =>
+        (await AskAsync(regions.Users, new EndSessions(userId, By))).ToOutcome(r => (r as UserReply)?.User);
 
     internal static bool LooksLikeEmail(string email)
     {

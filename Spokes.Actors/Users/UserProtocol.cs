@@ -25,6 +25,8 @@ public sealed record CreateUser(string EntityId, string Email, string FullName, 
 public sealed record EnsureTunnelUser(string EntityId, string Name, string By) : IUserMessage;
 public sealed record ChangePassword(string EntityId, string PasswordHash, string By) : IUserMessage;
 public sealed record ChangeFullName(string EntityId, string FullName, string By) : IUserMessage;
+/// <summary>Ends every console session of the user (signing out): its security stamp moves on.</summary>
+public sealed record EndSessions(string EntityId, string By) : IUserMessage;
 public sealed record SetTwoFactor(string EntityId, TwoFactorChange Change, string By) : IUserMessage;
 /// <summary>Stores an enrolled TOTP seed (sealed) once the user proved a code from it.</summary>
 public sealed record CompleteTwoFactorEnrolment(string EntityId, string SealedSecret, long AcceptedStep, string By) : IUserMessage;
@@ -50,6 +52,11 @@ public sealed record FullNameChanged(string Id, string FullName, DateTimeOffset 
 {
     public string Describe() => $"full name set to '{FullName}'";
 }
+public sealed record SessionsEnded(string Id, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => "signed out: every console session ended";
+}
+
 public sealed record TwoFactorChanged(string Id, TwoFactorChange Change, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"two-factor {Change.ToString().ToLowerInvariant()}";

@@ -36,6 +36,8 @@ public sealed record UserState : IWireMessage
         ChangePassword when !IsAdmin => Decision.Refuse(ErrorCode.Invalid, "tunnel users have no password"),
         ChangePassword p => Decision.Persist(new PasswordChanged(Id, now, p.By) { PasswordHash = p.PasswordHash }),
         ChangeFullName f => Decision.Persist(new FullNameChanged(Id, f.FullName, now, f.By)),
+        EndSessions when !IsAdmin => Decision.Refuse(ErrorCode.Invalid, "tunnel users do not sign in"),
+        EndSessions e => Decision.Persist(new SessionsEnded(Id, now, e.By)),
         SetTwoFactor when !IsAdmin => Decision.Refuse(ErrorCode.Invalid, "tunnel users do not sign in"),
         SetTwoFactor t => Decision.Persist(new TwoFactorChanged(Id, t.Change, now, t.By)),
         CompleteTwoFactorEnrolment when !TwoFactorPending =>
@@ -55,9 +57,11 @@ public sealed record UserState : IWireMessage
         },
         PasswordChanged p => this with { PasswordHash = p.PasswordHash, SecurityStamp = SecurityStamp + 1 },
         FullNameChanged f => this with { FullName = f.FullName },
-        TwoFactorChanged { Change: TwoFactorChange.Enable } => this with { TwoFactor = true },
-        TwoFactorChanged { Change: TwoFactorChange.Disable } => this with { TwoFactor = false, SealedTotpSecret = null },
-        TwoFactorChanged { Change: TwoFactorChange.Reset } => this with { SealedTotpSecret = null },
+        SessionsEnded => this with { SecurityStamp = SecurityStamp + 1 },
+        // A change of the second factor ends the sessions opened under the old one, like a password change.
+        TwoFactorChanged { Change: TwoFactorChange.Enable } => this with { TwoFactor = true, SecurityStamp = SecurityStamp + 1 },
+        TwoFactorChanged { Change: TwoFactorChange.Disable } => this with { TwoFactor = false, SealedTotpSecret = null, SecurityStamp = SecurityStamp + 1 },
+        TwoFactorChanged { Change: TwoFactorChange.Reset } => this with { SealedTotpSecret = null, SecurityStamp = SecurityStamp + 1 },
         TwoFactorEnrolled t => this with { SealedTotpSecret = t.SealedSecret, LastTotpStep = t.AcceptedStep },
         TotpStepAccepted s => this with { LastTotpStep = s.Step },
         _ => this,

@@ -107,8 +107,17 @@ internal static class AccountEndpoints
         return await CompleteAsync(http, signedIn, returnUrl);
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http, [FromForm] string? returnUrl)
+    private static async Task<IResult> SignOutAsync(HttpContext http, [FromForm] string? returnUrl, IAccountService accounts,
+        SessionValidator sessions)
     {
+        // The cookie alone proves nothing once signed out: the user's stamp moves on, so every session of the user
+        // (a copy of this cookie, other browsers) is refused on every node within the validator's cache time.
+        var signedIn = await http.AuthenticateAsync(ConsoleClaims.Scheme);
+        if (ConsoleClaims.UserIdOf(signedIn.Principal) is { } userId)
+        {
+            await accounts.EndSessionsAsync(userId);
+            sessions.Forget(userId);
+        }
         await http.SignOutAsync(ConsoleClaims.PendingScheme);
         await http.SignOutAsync(ConsoleClaims.Scheme);
         return Results.Redirect("/account/login");

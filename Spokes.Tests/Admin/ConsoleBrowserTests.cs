@@ -67,8 +67,12 @@ public sealed class ConsoleBrowserTests
         await Expect(browser.ByTestId("total")).ToHaveTextAsync("0");
         await Expect(browser.ByTestId("no-traffic")).ToBeVisibleAsync();
 
-        // Sign out; signing in again refuses the code already used, accepts the next step's.
+        // Sign out: a copy of the session cookie taken before is refused afterwards (the session ended on the
+        // server, not just in this browser). Signing in again refuses the code already used, accepts the next step's.
+        var copied = string.Join("; ", (await browser.Context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+        Assert.Equal(Email, await WhoAmIAsync(host.Address, copied));
         await SignOutAsync(browser);
+        Assert.Equal("", await WhoAmIAsync(host.Address, copied));
         await SignInAsync(browser, Password);
         await page.WaitForURLAsync("**/account/code");
         await SubmitCodeAsync(browser, enrolCode);
@@ -205,6 +209,22 @@ public sealed class ConsoleBrowserTests
     {
         await browser.Page.Locator("input[name=code]").FillAsync(code);
         await browser.Page.Locator("form button[type=submit]").ClickAsync();
+    }
+
+    /// <summary>Who the console says a request with <paramref name="cookies"/> is ("" when it is nobody).</summary>
+    private static async Task<string> WhoAmIAsync(Uri address, string cookies)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        };
+        using var http = new HttpClient(handler) { BaseAddress = address };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/account/whoami");
+        request.Headers.Add("Cookie", cookies);
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
     }
 
     private static async Task SignOutAsync(Browser browser)

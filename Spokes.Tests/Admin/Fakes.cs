@@ -71,6 +71,11 @@ internal sealed class FakeAccounts : IAccountService
     }
     public Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName) =>
         Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
+    public Task<Outcome<UserState>> EndSessionsAsync(string userId)
+    {
+        Calls.Add("end sessions " + userId);
+        return Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
+    }
 }
 
 internal static class Dtos

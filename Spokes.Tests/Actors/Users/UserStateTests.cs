@@ -72,6 +72,19 @@ public sealed class UserStateTests
     }
 
     [Fact]
+    public void EndSessions_AndEveryTwoFactorChange_BumpTheStamp_TunnelUserRefused()
+    {
+        var user = Run(Created(), new EndSessions(Id, "test"));
+        Assert.Equal(1, user.SecurityStamp);
+        user = Run(user, new SetTwoFactor(Id, TwoFactorChange.Enable, "test"));
+        user = Run(user, new SetTwoFactor(Id, TwoFactorChange.Reset, "test"));
+        user = Run(user, new SetTwoFactor(Id, TwoFactorChange.Disable, "test"));
+        Assert.Equal(4, user.SecurityStamp);
+        var tunnelUser = Run(UserState.Empty, new EnsureTunnelUser(Id, "agent-1", "test"));
+        Assert.Equal(ErrorCode.Invalid, Refused(tunnelUser, new EndSessions(Id, "test")).Code);
+    }
+
+    [Fact]
     public void ChangePassword_TunnelUser_Refused()
     {
         var user = Run(UserState.Empty, new EnsureTunnelUser(Id, "agent-1", "test"));
