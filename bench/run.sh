@@ -195,18 +195,23 @@ IPERF_DIRECT_R=$(iperf direct-r "$P_IPERF" -R); sleep 1
 IPERF_SPOKES_R=$(iperf spokes-r "$P_SPOKES_IPERF" -R); sleep 1
 IPERF_SSH_R=$(iperf ssh-r "$P_SSH_IPERF" -R); sleep 1
 log "iperf3 Gbit/s: direct $IPERF_DIRECT/$IPERF_DIRECT_R spokes $IPERF_SPOKES/$IPERF_SPOKES_R ssh $IPERF_SSH/$IPERF_SSH_R"
+# Four parallel streams through the same lease / forward (one mux connection carries them all on the Spokes side).
+IPERF_DIRECT_P4=$(iperf direct-p4 "$P_IPERF" -P 4); sleep 1
+IPERF_SPOKES_P4=$(iperf spokes-p4 "$P_SPOKES_IPERF" -P 4); sleep 1
+IPERF_SSH_P4=$(iperf ssh-p4 "$P_SSH_IPERF" -P 4); sleep 1
+log "iperf3 -P 4 Gbit/s: direct $IPERF_DIRECT_P4 spokes $IPERF_SPOKES_P4 ssh $IPERF_SSH_P4"
 
 # ---------------------------------------------------------------- 4. wrk
 to_ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) -> ms
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
-# http NAME PORT: "req/s p50_ms p99_ms errors"
+# http NAME PORT [CONNECTIONS]: "req/s p50_ms p99_ms errors"
 http() {
-  local name=$1 port=$2
+  local name=$1 port=$2 connections=${3:-64}
   local out="$WORK/wrk-$name.txt"
-  wrk -t2 -c64 -d2s -H 'Host: app.example.com' "http://127.0.0.1:$port/" >/dev/null 2>&1 || true # warm-up
+  wrk -t2 -c"$connections" -d2s -H 'Host: app.example.com' "http://127.0.0.1:$port/" >/dev/null 2>&1 || true # warm-up
   cpu_begin "$name" "http-$name"
-  wrk -t2 -c64 -d"${DURATION}s" --latency -H 'Host: app.example.com' "http://127.0.0.1:$port/" >"$out" 2>&1
+  wrk -t2 -c"$connections" -d"${DURATION}s" --latency -H 'Host: app.example.com' "http://127.0.0.1:$port/" >"$out" 2>&1
   cpu_end "$name" "http-$name"
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$out")
@@ -219,7 +224,9 @@ log "wrk (${DURATION} s each)"
 read -r HTTP_DIRECT_RPS HTTP_DIRECT_P50 HTTP_DIRECT_P99 HTTP_DIRECT_ERR < <(http direct "$P_NGINX"); sleep 1
 read -r HTTP_SPOKES_RPS HTTP_SPOKES_P50 HTTP_SPOKES_P99 HTTP_SPOKES_ERR < <(http spokes "$P_HTTP"); sleep 1
 read -r HTTP_HAPROXY_RPS HTTP_HAPROXY_P50 HTTP_HAPROXY_P99 HTTP_HAPROXY_ERR < <(http haproxy "$P_HAPROXY"); sleep 1
-read -r HTTP_SSH_RPS HTTP_SSH_P50 HTTP_SSH_P99 HTTP_SSH_ERR < <(http ssh "$P_SSH_NGINX")
+read -r HTTP_SSH_RPS HTTP_SSH_P50 HTTP_SSH_P99 HTTP_SSH_ERR < <(http ssh "$P_SSH_NGINX"); sleep 1
+read -r HTTP256_SPOKES_RPS HTTP256_SPOKES_P50 HTTP256_SPOKES_P99 HTTP256_SPOKES_ERR < <(http spokes-256 "$P_HTTP" 256); sleep 1
+read -r HTTP256_HAPROXY_RPS HTTP256_HAPROXY_P50 HTTP256_HAPROXY_P99 HTTP256_HAPROXY_ERR < <(http haproxy-256 "$P_HAPROXY" 256)
 log "wrk req/s: direct $HTTP_DIRECT_RPS spokes $HTTP_SPOKES_RPS haproxy $HTTP_HAPROXY_RPS ssh $HTTP_SSH_RPS"
 
 # ---------------------------------------------------------------- results
@@ -263,14 +270,15 @@ $(run_header "$ROOT")
 Everything on 127.0.0.1; each test ${DURATION} s. "proxy CPU" = percent of one core used during the run by the proxy under test
 (Spokes: node + agent; \`ssh -R\`: sshd with its session processes + the ssh client; HAProxy: haproxy).
 
-**Bulk TCP, iperf3 one stream** (Gbit/s, receiver side)
+**Bulk TCP, iperf3** (Gbit/s, receiver side; one stream unless marked)
 
 | direction | direct | Spokes lease | \`ssh -R\` aes128-gcm | Spokes ÷ direct | Spokes ÷ ssh | proxy CPU % Spokes | proxy CPU % ssh | core·s/Gbit Spokes | core·s/Gbit ssh |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | client → server | $IPERF_DIRECT | $IPERF_SPOKES | $IPERF_SSH | $R_TP_DIR | $R_TP_SSH | $(cpu spokes) | $(cpu ssh) | $(per_gbit spokes "$IPERF_SPOKES") | $(per_gbit ssh "$IPERF_SSH") |
 | server → client (\`-R\`) | $IPERF_DIRECT_R | $IPERF_SPOKES_R | $IPERF_SSH_R | $R_TP_DIR_R | $R_TP_SSH_R | $(cpu spokes-r) | $(cpu ssh-r) | $(per_gbit spokes-r "$IPERF_SPOKES_R") | $(per_gbit ssh-r "$IPERF_SSH_R") |
+| client → server, 4 streams (\`-P 4\`) | $IPERF_DIRECT_P4 | $IPERF_SPOKES_P4 | $IPERF_SSH_P4 | $(ratio "$IPERF_SPOKES_P4" "$IPERF_DIRECT_P4") | $(ratio "$IPERF_SPOKES_P4" "$IPERF_SSH_P4") | $(cpu spokes-p4) | $(cpu ssh-p4) | $(per_gbit spokes-p4 "$IPERF_SPOKES_P4") | $(per_gbit ssh-p4 "$IPERF_SSH_P4") |
 
-**HTTP, wrk -t2 -c64 keep-alive, --latency**, nginx serving a 1 KiB static file
+**HTTP, wrk -t2 -c64 keep-alive (-c256 where marked), --latency**, nginx serving a 1 KiB static file
 
 | path | requests/s | p50 ms | p99 ms | errors | proxy CPU % |
 | --- | ---: | ---: | ---: | --- | ---: |
@@ -278,6 +286,8 @@ Everything on 127.0.0.1; each test ${DURATION} s. "proxy CPU" = percent of one c
 | Spokes Host routing | $HTTP_SPOKES_RPS | $HTTP_SPOKES_P50 | $HTTP_SPOKES_P99 | $HTTP_SPOKES_ERR | $(cpu http-spokes) |
 | HAProxy (mode http) | $HTTP_HAPROXY_RPS | $HTTP_HAPROXY_P50 | $HTTP_HAPROXY_P99 | $HTTP_HAPROXY_ERR | $(cpu http-haproxy) |
 | \`ssh -R\` | $HTTP_SSH_RPS | $HTTP_SSH_P50 | $HTTP_SSH_P99 | $HTTP_SSH_ERR | $(cpu http-ssh) |
+| Spokes Host routing, **-c256** | $HTTP256_SPOKES_RPS | $HTTP256_SPOKES_P50 | $HTTP256_SPOKES_P99 | $HTTP256_SPOKES_ERR | $(cpu http-spokes-256) |
+| HAProxy (mode http), **-c256** | $HTTP256_HAPROXY_RPS | $HTTP256_HAPROXY_P50 | $HTTP256_HAPROXY_P99 | $HTTP256_HAPROXY_ERR | $(cpu http-haproxy-256) |
 
 **Time to first byte through a new connection** ($TTFB_COUNT sequential connections, 1 byte to an echo backend; ms)
 
