@@ -126,10 +126,18 @@ public static class SpokesAkkaExtensions
                 var exit = resolver.GetService<Nodes.NodeExit>();
                 system.ActorOf(ClusterLeaseWatcher.Props(readiness, exit), "cluster-lease-watcher");
                 var cluster = Akka.Cluster.Cluster.Get(system);
-                cluster.RegisterOnMemberUp(() => readiness.SetJoined(true));
+                var joined = 0;
+                cluster.RegisterOnMemberUp(() =>
+                {
+                    Volatile.Write(ref joined, 1);
+                    readiness.SetJoined(true);
+                });
                 system.Scheduler.Advanced.ScheduleOnce(JoinTimeout, () =>
                 {
-                    if (cluster.SelfMember.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Removed)
+                    // Only a node that never became a member: one that joined and has since left (a drain that ended
+                    // just before the timeout) is not stuck, and exits with its own code.
+                    if (Volatile.Read(ref joined) == 0 && !readiness.Leaving
+                        && cluster.SelfMember.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Removed)
                         exit.Request(1, $"could not join the cluster through its seeds within {JoinTimeout.TotalSeconds:0} s; " +
                                         "stopping so that a supervisor starts it again");
                 });
