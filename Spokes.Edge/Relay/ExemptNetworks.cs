@@ -1,20 +1,18 @@
 using System.Net;
 using Spokes.Actors.Configuration;
+using Spokes.Tunnel.Control;
 
 namespace Spokes.Edge.Relay;
 
 /// <summary><c>limits.exempt</c>: networks that per-address limits do not count — a balancer in front of the nodes,
-/// whose address every visitor and agent behind it appears to have.</summary>
+/// whose address every visitor and agent behind it appears to have. Compiled like a rule's allow list.</summary>
 public sealed class ExemptNetworks(LimitsConfig limits)
 {
-    private readonly IPNetwork[] _networks =
-        [.. limits.Exempt.Select(e => IPNetwork.Parse(e.Contains('/') ? e : e + (e.Contains(':') ? "/128" : "/32")))];
+    private readonly NetworkFilter? _networks = NetworkFilter.From(Canonical(limits.Exempt), null);
 
-    public bool Contains(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        foreach (var network in _networks)
-            if (network.Contains(address)) return true;
-        return false;
-    }
+    // Config validation accepted the entries; in canonical form a bare address is one host.
+    private static IReadOnlyList<string> Canonical(string[] entries) =>
+        Firewall.Canonical(entries, out var networks) is null ? networks : entries;
+
+    public bool Contains(IPAddress address) => _networks?.Admits(address) == true;
 }
