@@ -5,6 +5,7 @@ using Spokes.Edge.NodeRelay;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -60,6 +61,7 @@ public static class EdgeHosting
         services.AddSingleton(sp => new SessionManagerRef(sp.GetRequiredService<ActorRegistry>().Get<SessionManagerActor>()));
         services.AddSingleton<AgentGate>();
         services.AddSingleton<AgentConnectionHandler>();
+        services.AddSingleton<IAgentConnections>(sp => sp.GetRequiredService<AgentConnectionHandler>());
         services.AddSingleton<AgentAlpnMiddleware>();
         services.AddSingleton<HttpsRouter>();
         services.AddSingleton<HttpRouter>();
@@ -110,7 +112,8 @@ public static class EdgeHosting
 
     /// <summary>The public HTTPS (SNI routing, agents, console) and HTTP (Host routing) listeners.</summary>
     public static IWebHostBuilder UseSpokesListeners(this IWebHostBuilder web, SpokesConfig config) =>
-        web.ConfigureKestrel(kestrel =>
+        web.ConfigureServices(services => services.AddSingleton<IConnectionListenerFactory, HttpsPortTransport>())
+        .ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             // Per-connection output buffering before a write waits for the socket: an agent connection's write pass
@@ -118,7 +121,7 @@ public static class EdgeHosting
             kestrel.Limits.MaxResponseBufferSize = 1024 * 1024;
             var services = kestrel.ApplicationServices;
             var (httpsHost, httpsPort) = ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https);
-            kestrel.Listen(Address(httpsHost), httpsPort, listen =>
+            kestrel.Listen(new HttpsPortEndPoint(Address(httpsHost), httpsPort), listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(next => connection => services.GetRequiredService<HttpsRouter>().OnConnectionAsync(connection, next));

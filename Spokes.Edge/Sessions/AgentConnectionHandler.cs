@@ -15,12 +15,13 @@ namespace Spokes.Edge.Sessions;
 
 /// <summary>
 /// Serves one agent connection (TLS on the server's domain, ALPN spokes/1): registration, the control
-/// connection that opens a session, or a data connection joining one. The Kestrel connection lives as long
-/// as its multiplexer.
+/// connection that opens a session, or a data connection joining one. The connection lives as long as its
+/// multiplexer. Agents normally arrive over <see cref="Listeners.HttpsPortTransport"/>'s own TLS; through Kestrel's
+/// (<see cref="Listeners.AgentAlpnMiddleware"/>) only when their ClientHello did not come in one piece.
 /// </summary>
 public sealed class AgentConnectionHandler(AdminOperations operations, LocalLinks links, SessionManagerRef manager,
     RouteTableSource routes, EdgeIdentity identity, AgentTopology topology, NodeReadiness readiness, AgentGate gate,
-    ILogger<AgentConnectionHandler> log)
+    ILogger<AgentConnectionHandler> log) : Listeners.IAgentConnections
 {
     public const string ServerVersion = "spokes/0.1";
 
@@ -29,22 +30,24 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     /// <summary>How long a node waits for another node's link of a session to replicate before refusing a join.</summary>
     private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(3);
 
-    public async Task HandleAsync(ConnectionContext connection)
+    /// <summary>An agent connection that came through Kestrel's TLS.</summary>
+    public Task HandleAsync(ConnectionContext connection) =>
+        HandleAsync(connection.RemoteEndPoint, () => new MuxSession(connection.Transport, isClient: false), connection.ConnectionClosed);
+
+    /// <inheritdoc/>
+    public async Task HandleAsync(System.Net.EndPoint? remote, Func<MuxSession> open, CancellationToken closed)
     {
-        var address = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.MapToIPv4();
+        var address = (remote as System.Net.IPEndPoint)?.Address.MapToIPv4();
         var client = address?.ToString() ?? "unknown";
         // Until the handshake is decided the connection carries its control stream only (docs/protocol.md, "Limits"),
         // and only so many connections may wait for theirs (AgentGate).
         using var pending = gate.TryBeginHandshake(address);
-        if (pending is null)
-        {
-            connection.Abort();
-            return;
-        }
-        var mux = new MuxSession(connection.Transport, isClient: false) { PeerStreamLimit = 1 };
+        if (pending is null) return;
+        var mux = open();
+        mux.PeerStreamLimit = 1;
         try
         {
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(closed);
             handshake.CancelAfter(ControlProtocol.HandshakeTimeout);
             var first = await mux.AcceptStreamAsync(handshake.Token);
             if (first is null) return;
@@ -75,14 +78,14 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             if (keepOpen)
             {
                 mux.PeerStreamLimit = int.MaxValue;
-                await mux.Completion.WaitAsync(connection.ConnectionClosed);
+                await mux.Completion.WaitAsync(closed);
             }
             else
             {
                 // Let the answer (Registered or Refused) reach the agent: end our side of the control stream
                 // and give the agent a moment to hang up before the connection is torn down.
                 await first.Output.CompleteAsync();
-                await Task.WhenAny(mux.Completion, Task.Delay(TimeSpan.FromSeconds(2), connection.ConnectionClosed));
+                await Task.WhenAny(mux.Completion, Task.Delay(TimeSpan.FromSeconds(2), closed));
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or TimeoutException or ControlProtocolException or MuxException)

@@ -56,10 +56,12 @@ public sealed partial class MuxSession : IAsyncDisposable
         _ = RunAsync();
     }
 
-    /// <summary>A session over a stream (e.g. an authenticated SslStream); completing the session disposes the stream.</summary>
+    /// <summary>A session over a stream (e.g. an authenticated SslStream); completing the session disposes the stream.
+    /// Reads are large (up to 64 KiB), and an idle session waits with a zero-byte read, holding no read buffer.</summary>
     public static MuxSession Create(Stream transport, bool isClient, MuxOptions? options = null)
     {
-        var reader = PipeReader.Create(transport, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        var reader = PipeReader.Create(transport,
+            new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, useZeroByteReads: true));
         var writer = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
         return new MuxSession(new DuplexPipe(reader, writer), isClient, options);
     }
