@@ -107,7 +107,8 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             await control.SendAsync(new Registered { Key = created.Value });
             return false;
         }
-        await Refuse(control, reply as Refusal, client, address);
+        // Bad input here (an agent id that is not one) is the agent's request, not an inactive token.
+        await Refuse(control, reply as Refusal, client, address, invalid: RefusalCodes.BadRequest);
         return false;
     }
 
@@ -209,13 +210,16 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         Nodes = [.. routes.Current.Nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal).Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining))],
     };
 
-    private async Task Refuse(ControlChannel control, Refusal? refusal, string client, System.Net.IPAddress? address)
+    /// <param name="invalid">What <see cref="ErrorCode.Invalid"/> means to the agent: an inactive key (hello, deauth), or a
+    /// bad request (registration).</param>
+    private async Task Refuse(ControlChannel control, Refusal? refusal, string client, System.Net.IPAddress? address,
+        string invalid = RefusalCodes.Inactive)
     {
         if (refusal?.Code is ErrorCode.Unauthorized or ErrorCode.NotFound) gate.Failed(address);
         var code = refusal?.Code switch
         {
             ErrorCode.Unauthorized => RefusalCodes.Unauthorized,
-            ErrorCode.Invalid => RefusalCodes.Inactive,
+            ErrorCode.Invalid => invalid,
             ErrorCode.Unavailable => RefusalCodes.Busy,
             _ => RefusalCodes.BadRequest,
         };

@@ -18,6 +18,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         var (_, configured) = await bed.Bed.ConfigureAgentAsync("nobody-" + id.Length, id);
         Assert.NotEqual(0, configured.Exit);
         Assert.Contains("is not an id", configured.Output + configured.Errors);
+        Assert.Contains("refused (badRequest)", configured.Output + configured.Errors);
         Assert.Equal(tokensBefore, (await bed.Bed.AdminAsync(new ListTokensRequest())) is TokensReply after ? after.Tokens.Count : -2);
     });
 
