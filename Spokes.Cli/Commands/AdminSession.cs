@@ -42,6 +42,33 @@ public sealed class AdminSession(CliOptions options)
         }
     }
 
+    /// <summary>As <see cref="RunAsync{TReply}(IAdminRequest, Action{TReply})"/>, for output that needs a further request
+    /// (<see cref="AskAsync{TReply}"/>), e.g. a creation printed with <c>--json</c> as its listing shows it.</summary>
+    public async Task<int> RunAsync<TReply>(IAdminRequest request, Func<TReply, Task> print) where TReply : IWireMessage
+    {
+        TReply? answered = default;
+        var exit = await RunAsync<TReply>(request, reply => answered = reply);
+        if (exit != ExitCodes.Ok || answered is null) return exit;
+        try
+        {
+            await print(answered);
+            return ExitCodes.Ok;
+        }
+        catch (CliException ex)
+        {
+            Console.Error.WriteLine("Error: " + ex.Message);
+            return ex.ExitCode;
+        }
+    }
+
+    /// <summary>One more request inside a print step; a refusal ends the command as it would the first.</summary>
+    public async Task<TReply> AskAsync<TReply>(IAdminRequest request) where TReply : IWireMessage => await SendAsync(request) switch
+    {
+        TReply ok => ok,
+        Refusal refusal => throw new CliException(ExitCodes.For(refusal), refusal.Message),
+        var other => throw new CliException(ExitCodes.Failed, $"unexpected reply {other.GetType().Name}"),
+    };
+
     public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Formats.Json));
 
     private async Task<IWireMessage> SendAsync(IAdminRequest request)

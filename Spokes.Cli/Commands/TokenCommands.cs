@@ -8,20 +8,29 @@ namespace Spokes.Cli.Commands;
 public sealed class RegistrationCommands(AdminSession session)
 {
     [Command("create", Description = "Create a registration token (it can only mint auth tokens)")]
-    public Task<int> Create([Option("description")] string? description = null) =>
-        session.RunAsync<AdminSecretCreated>(new CreateRegistrationRequest(description ?? ""), created =>
+    public Task<int> Create([Option("description")] string? description = null, [Option("json")] bool json = false) =>
+        session.RunAsync<AdminSecretCreated>(new CreateRegistrationRequest(description ?? ""), async created =>
         {
+            if (json)
+            {
+                // The listing's object, with the whole value this once.
+                var listed = (await session.AskAsync<RegistrationsReply>(new ListRegistrationsRequest())).Registrations
+                    .SingleOrDefault(r => r.Id == created.Id)
+                    ?? throw new CliException(ExitCodes.Failed, $"registration token {created.Id} was created but is not listed yet; see registration ls");
+                AdminSession.PrintJson(listed with { Value = created.Value });
+                return;
+            }
             Console.WriteLine("Registration token:");
             Console.WriteLine(created.Value);
         });
 
-    [Command("ls", Description = "List registration tokens")]
+    [Command("ls", Description = "List registration tokens (values truncated, --json too)")]
     public Task<int> List([Option("json")] bool json = false) =>
         session.RunAsync<RegistrationsReply>(new ListRegistrationsRequest(), reply =>
         {
             if (json)
             {
-                AdminSession.PrintJson(reply.Registrations);
+                AdminSession.PrintJson(reply.Registrations.Select(r => r with { Value = SecretValues.Truncate(r.Value, 14) }));
                 return;
             }
             Console.WriteLine(AsciiTable.Render(["ID", "Created", "Description", "Value", "Active"],
@@ -42,20 +51,27 @@ public sealed class RegistrationCommands(AdminSession session)
 public sealed class TokenCommands(AdminSession session)
 {
     [Command("create", Description = "Create an auth token (and its tunnel) for an agent")]
-    public Task<int> Create([Option("hostname")] string? hostname = null) =>
-        session.RunAsync<AdminSecretCreated>(new CreateTokenRequest(hostname ?? ""), created =>
+    public Task<int> Create([Option("hostname")] string? hostname = null, [Option("json")] bool json = false) =>
+        session.RunAsync<AdminSecretCreated>(new CreateTokenRequest(hostname ?? ""), async created =>
         {
+            if (json)
+            {
+                var listed = (await session.AskAsync<TokensReply>(new ListTokensRequest())).Tokens.SingleOrDefault(t => t.Id == created.Id)
+                    ?? throw new CliException(ExitCodes.Failed, $"auth token {created.Id} was created but is not listed yet; see token ls");
+                AdminSession.PrintJson(listed with { Value = created.Value });
+                return;
+            }
             Console.WriteLine("Client auth-token:");
             Console.WriteLine(created.Value);
         });
 
-    [Command("ls", Description = "List auth tokens (--expand: whole values)")]
+    [Command("ls", Description = "List auth tokens (values truncated, --json too, unless --expand)")]
     public Task<int> List([Option("expand")] bool expand = false, [Option("json")] bool json = false) =>
         session.RunAsync<TokensReply>(new ListTokensRequest(), reply =>
         {
             if (json)
             {
-                AdminSession.PrintJson(reply.Tokens);
+                AdminSession.PrintJson(expand ? reply.Tokens : reply.Tokens.Select(t => t with { Value = SecretValues.Truncate(t.Value) }));
                 return;
             }
             Console.WriteLine(AsciiTable.Render(["ID", "Created", "User", "Tunnel", "Value", "Active"],

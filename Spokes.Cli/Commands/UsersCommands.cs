@@ -13,11 +13,19 @@ public sealed class UsersCommands(AdminSession session)
 {
     [Command("add", Description = "Create an administrator")]
     public Task<int> Add([Option("email")] string email, [Option("fullname")] string? fullname = null,
-        [Option("enable2FA")] bool enable2FA = false, [Option("password-stdin")] bool passwordStdin = false)
+        [Option("enable2FA")] bool enable2FA = false, [Option("password-stdin")] bool passwordStdin = false, [Option("json")] bool json = false)
     {
         var hash = PasswordHasher.Hash(PasswordReader.Read(passwordStdin, "Password: "));
-        return session.RunAsync<AdminDone>(new AddUserRequest(email, fullname ?? "", hash, enable2FA, UserOrigin.AdminCli), done =>
+        return session.RunAsync<AdminDone>(new AddUserRequest(email, fullname ?? "", hash, enable2FA, UserOrigin.AdminCli), async done =>
         {
+            if (json)
+            {
+                var listed = (await session.AskAsync<UsersReply>(new ListUsersRequest(false))).Users
+                    .SingleOrDefault(u => string.Equals(u.Email, email.Trim(), StringComparison.OrdinalIgnoreCase))
+                    ?? throw new CliException(ExitCodes.Failed, $"user {email} was created but is not listed yet; see users ls");
+                AdminSession.PrintJson(listed);
+                return;
+            }
             if (enable2FA) Console.WriteLine("Info: Two-factor authentication (one-time-passcodes) will be setup on first-login.");
             Console.WriteLine(done.Message);
         });

@@ -31,7 +31,7 @@ public sealed class CliClusterTests(ITestOutputHelper output) : IDisposable
             // The CLI contacts the config's own host:port plus its seeds: for "through B", B alone.
             var onlyB = (configB with { Seeds = [] }).WriteTo(_folder["b-cli.json"]);
             var value = (await a.CliAsync("token", "create", "--hostname", "clustered.example.com")).SecretAfter("Client auth-token:");
-            Assert.Contains((await CliRunner.RunAsync(onlyB, null, "token", "ls", "--json")).JsonArray(),
+            Assert.Contains((await CliRunner.RunAsync(onlyB, null, "token", "ls", "--json", "--expand")).JsonArray(),
                 t => t.GetProperty("value").GetString() == value);
 
             var nodes = (await CliRunner.RunAsync(onlyB, null, "cluster", "status", "--json")).JsonArray();

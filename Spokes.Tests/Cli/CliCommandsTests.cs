@@ -118,11 +118,12 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     {
         var value = (await _node.CliAsync("registration", "create", "--description", "beta testers")).SecretAfter("Registration token:");
         var listed = (await _node.CliAsync("registration", "ls", "--json")).JsonArray()
-            .Single(r => r.GetProperty("value").GetString() == value);
+            .Single(r => r.GetProperty("value").GetString() == value[..14] + "...");
         AssertKeys(listed, "id", "created", "description", "value", "active");
         Assert.Equal("beta testers", listed.GetProperty("description").GetString());
         Assert.True(listed.GetProperty("active").GetBoolean());
         var id = listed.GetProperty("id").GetString()!;
+        Assert.DoesNotContain(value, (await _node.CliAsync("registration", "ls", "--json")).Expect(0).Stdout);
 
         Assert.Contains("1 registration token deactivated", (await _node.CliAsync("registration", "rm", "--id", id)).Expect(0).Stdout);
         var table = (await _node.CliAsync("registration", "ls")).Expect(0).Stdout;
@@ -132,10 +133,37 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task CreationCommands_Json_PrintTheListingsObject_WithTheWholeValueOnce()
+    {
+        var registration = (await _node.CliAsync("registration", "create", "--description", "json run", "--json")).JsonObject();
+        AssertKeys(registration, "id", "created", "description", "value", "active");
+        Assert.Equal("json run", registration.GetProperty("description").GetString());
+        var registrationValue = registration.GetProperty("value").GetString()!;
+        Assert.DoesNotContain("...", registrationValue);
+        Assert.Contains((await _node.CliAsync("registration", "ls", "--json")).JsonArray(),
+            r => r.GetProperty("id").GetString() == registration.GetProperty("id").GetString()
+                 && r.GetProperty("value").GetString() == registrationValue[..14] + "...");
+
+        var token = (await _node.CliAsync("token", "create", "--hostname", "json.example.com", "--json")).JsonObject();
+        AssertKeys(token, "id", "created", "user", "tunnel", "hostname", "value", "active");
+        Assert.Equal("json.example.com", token.GetProperty("hostname").GetString());
+        var tokenValue = token.GetProperty("value").GetString()!;
+        var listed = (await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("id").GetString() == token.GetProperty("id").GetString());
+        Assert.Equal(tokenValue[..16] + "...", listed.GetProperty("value").GetString());
+        Assert.Contains((await _node.CliAsync("token", "ls", "--json", "--expand")).JsonArray(), t => t.GetProperty("value").GetString() == tokenValue);
+
+        var email = $"json{Guid.NewGuid():N}"[..12] + "@example.com";
+        var user = (await _node.CliWithStdinAsync("Json-Passw0rd-long", "users", "add", "--email", email, "--fullname", "Jay Son", "--password-stdin", "--json")).JsonObject();
+        AssertKeys(user, "id", "email", "fullname", "origin", "created", "twoFactor");
+        Assert.Equal(email, user.GetProperty("email").GetString());
+        Assert.Equal("Jay Son", user.GetProperty("fullname").GetString());
+    }
+
+    [Fact]
     public async Task Token_CreateThenList_ReadsItsOwnWrite()
     {
         var value = (await _node.CliAsync("token", "create", "--hostname", "App.Example.com")).SecretAfter("Client auth-token:");
-        var token = (await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
+        var token = (await _node.CliAsync("token", "ls", "--json", "--expand")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
         AssertKeys(token, "id", "created", "user", "tunnel", "hostname", "value", "active");
         Assert.Equal("app.example.com", token.GetProperty("hostname").GetString());
         Assert.True(token.GetProperty("active").GetBoolean());
@@ -150,7 +178,7 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     public async Task TokenRm_ItsTunnel_LeavesListingButShowsAsShutdownWithAll()
     {
         var value = (await _node.CliAsync("token", "create")).SecretAfter("Client auth-token:");
-        var token = (await _node.CliAsync("token", "ls", "--json")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
+        var token = (await _node.CliAsync("token", "ls", "--json", "--expand")).JsonArray().Single(t => t.GetProperty("value").GetString() == value);
         var (id, tunnelId) = (token.GetProperty("id").GetString()!, token.GetProperty("tunnel").GetString()!);
         var tunnel = (await _node.CliAsync("tunnel", "ls", "--json")).JsonArray().Single(t => t.GetProperty("id").GetString() == tunnelId);
         AssertKeys(tunnel, "id", "user", "hostname", "online", "address", "uptimeSeconds", "bytesDaily", "bytesMonthly", "created", "state");

@@ -22,7 +22,7 @@ public sealed class CliDurabilityTests(ITestOutputHelper output) : IDisposable
             var registration = value; // (kept for the failure message)
 
             await node.StartAsync();
-            var tokens = (await node.CliAsync("token", "ls", "--json")).JsonArray();
+            var tokens = (await node.CliAsync("token", "ls", "--json", "--expand")).JsonArray();
             Assert.Contains(tokens, t => t.GetProperty("value").GetString() == registration &&
                                          t.GetProperty("hostname").GetString() == "durable.example.com");
             var tunnels = (await node.CliAsync("tunnel", "ls", "--json")).JsonArray();

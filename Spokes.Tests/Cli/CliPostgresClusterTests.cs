@@ -31,14 +31,14 @@ public sealed class CliPostgresClusterTests(ITestOutputHelper output) : IDisposa
             await b.StartAsync();
             var onlyB = (configB with { Seeds = [] }).WriteTo(_folder["b-cli.json"]);
             var value = (await a.CliAsync("token", "create", "--hostname", "pg.example.com")).SecretAfter("Client auth-token:");
-            Assert.Contains((await CliRunner.RunAsync(onlyB, null, "token", "ls", "--json")).JsonArray(),
+            Assert.Contains((await CliRunner.RunAsync(onlyB, null, "token", "ls", "--json", "--expand")).JsonArray(),
                 t => t.GetProperty("value").GetString() == value);
 
             // Acknowledged means stored: kill both nodes at once, start one, the token is there.
             a.Kill();
             b.Kill();
             await a.StartAsync();
-            Assert.Contains((await a.CliAsync("token", "ls", "--json")).JsonArray(),
+            Assert.Contains((await a.CliAsync("token", "ls", "--json", "--expand")).JsonArray(),
                 t => t.GetProperty("value").GetString() == value && t.GetProperty("hostname").GetString() == "pg.example.com");
         }
         finally

@@ -112,7 +112,8 @@ public sealed class CliSecurityTests(SharedNode shared, ITestOutputHelper output
         var token = (await _node.CliAsync("token", "create", "--hostname", "secret.example.com")).SecretAfter("Client auth-token:");
         var registration = (await _node.CliAsync("registration", "create")).SecretAfter("Registration token:");
         Assert.Contains(token, (await _node.CliAsync("token", "ls", "--expand")).Stdout);
-        Assert.Contains(registration, (await _node.CliAsync("registration", "ls", "--json")).Stdout);
+        Assert.DoesNotContain(registration, (await _node.CliAsync("registration", "ls", "--json")).Stdout);
+        Assert.DoesNotContain(token, (await _node.CliAsync("token", "ls", "--json")).Stdout);
         var audit = (await _node.CliAsync("audit", "ls", "--json")).Expect(0).Stdout;
 
         var secrets = CliRunner.Secrets.Where(s => s.Length >= 8).Distinct().ToList();

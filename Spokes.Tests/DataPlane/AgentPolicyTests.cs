@@ -76,7 +76,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     {
         var kate = await bed.Bed.AddAgentAsync("kate", "kate");
         await kate.StartAsync();
-        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json", "--expand")).ExpectExit(0);
         using var json = JsonDocument.Parse(tokens.Output);
         string id = json.RootElement.EnumerateArray().Single(t => t.GetProperty("value").GetString() == kate.Key).GetProperty("id").GetString()!;
 
@@ -132,7 +132,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
 
     private async Task<JsonElement> TokenAsync(string key)
     {
-        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json", "--expand")).ExpectExit(0);
         using var json = JsonDocument.Parse(tokens.Output);
         return json.RootElement.EnumerateArray().Single(t => t.GetProperty("value").GetString() == key).Clone();
     }
@@ -141,7 +141,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
 
     private async Task<bool> TokenActiveAsync(string id)
     {
-        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        var tokens = (await bed.Bed.CliAsync("token", "ls", "--json", "--expand")).ExpectExit(0);
         using var json = JsonDocument.Parse(tokens.Output);
         return json.RootElement.EnumerateArray().Single(t => t.GetProperty("id").GetString() == id).GetProperty("active").GetBoolean();
     }

@@ -15,7 +15,7 @@ public sealed class LargeListingTests(TrafficFixture bed, ITestOutputHelper outp
         for (var i = 0; i < 700; i++)
             Assert.IsType<AdminSecretCreated>(await bed.Bed.AdminAsync(new CreateTokenRequest($"bulk{i}.example.com")));
 
-        var listed = (await bed.Bed.CliAsync("token", "ls", "--json")).ExpectExit(0);
+        var listed = (await bed.Bed.CliAsync("token", "ls", "--json", "--expand")).ExpectExit(0);
 
         Assert.True(listed.Output.Length > 128_000, $"{listed.Output.Length} bytes");
         using var json = JsonDocument.Parse(listed.Output);

@@ -26,6 +26,15 @@ public sealed record CliResult(string[] Args, int ExitCode, string Stdout, strin
         return doc.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 
+    /// <summary>Stdout of a <c>--json</c> creation or single result: one object.</summary>
+    public JsonElement JsonObject()
+    {
+        Expect(0);
+        using var doc = JsonDocument.Parse(Stdout);
+        Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+        return doc.RootElement.Clone();
+    }
+
     /// <summary>The secret printed after a header line ("Client auth-token:", "Registration token:").</summary>
     public string SecretAfter(string header)
     {
