@@ -76,7 +76,7 @@ internal sealed class StreamRelay(Func<AgentConfig> rules, Http.StreamListenerFa
             }
 
             await using var connection = new NetworkStream(socket, ownsSocket: true);
-            await BytePump.RelayAsync(stream, connection, () => socket.Shutdown(SocketShutdown.Send), cancellationToken).ConfigureAwait(false);
+            await BytePump.RelayAsync(stream, connection, () => socket.Shutdown(SocketShutdown.Send), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {

@@ -62,10 +62,10 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
             {
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
                 using var active = relay.Meter.Open();
-                var bytes = await PipeRelay.RelayAsync(relayed, agent, relay.PolicyFor(header.Open.Kind), relay.Meter, link.Closed);
+                var bytes = await BytePump.RelayAsync(relayed, agent, relay.PolicyFor(header.Open.Kind), link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,
-                    bytes.FromClient, bytes.ToClient, started);
+                    bytes.BytesToStream, bytes.BytesFromStream, started);
             }
             catch (Exception ex) when (ex is MuxException or IOException or OperationCanceledException)
             {

@@ -125,15 +125,15 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
         using var active = meter.Open();
         await using (target)
         {
-            var bytes = await PipeRelay.RelayAsync(visitor, target.Stream, PolicyFor(kind), meter, closed);
+            var bytes = await BytePump.RelayAsync(visitor, target.Stream, PolicyFor(kind), closed);
             if (target.Local)
-                Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.FromClient, bytes.ToClient, started);
+                Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.BytesToStream, bytes.BytesFromStream, started);
         }
     }
 
     /// <summary>HTTP relays are cut between answers while the node drains (keep-alive visitors reconnect through the
     /// balancer, elsewhere); TLS and TCP run to their end or the drain's.</summary>
-    public RelayPolicy PolicyFor(StreamKind kind) => new(() => IdleTimeout, () => readiness.Draining, kind == StreamKind.Http);
+    public RelayPolicy PolicyFor(StreamKind kind) => new(() => IdleTimeout, () => readiness.Draining, kind == StreamKind.Http, meter.AddBytes);
 
     public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks) =>
         recorder.Record(tunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, rule, client, fromClient, toClient,

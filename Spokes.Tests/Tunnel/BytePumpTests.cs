@@ -68,6 +68,60 @@ public class BytePumpTests
         Assert.True(result.FromStream == PumpResult.InputError || result.ToStream != PumpResult.Success, result.ToString());
     }
 
+    [Fact]
+    public async Task PipeToStream_WhileDraining_EndsAtTheFirstQuietMomentAfterAnAnswer()
+    {
+        var (client, server) = MuxTestPeers.Sessions();
+        await using var _ = client;
+        await using var __ = server;
+        var (visitor, relaySide) = MuxTestPeers.PipePair();
+        long counted = 0;
+        var policy = new RelayPolicy(() => TimeSpan.FromMinutes(10), () => true, CutWhenQuiet: true, b => Interlocked.Add(ref counted, b));
+
+        var relay = BytePump.RelayAsync(relaySide, await client.OpenStreamAsync(), policy);
+        var service = (await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout))!;
+        await visitor.Output.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+        Assert.Equal(18, (await ReadAtLeastAsync(service.Input, 18)).Length);
+        Assert.False(relay.IsCompleted); // a request without its answer is never cut
+
+        await service.Output.WriteAsync("HTTP/1.1 200 OK\r\n\r\n"u8.ToArray());
+        Assert.Equal(19, (await ReadAtLeastAsync(visitor.Input, 19)).Length);
+        var result = await relay.WaitAsync(MuxTestPeers.Timeout);
+        Assert.Equal((18L, 19L), (result.BytesToStream, result.BytesFromStream));
+        Assert.Equal(37, Interlocked.Read(ref counted));
+    }
+
+    [Fact]
+    public async Task PipeToStream_NothingMovedForTheIdleLimit_BothDirectionsEnd()
+    {
+        var (client, server) = MuxTestPeers.Sessions();
+        await using var _ = client;
+        await using var __ = server;
+        var (visitor, relaySide) = MuxTestPeers.PipePair();
+
+        var relay = BytePump.RelayAsync(relaySide, await client.OpenStreamAsync(), RelayPolicy.IdleFor(TimeSpan.FromMilliseconds(300)));
+        await server.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout);
+        var result = await relay.WaitAsync(MuxTestPeers.Timeout);
+        Assert.NotEqual(PumpResult.Success, result.ToStream);
+        Assert.True((await visitor.Input.ReadAsync().AsTask().WaitAsync(MuxTestPeers.Timeout)).IsCompleted);
+    }
+
+    private static async Task<byte[]> ReadAtLeastAsync(System.IO.Pipelines.PipeReader input, int length)
+    {
+        using var timeout = new CancellationTokenSource(MuxTestPeers.Timeout);
+        while (true)
+        {
+            var read = await input.ReadAsync(timeout.Token);
+            if (read.Buffer.Length >= length || read.IsCompleted)
+            {
+                var bytes = System.Buffers.BuffersExtensions.ToArray(read.Buffer);
+                input.AdvanceTo(read.Buffer.End);
+                return bytes;
+            }
+            input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+
     private static async Task<(Socket Client, Socket Server)> SocketPairAsync()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
