@@ -13,14 +13,21 @@ public sealed partial class AdminOperations
     /// <summary>Longest agent id (<c>spokes-agent configure --id</c>): it names the tunnel user.</summary>
     public const int MaxAgentId = 64;
 
+    /// <summary>Largest use limit of a registration token.</summary>
+    public const int MaxRegistrationUses = 1_000_000;
+
     private async Task<IWireMessage> CreateRegistrationAsync(CreateRegistrationRequest r, string by)
     {
         if (r.Description.Trim().Length > TokenService.MaxDescription)
             return new Refusal(ErrorCode.Invalid, $"the description is longer than {TokenService.MaxDescription} characters");
         if (r.Description.Any(char.IsControl)) return new Refusal(ErrorCode.Invalid, "the description holds control characters");
+        if (r.MaxUses is < 1 or > MaxRegistrationUses)
+            return new Refusal(ErrorCode.Invalid, $"the use limit must be between 1 and {MaxRegistrationUses}");
+        if (r.Expires is { } until && until <= Now) return new Refusal(ErrorCode.Invalid, "the expiry is not in the future");
         var value = SecretValues.NewToken();
         var id = RegistrationIds.For(value);
-        var reply = await AskAsync(regions.Registrations, new CreateRegistration(id, secrets.Seal(value), r.Description.Trim(), by));
+        var reply = await AskAsync(regions.Registrations,
+            new CreateRegistration(id, secrets.Seal(value), r.Description.Trim(), by, r.MaxUses, r.Expires));
         return reply is Refusal ? reply : new AdminSecretCreated(id, value);
     }
 
@@ -28,7 +35,7 @@ public sealed partial class AdminOperations
     {
         var list = await AskForAsync<RegistrationList>(regions.Catalog, new ListRegistrations());
         return new RegistrationsReply(list.Registrations
-            .Select(t => new RegistrationDto(t.Id, t.Created, t.Description, secrets.Open(t.SealedValue), t.Active))
+            .Select(t => new RegistrationDto(t.Id, t.Created, t.Description, secrets.Open(t.SealedValue), t.Active, t.Uses, t.MaxUses, t.Expires))
             .ToImmutableList());
     }
 
@@ -69,14 +76,18 @@ public sealed partial class AdminOperations
             || !SecretValues.FixedTimeEquals(secrets.Open(reg.SealedValue), registrationValue.Trim()))
             return new Refusal(ErrorCode.Unauthorized, "registration token is unknown or inactive");
         string? userId = null, userName = null;
-        if (!string.IsNullOrWhiteSpace(agentId))
+        var named = !string.IsNullOrWhiteSpace(agentId);
+        // An agent id names a tunnel user; e-mail addresses are administrators' (an agent taking one would block
+        // `users add` for it), and what is printed in listings must not carry terminal controls.
+        if (named && (agentId!.Trim().Length > MaxAgentId || agentId.Contains('@') || agentId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+            return new Refusal(ErrorCode.Invalid,
+                $"agent id '{new string(agentId.Where(c => !char.IsControl(c)).Take(MaxAgentId).ToArray())}' is not an id: at most {MaxAgentId} characters, no '@', spaces or control characters");
+        // The entity counts the use (and refuses an expired or used-up token) before anything is minted.
+        if (await AskAsync(regions.Registrations, new UseRegistration(reg.Id, named ? "agent " + agentId!.Trim() : "agent")) is Refusal spent)
+            return new Refusal(ErrorCode.Unauthorized, spent.Message);
+        if (named)
         {
-            // An agent id names a tunnel user; e-mail addresses are administrators' (an agent taking one would block
-            // `users add` for it), and what is printed in listings must not carry terminal controls.
-            if (agentId.Trim().Length > MaxAgentId || agentId.Contains('@') || agentId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
-                return new Refusal(ErrorCode.Invalid,
-                    $"agent id '{new string(agentId.Where(c => !char.IsControl(c)).Take(MaxAgentId).ToArray())}' is not an id: at most {MaxAgentId} characters, no '@', spaces or control characters");
-            userName = UserIds.Normalize(agentId);
+            userName = UserIds.Normalize(agentId!);
             userId = UserIds.For(userName);
             var user = await AskForAsync<UserReply>(regions.Users, new EnsureTunnelUser(userId, userName, "registration " + reg.Id));
             if (user.User.Exists && user.User.IsAdmin)

@@ -18,7 +18,9 @@ public sealed record AddUserRequest(string Email, string FullName, string Passwo
 public sealed record ListUsersRequest(bool All) : IAdminRequest;
 public sealed record ChangePasswordRequest(UserSelector User, string PasswordHash) : IAdminRequest;
 public sealed record TwoFactorRequest(UserSelector User, TwoFactorChange Change) : IAdminRequest;
-public sealed record CreateRegistrationRequest(string Description) : IAdminRequest;
+/// <param name="MaxUses">How many agents it may register (null: no limit).</param>
+/// <param name="Expires">From when it registers none (null: never).</param>
+public sealed record CreateRegistrationRequest(string Description, int? MaxUses = null, DateTimeOffset? Expires = null) : IAdminRequest;
 public sealed record ListRegistrationsRequest : IAdminRequest;
 public sealed record RemoveRegistrationRequest(string? Id, bool All) : IAdminRequest;
 public sealed record CreateTokenRequest(string Hostname) : IAdminRequest;
@@ -43,7 +45,8 @@ public sealed record AdminCount(int Count) : IWireMessage;
 public sealed record AdminCleanReport(int Count, ImmutableList<string> Issues) : IWireMessage;
 
 public sealed record UserDto(string Id, string Email, string Fullname, string Origin, DateTimeOffset Created, bool TwoFactor);
-public sealed record RegistrationDto(string Id, DateTimeOffset Created, string Description, string Value, bool Active);
+public sealed record RegistrationDto(string Id, DateTimeOffset Created, string Description, string Value, bool Active, int Uses = 0,
+    int? MaxUses = null, DateTimeOffset? Expires = null);
 public sealed record TokenDto(string Id, DateTimeOffset Created, string User, string Tunnel, string Hostname, string Value, bool Active);
 public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
     long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node);

@@ -8,8 +8,12 @@ namespace Spokes.Cli.Commands;
 public sealed class RegistrationCommands(AdminSession session)
 {
     [Command("create", Description = "Create a registration token (it can only mint auth tokens)")]
-    public Task<int> Create([Option("description")] string? description = null, [Option("json")] bool json = false) =>
-        session.RunAsync<AdminSecretCreated>(new CreateRegistrationRequest(description ?? ""), async created =>
+    public Task<int> Create([Option("description")] string? description = null,
+        [Option("uses", Description = "how many agents it may register (default: no limit)")] int? uses = null,
+        [Option("expires", Description = "until when it registers agents: a date/time, or 30m, 12h, 7d from now")] string? expires = null,
+        [Option("json")] bool json = false) =>
+        session.RunAsync<AdminSecretCreated>(new CreateRegistrationRequest(description ?? "", UsesArgument(uses), Formats.ParseUntil(expires, DateTimeOffset.Now)),
+            async created =>
         {
             if (json)
             {
@@ -33,11 +37,15 @@ public sealed class RegistrationCommands(AdminSession session)
                 AdminSession.PrintJson(reply.Registrations.Select(r => r with { Value = SecretValues.Truncate(r.Value, 14) }));
                 return;
             }
-            Console.WriteLine(AsciiTable.Render(["ID", "Created", "Description", "Value", "Active"],
+            Console.WriteLine(AsciiTable.Render(["ID", "Created", "Description", "Value", "Uses", "Expires", "Active"],
                 reply.Registrations.Select(r => (IReadOnlyList<string>)[r.Id, Formats.Seconds(r.Created), r.Description,
-                    SecretValues.Truncate(r.Value, 14), Formats.Bool(r.Active)]),
+                    SecretValues.Truncate(r.Value, 14), r.MaxUses is { } limit ? $"{r.Uses}/{limit}" : $"{r.Uses}",
+                    r.Expires is { } until ? Formats.Minutes(until) : "never", Formats.Bool(r.Active)]),
                 AsciiTable.Count(reply.Registrations.Count, "registration token", "registration tokens")));
         });
+
+    private static int? UsesArgument(int? uses) => uses is null or (>= 1 and <= AdminOperations.MaxRegistrationUses) ? uses
+        : throw CliException.BadArguments($"--uses: {uses} is not between 1 and {AdminOperations.MaxRegistrationUses}");
 
     [Command("rm", Description = "Deactivate a registration token (--id) or all of them (--all)")]
     public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false)

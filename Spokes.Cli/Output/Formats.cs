@@ -42,6 +42,26 @@ public static class Formats
     };
 
     /// <summary>Parses <c>--since</c>: an ISO date/time, or a duration back from now (30m, 12h, 7d).</summary>
+    /// <summary>A moment ahead: a date/time, or a duration from <paramref name="now"/> (30m, 12h, 7d); null when not given.</summary>
+    public static DateTimeOffset? ParseUntil(string? text, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = text.Trim();
+        if (text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out var n))
+        {
+            long? seconds = char.ToLowerInvariant(text[^1]) switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => null };
+            if (seconds is { } unit)
+            {
+                // Ten years ahead at most: further is a typo, not a plan.
+                if (n < 1 || n > 10L * 366 * 86400 / unit) throw CliException.BadArguments($"--expires: '{text}' is not between 1 s and 10 years");
+                return now + TimeSpan.FromSeconds((double)n * unit);
+            }
+        }
+        if (DateTimeOffset.TryParse(text, Invariant, DateTimeStyles.AssumeLocal, out var at))
+            return at > now ? at : throw CliException.BadArguments($"--expires: '{text}' is not in the future");
+        throw CliException.BadArguments($"--expires: '{text}' is neither a date/time nor a duration like 30m, 12h or 7d");
+    }
+
     public static DateTimeOffset? ParseSince(string? text, DateTimeOffset now)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;

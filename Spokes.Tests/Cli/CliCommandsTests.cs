@@ -133,6 +133,22 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Registration_UseLimitAndExpiry_ListedAndRangeChecked()
+    {
+        (await _node.CliAsync("registration", "create", "--uses", "0")).Expect(2);
+        (await _node.CliAsync("registration", "create", "--expires", "2001-01-01")).Expect(2);
+        (await _node.CliAsync("registration", "create", "--expires", "soon")).Expect(2);
+        (await _node.CliAsync("registration", "create", "--expires", "99999d")).Expect(2);
+        var created = (await _node.CliAsync("registration", "create", "--description", "limited", "--uses", "3", "--expires", "7d", "--json")).JsonObject();
+        Assert.Equal(3, created.GetProperty("maxUses").GetInt32());
+        Assert.Equal(0, created.GetProperty("uses").GetInt32());
+        var expires = created.GetProperty("expires").GetDateTimeOffset();
+        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7.1));
+        var row = (await _node.CliAsync("registration", "ls")).Expect(0).Stdout.Split('\n').Single(l => l.Contains(created.GetProperty("id").GetString()!));
+        Assert.Contains("0/3", row);
+    }
+
+    [Fact]
     public async Task CreationCommands_Json_PrintTheListingsObject_WithTheWholeValueOnce()
     {
         var registration = (await _node.CliAsync("registration", "create", "--description", "json run", "--json")).JsonObject();

@@ -9,6 +9,22 @@ namespace Spokes.Tests.DataPlane;
 [Collection(DataPlaneCollection.Name)]
 public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper output)
 {
+    [Fact]
+    public Task Registration_WithAUseLimit_RegistersThatManyAgents_ThenRefuses() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var token = await bed.Bed.NewRegistrationTokenAsync("--uses", "1", "--expires", "1h");
+        var (_, first) = await bed.Bed.ConfigureAgentAsync("once-a", "once-a", registrationToken: token);
+        first.ExpectExit(0).ExpectOutput("Agent configured");
+        var tokensBefore = (await bed.Bed.AdminAsync(new ListTokensRequest())) is TokensReply before ? before.Tokens.Count : -1;
+        var (_, second) = await bed.Bed.ConfigureAgentAsync("once-b", "once-b", registrationToken: token);
+        Assert.NotEqual(0, second.Exit);
+        Assert.Contains("used up", second.Output + second.Errors);
+        Assert.Equal(tokensBefore, (await bed.Bed.AdminAsync(new ListTokensRequest())) is TokensReply after ? after.Tokens.Count : -2);
+        var listed = (await bed.Bed.AdminAsync(new ListRegistrationsRequest())) is RegistrationsReply all
+            ? all.Registrations.Single(r => r.Value == token) : null;
+        Assert.Equal((1, 1), (listed!.Uses, listed.MaxUses));
+    });
+
     [Theory]
     [InlineData("ops@example.com")]
     [InlineData("two words")]

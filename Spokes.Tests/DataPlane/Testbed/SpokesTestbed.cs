@@ -153,15 +153,22 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     /// <summary>An agent configured with a fresh registration token and <c>--id <paramref name="user"/></c>, and what
     /// <c>configure</c> answered.</summary>
-    public async Task<(TestAgent Agent, CliResult Configured)> ConfigureAgentAsync(string name, string user, int? httpsPort = null)
+    public async Task<(TestAgent Agent, CliResult Configured)> ConfigureAgentAsync(string name, string user, int? httpsPort = null,
+        string? registrationToken = null)
     {
-        var registration = (await CliAsync("registration", "create")).ExpectExit(0).ExpectOutput("Registration token:");
-        string token = registration.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        string token = registrationToken ?? await NewRegistrationTokenAsync();
         var agent = new TestAgent(this, name);
         _agents.Add(agent);
         var configured = await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", (httpsPort ?? HttpsPort).ToString(),
             "--address", "127.0.0.1", "--registration", "-", "--id", user, "--ca", CaPath);
         return (agent, configured);
+    }
+
+    /// <summary>A registration token from <c>spokes registration create</c> with <paramref name="options"/>.</summary>
+    public async Task<string> NewRegistrationTokenAsync(params string[] options)
+    {
+        var registration = (await CliAsync(["registration", "create", .. options])).ExpectExit(0).ExpectOutput("Registration token:");
+        return registration.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
     }
 
     public async Task<IReadOnlyList<TunnelDto>> TunnelsAsync()
