@@ -16,7 +16,9 @@ namespace Spokes.Edge.Sessions;
 /// three replicated maps, and turns every change of the maps or of the cluster's reachability into a new
 /// <see cref="RouteTable"/> (rebuilt at most every <see cref="RebuildDelay"/>). Writes are asks: the reply comes
 /// once the local table includes the change, so a session that answers its agent has already routed its rules.
-/// Entries of nodes that left the cluster, and of this node's previous incarnation, are removed.
+/// Entries of nodes that left the cluster, and of this node's previous incarnation, are removed. This node is the
+/// single writer of its own links: one that a peer's replica removed (a late removal of this address's previous
+/// incarnation, say) is written again as soon as the change arrives.
 /// </summary>
 public sealed class PresenceActor : ReceiveActor, IWithTimers
 {
@@ -35,6 +37,8 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
     private readonly Replica<LinkPresence> _links = new(LinksKey);
     private readonly Replica<TunnelRoutes> _tunnelRoutes = new(RoutesKey);
     private readonly Replica<NodeInfo> _nodes = new(NodesKey);
+    /// <summary>The links this incarnation wrote and has not removed, by key.</summary>
+    private readonly Dictionary<string, LinkPresence> _mine = [];
     private ImmutableArray<NodeEndpoint> _endpoints = [];
     private bool _scheduled;
 
@@ -44,17 +48,27 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
     {
         _routes = routes;
         _self = NodeName(_cluster.SelfAddress);
-        Receive<PutLink>(p => Write(_links, d => d.SetItem(_cluster, p.Link.Key, p.Link), true));
-        Receive<RemoveLink>(r => Write(_links, d =>
-            d.TryGetValue(LinkPresence.KeyOf(r.TunnelId, _self), out var current) && current.SessionId == r.SessionId
-                ? d.Remove(_cluster, current.Key)
-                : d, true));
+        Receive<PutLink>(p =>
+        {
+            if (p.Link.Node == _self) _mine[p.Link.Key] = p.Link;
+            Write(_links, d => d.SetItem(_cluster, p.Link.Key, p.Link), true);
+        });
+        Receive<RemoveLink>(r =>
+        {
+            var key = LinkPresence.KeyOf(r.TunnelId, _self);
+            if (_mine.TryGetValue(key, out var own) && own.SessionId == r.SessionId) _mine.Remove(key);
+            Write(_links, d => d.TryGetValue(key, out var current) && current.SessionId == r.SessionId ? d.Remove(_cluster, current.Key) : d, true);
+        });
         Receive<PutRoutes>(p => Write(_tunnelRoutes, d => d.SetItem(_cluster, p.Routes.TunnelId, p.Routes), true));
         Receive<RemoveRoutes>(r => Write(_tunnelRoutes, d => d.ContainsKey(r.TunnelId) ? d.Remove(_cluster, r.TunnelId) : d, false));
         Receive<PutNode>(p => Write(_nodes, d => d.SetItem(_cluster, p.Info.Node, p.Info), p.Urgent));
         Receive<Changed>(c =>
         {
-            if (c.Key.Equals(LinksKey)) _links.Value = c.Get(LinksKey);
+            if (c.Key.Equals(LinksKey))
+            {
+                _links.Value = c.Get(LinksKey);
+                ReassertOwnLinks();
+            }
             else if (c.Key.Equals(RoutesKey)) _tunnelRoutes.Value = c.Get(RoutesKey);
             else if (c.Key.Equals(NodesKey)) _nodes.Value = c.Get(NodesKey);
             ScheduleRebuild();
@@ -62,6 +76,7 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
         Receive<Rebuild>(_ => RebuildNow());
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
+            // When a newer incarnation on the same address already wrote links, it writes them again (ReassertOwnLinks).
             RemoveNode(NodeName(m.Member.Address));
             ScheduleRebuild();
         });
@@ -72,7 +87,7 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
         Receive<GetSuccess>(g => g.Key.Equals(LinksKey), g =>
         {
             // Links left by this node's previous incarnation (a crash) are stale: its agents' connections are gone.
-            foreach (var stale in g.Get(LinksKey).Entries.Values.Where(l => l.Node == _self))
+            foreach (var stale in g.Get(LinksKey).Entries.Values.Where(l => l.Node == _self && !_mine.ContainsKey(l.Key)))
                 Self.Tell(new RemoveLink(stale.TunnelId, stale.SessionId));
         });
         Receive<GetSuccess>(_ => { });
@@ -96,6 +111,15 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
+    /// <summary>Writes again this incarnation's links that the replicated map no longer holds as written.</summary>
+    private void ReassertOwnLinks()
+    {
+        var lost = _mine.Values.Where(l => !_links.Value.TryGetValue(l.Key, out var current) || current.SessionId != l.SessionId).ToList();
+        if (lost.Count == 0) return;
+        _log.Info("presence: writing again {0} link(s) of this node that a peer's replica removed", lost.Count);
+        Write(_links, d => lost.Aggregate(d, (acc, l) => acc.SetItem(_cluster, l.Key, l)), false, answer: false);
+    }
+
     private void RemoveNode(string node)
     {
         if (node == _self) return;
@@ -105,12 +129,12 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
 
     /// <summary>Applies the change locally at once (the table follows within <see cref="RebuildDelay"/>; an
     /// asking sender hears back after that) and replicates it, to every node at once when <paramref name="all"/>.</summary>
-    private void Write<T>(Replica<T> map, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify, bool all)
+    private void Write<T>(Replica<T> map, Func<LWWDictionary<string, T>, LWWDictionary<string, T>> modify, bool all, bool answer = true)
     {
         IWriteConsistency consistency = all ? new WriteAll(WriteTimeout) : WriteLocal.Instance;
         _replicator.Tell(Dsl.Update(map.Key, LWWDictionary<string, T>.Empty, consistency, modify));
         map.Value = modify(map.Value);
-        if (!Sender.IsNobody() && !Sender.Equals(Self)) _waiting.Add(Sender);
+        if (answer && !Sender.IsNobody() && !Sender.Equals(Self)) _waiting.Add(Sender);
         ScheduleRebuild();
     }
 
