@@ -1,7 +1,7 @@
 namespace Spokes.Tests.Support;
 
 /// <summary>Hides the type of the stream it wraps, so code cannot recognise a socket or TLS stream.</summary>
-internal sealed class OpaqueStream(Stream inner) : Stream
+internal class OpaqueStream(Stream inner) : Stream
 {
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -21,4 +21,10 @@ internal sealed class OpaqueStream(Stream inner) : Stream
     public override void Flush() => inner.Flush();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
 }
