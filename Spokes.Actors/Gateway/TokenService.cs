@@ -9,7 +9,9 @@ namespace Spokes.Actors.Gateway;
 public interface ITokenService
 {
     Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync();
-    Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by);
+    /// <param name="maxUses">How many agents it may register (null: no limit).</param>
+    /// <param name="expires">From when it registers none (null: never).</param>
+    Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by, int? maxUses = null, DateTimeOffset? expires = null);
     Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by);
     Task<Outcome<RegistrationState>> SetRegistrationActiveAsync(string id, bool active, string by);
     Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync();
@@ -25,10 +27,11 @@ public sealed class TokenService(AdminOperations operations, SpokesRegions regio
         (await operations.HandleAsync(new ListRegistrationsRequest(), "console"))
         .ToOutcome(r => (r as RegistrationsReply)?.Registrations);
 
-    public async Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by) =>
+    public async Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by, int? maxUses = null,
+        DateTimeOffset? expires = null) =>
         description.Trim().Length > MaxDescription
             ? Outcome<AdminSecretCreated>.Failure($"the description is longer than {MaxDescription} characters")
-            : (await operations.HandleAsync(new CreateRegistrationRequest(description), by)).ToOutcome(r => r as AdminSecretCreated);
+            : (await operations.HandleAsync(new CreateRegistrationRequest(description, maxUses, expires), by)).ToOutcome(r => r as AdminSecretCreated);
 
     public async Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
         description.Trim().Length > MaxDescription

@@ -70,6 +70,20 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void RegistrationTokens_UsesAndDays_GoWithTheCreation_AndTheTableShowsThem()
+    {
+        _tokens.Registrations = Outcome<ImmutableList<RegistrationDto>>.Success(
+            [new RegistrationDto("r1", DateTimeOffset.UnixEpoch, "laptops", "value", true, 2, 10, new DateTimeOffset(2027, 1, 2, 3, 4, 0, TimeSpan.Zero))]);
+        var cut = Render<RegistrationTokens>();
+        Assert.Equal("2/10", cut.Find("[data-testid=reg-uses-cell]").TextContent);
+        Assert.Contains("2027-01-02 03:04 UTC", cut.Find("[data-testid=reg-table]").TextContent);
+        cut.Find("input[data-testid=reg-uses]").Change("5");
+        cut.Find("input[data-testid=reg-days]").Change("7");
+        cut.Find("[data-testid=reg-create]").Click();
+        cut.WaitForAssertion(() => Assert.EndsWith("uses 5 days 7", Assert.Single(_tokens.Calls)));
+    }
+
+    [Fact]
     public void AuthTokens_OnlyRevoked_ShowsEmptyUntilRevokedAreShown()
     {
         _tokens.Tokens = Outcome<ImmutableList<TokenDto>>.Success(

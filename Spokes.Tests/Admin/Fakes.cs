@@ -19,9 +19,11 @@ internal sealed class FakeTokens : ITokenService
     public List<string> Calls { get; } = [];
 
     public Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync() => Task.FromResult(Registrations);
-    public Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by)
+    public Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by, int? maxUses = null,
+        DateTimeOffset? expires = null)
     {
-        Calls.Add($"create-reg {description} by {by}");
+        Calls.Add($"create-reg {description} by {by}" + (maxUses is { } uses ? $" uses {uses}" : "")
+            + (expires is { } until ? $" days {Math.Round((until - DateTimeOffset.UtcNow).TotalDays)}" : ""));
         return Task.FromResult(Created);
     }
     public Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
