@@ -47,41 +47,34 @@ public static class Formats
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         text = text.Trim();
-        if (text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out var n))
+        if (TryDuration(text, out var n, out var unit))
         {
-            long? seconds = char.ToLowerInvariant(text[^1]) switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => null };
-            if (seconds is { } unit)
-            {
-                // Ten years ahead at most: further is a typo, not a plan.
-                if (n < 1 || n > 10L * 366 * 86400 / unit) throw CliException.BadArguments($"--expires: '{text}' is not between 1 s and 10 years");
-                return now + TimeSpan.FromSeconds((double)n * unit);
-            }
+            // Ten years ahead at most: further is a typo, not a plan.
+            if (n < 1 || n > 10L * 366 * 86400 / unit) throw CliException.BadArguments($"--expires: '{text}' is not between 1 s and 10 years");
+            return now + TimeSpan.FromSeconds((double)n * unit);
         }
         if (DateTimeOffset.TryParse(text, Invariant, DateTimeStyles.AssumeLocal, out var at))
             return at > now ? at : throw CliException.BadArguments($"--expires: '{text}' is not in the future");
         throw CliException.BadArguments($"--expires: '{text}' is neither a date/time nor a duration like 30m, 12h or 7d");
     }
 
+    /// <summary>A duration like 30m, 12h or 7d: the count and the seconds in its unit.</summary>
+    private static bool TryDuration(string text, out long count, out long unitSeconds)
+    {
+        unitSeconds = text.Length > 1 ? char.ToLowerInvariant(text[^1]) switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => 0 } : 0;
+        count = 0;
+        return unitSeconds > 0 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out count);
+    }
+
     public static DateTimeOffset? ParseSince(string? text, DateTimeOffset now)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         text = text.Trim();
-        if (text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, Invariant, out var n))
+        if (TryDuration(text, out var n, out var unit))
         {
-            long? seconds = char.ToLowerInvariant(text[^1]) switch
-            {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86400,
-                _ => null,
-            };
-            if (seconds is { } unit)
-            {
-                // Anything reaching back before year 1 means "everything".
-                var back = (now - DateTimeOffset.MinValue).TotalSeconds;
-                return n > back / unit ? DateTimeOffset.MinValue : now - TimeSpan.FromSeconds((double)n * unit);
-            }
+            // Anything reaching back before year 1 means "everything".
+            var back = (now - DateTimeOffset.MinValue).TotalSeconds;
+            return n > back / unit ? DateTimeOffset.MinValue : now - TimeSpan.FromSeconds((double)n * unit);
         }
         if (DateTimeOffset.TryParse(text, Invariant, DateTimeStyles.AssumeLocal, out var at)) return at;
         throw CliException.BadArguments($"--since: '{text}' is neither a date/time nor a duration like 30m, 12h or 7d");

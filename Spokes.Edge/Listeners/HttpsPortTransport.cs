@@ -40,11 +40,15 @@ internal interface IAgentConnections
 /// first connection.</remarks>
 internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFactory logs) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    private IAgentConnections Agents => services.GetRequiredService<IAgentConnections>();
+    private readonly Lazy<IAgentConnections> _agents = new(services.GetRequiredService<IAgentConnections>);
+    private readonly Lazy<ServerCertificate> _certificate = new(services.GetRequiredService<ServerCertificate>);
+    private readonly Lazy<string> _domain = new(() => services.GetRequiredService<EdgeIdentity>().Domain);
 
-    private ServerCertificate Certificate => services.GetRequiredService<ServerCertificate>();
+    private IAgentConnections Agents => _agents.Value;
 
-    private string Domain => services.GetRequiredService<EdgeIdentity>().Domain;
+    private ServerCertificate Certificate => _certificate.Value;
+
+    private string Domain => _domain.Value;
 
     /// <summary>How long a connection may stay silent before its first bytes; the SNI router waits as long.</summary>
     internal TimeSpan PeekTimeout { get; init; } = HttpsRouter.PeekTimeout;
