@@ -116,7 +116,8 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
     {
         var lost = _mine.Values.Where(l => !_links.Value.TryGetValue(l.Key, out var current) || current.SessionId != l.SessionId).ToList();
         if (lost.Count == 0) return;
-        _log.Info("presence: writing again {0} link(s) of this node that a peer's replica removed", lost.Count);
+        // Debug, not Info: a change that crossed a fresh write of this node also lands here (the write is idempotent).
+        _log.Debug("presence: writing again {0} link(s) of this node that the replicated map does not hold", lost.Count);
         Write(_links, d => lost.Aggregate(d, (acc, l) => acc.SetItem(_cluster, l.Key, l)), false, answer: false);
     }
 
