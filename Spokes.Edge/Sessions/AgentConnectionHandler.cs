@@ -30,6 +30,10 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     /// <summary>How long a node waits for another node's link of a session to replicate before refusing a join.</summary>
     private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long registration or deauthorization may take before the agent is told <c>busy</c>: shorter than
+    /// its handshake timeout, so a cluster still forming (shards not yet allocated) gets an answer it retries on.</summary>
+    internal static readonly TimeSpan OneShotDeadline = ControlProtocol.HandshakeTimeout - TimeSpan.FromSeconds(3);
+
     /// <summary>An agent connection that came through Kestrel's TLS.</summary>
     public Task HandleAsync(ConnectionContext connection) =>
         HandleAsync(connection.RemoteEndPoint, () => new MuxSession(connection.Transport, isClient: false), connection.ConnectionClosed);
@@ -54,7 +58,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
             var control = new ControlChannel(first);
             var message = await control.ReceiveHandshakeAsync(ControlProtocol.HandshakeTimeout, handshake.Token);
             pending.Dispose();
-            if (message is Hello && (readiness.Draining || !readiness.CanServe))
+            if (message is not null && (readiness.Draining || !readiness.CanServe))
             {
                 await control.RefuseAsync(RefusalCodes.Busy, readiness.Draining
                     ? $"node {identity.NodeName} is draining; connect to another node"
@@ -100,7 +104,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
 
     private async Task<bool> RegisterAsync(ControlChannel control, Register register, string client, System.Net.IPAddress? address)
     {
-        var reply = await operations.RegisterAgentAsync(register.RegistrationToken, register.UserId, register.TunnelHostname);
+        var reply = await WithinDeadline(operations.RegisterAgentAsync(register.RegistrationToken, register.UserId, register.TunnelHostname));
         if (reply is AdminSecretCreated created)
         {
             log.LogInformation("agent from {Client} registered auth token {TokenId}", client, created.Id);
@@ -115,7 +119,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     /// <summary><c>spokes-agent deauth</c>: the key proves who asks; its token is deactivated and its tunnel shut down.</summary>
     private async Task<bool> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client, System.Net.IPAddress? address)
     {
-        var reply = await operations.DeauthorizeAgentAsync(deauthorize.Key);
+        var reply = await WithinDeadline(operations.DeauthorizeAgentAsync(deauthorize.Key));
         if (reply is AdminDone { Message: var tokenId })
         {
             log.LogInformation("agent from {Client} revoked its auth token {TokenId}", client, tokenId);
@@ -212,6 +216,20 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
 
     /// <param name="invalid">What <see cref="ErrorCode.Invalid"/> means to the agent: an inactive key (hello, deauth), or a
     /// bad request (registration).</param>
+    /// <summary>The operation's answer, or <c>busy</c> when the cluster did not give one within <see cref="OneShotDeadline"/>
+    /// (the operation itself runs on: a registration whose answer came too late has still counted its use).</summary>
+    private static async Task<IWireMessage> WithinDeadline(Task<IWireMessage> operation)
+    {
+        try
+        {
+            return await operation.WaitAsync(OneShotDeadline);
+        }
+        catch (Exception ex) when (ex is TimeoutException or AskTimeoutException)
+        {
+            return new Refusal(ErrorCode.Unavailable, $"the cluster did not answer within {OneShotDeadline.TotalSeconds:0} s; try again");
+        }
+    }
+
     private async Task Refuse(ControlChannel control, Refusal? refusal, string client, System.Net.IPAddress? address,
         string invalid = RefusalCodes.Inactive)
     {

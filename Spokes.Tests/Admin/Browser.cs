@@ -53,6 +53,25 @@ public sealed class Browser : IAsyncDisposable
 
     public ILocator ByTestId(string testId) => Page.Locator($"[data-testid={testId}]").First;
 
+    /// <summary>Clicks <paramref name="testId"/> until <paramref name="shown"/> is visible, at most three times: on two
+    /// busy cores a click can land while the circuit is still re-rendering the form and never reach its handler.
+    /// Only for clicks that are safe to repeat (a form whose answer is a validation error).</summary>
+    public async Task ClickUntilShownAsync(string testId, string shown)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            await ByTestId(testId).ClickAsync();
+            try
+            {
+                await ByTestId(shown).WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 15_000 });
+                return;
+            }
+            catch (PlaywrightException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
     /// <summary>Saves a 1280x800 screenshot under docs/screenshots (found from the repository root).</summary>
     public async Task ScreenshotAsync(string name)
     {

@@ -59,7 +59,7 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await browser.ByTestId("rule-add").ClickAsync();
         await browser.Input("rule-domain").FillAsync("web.example.com");
         await browser.Input("rule-destination").FillAsync("127.0.0.1");
-        await browser.ByTestId("rule-save").ClickAsync();
+        await browser.ClickUntilShownAsync("rule-save", "rule-form-error");
         await Expect(browser.ByTestId("rule-form-error")).ToContainTextAsync("HTTP port");
         await browser.Input("rule-http").FillAsync(backendPort.ToString());
         // An option the agent serves itself, set from the form: the service sees this Host.
