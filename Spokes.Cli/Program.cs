@@ -28,6 +28,7 @@ app.AddCommand("start", () => NodeHost.RunAsync(configPath))
 app.AddSubCommand("users", x => x.AddCommands<UsersCommands>()).WithDescription("Manage administrators");
 app.AddSubCommand("registration", x => x.AddCommands<RegistrationCommands>()).WithDescription("Manage registration tokens");
 app.AddSubCommand("token", x => x.AddCommands<TokenCommands>()).WithDescription("Manage auth tokens");
+app.AddSubCommand("apikey", x => x.AddCommands<ApiKeyCommands>()).WithDescription("Manage API keys (REST API, /metrics)");
 app.AddSubCommand("tunnel", x => x.AddCommands<TunnelCommands>()).WithDescription("List and shut down tunnels");
 app.AddSubCommand("port", x => x.AddCommands<PortCommands>()).WithDescription("List leased TCP ports");
 app.AddSubCommand("audit", x => x.AddCommands<AuditCommands>()).WithDescription("Read the audit trail");

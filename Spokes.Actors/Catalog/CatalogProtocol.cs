@@ -21,6 +21,7 @@ public sealed record AuthTokenUpserted(string PersistenceId, long SequenceNr, Au
 public sealed record TunnelUpserted(string PersistenceId, long SequenceNr, TunnelState State) : ICatalogUpsert;
 public sealed record PortUpserted(string PersistenceId, long SequenceNr, PortLeaseState State) : ICatalogUpsert;
 public sealed record DomainUpserted(string PersistenceId, long SequenceNr, Domains.DomainState State) : ICatalogUpsert;
+public sealed record ApiKeyUpserted(string PersistenceId, long SequenceNr, ApiKeyState State) : ICatalogUpsert;
 
 public sealed record CatalogAck : IWireMessage
 {
@@ -34,6 +35,7 @@ public sealed record ListTunnels : IWireMessage;
 public sealed record ListPortLeases : IWireMessage;
 public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
 public sealed record ListDomains : IWireMessage;
+public sealed record ListApiKeys : IWireMessage;
 
 public sealed record UserList(ImmutableList<UserState> Users) : IWireMessage;
 public sealed record RegistrationList(ImmutableList<RegistrationState> Registrations) : IWireMessage;
@@ -42,3 +44,4 @@ public sealed record TunnelList(ImmutableList<TunnelState> Tunnels) : IWireMessa
 public sealed record PortLeaseList(ImmutableList<PortLeaseState> Leases) : IWireMessage;
 public sealed record FreePorts(ImmutableList<int> Ports) : IWireMessage;
 public sealed record DomainList(ImmutableList<Domains.DomainState> Domains) : IWireMessage;
+public sealed record ApiKeyList(ImmutableList<ApiKeyState> Keys) : IWireMessage;

@@ -20,6 +20,7 @@ public sealed class CatalogState
     private readonly Dictionary<string, Versioned<TunnelState>> _tunnels = new();
     private readonly Dictionary<string, Versioned<PortLeaseState>> _ports = new();
     private readonly Dictionary<string, Versioned<DomainState>> _domains = new();
+    private readonly Dictionary<string, Versioned<ApiKeyState>> _apiKeys = new();
 
     private readonly record struct Versioned<T>(long SequenceNr, T State);
 
@@ -44,6 +45,7 @@ public sealed class CatalogState
             case TunnelUpserted t: Put(_tunnels, t.PersistenceId, t.SequenceNr, t.State); break;
             case PortUpserted p: Put(_ports, p.PersistenceId, p.SequenceNr, p.State); break;
             case DomainUpserted d: Put(_domains, d.PersistenceId, d.SequenceNr, d.State); break;
+            case ApiKeyUpserted k: Put(_apiKeys, k.PersistenceId, k.SequenceNr, k.State); break;
         }
     }
 
@@ -59,6 +61,7 @@ public sealed class CatalogState
             case TunnelEntity.Kind: Step(_tunnels, persistenceId, sequenceNr, TunnelState.Empty, s => s.Apply(e)); break;
             case PortLeaseEntity.Kind: Step(_ports, persistenceId, sequenceNr, PortLeaseState.Empty, s => s.Apply(e)); break;
             case DomainEntity.Kind: Step(_domains, persistenceId, sequenceNr, DomainState.Empty, s => s.Apply(e)); break;
+            case ApiKeyEntity.Kind: Step(_apiKeys, persistenceId, sequenceNr, ApiKeyState.Empty, s => s.Apply(e)); break;
         }
     }
 
@@ -83,6 +86,8 @@ public sealed class CatalogState
     public ImmutableList<AuthTokenState> Tokens => _tokens.Values.Select(v => v.State).Where(s => s.Exists)
         .OrderBy(s => s.Created).ToImmutableList();
     public ImmutableList<TunnelState> Tunnels => _tunnels.Values.Select(v => v.State).Where(s => s.Exists)
+        .OrderBy(s => s.Created).ToImmutableList();
+    public ImmutableList<ApiKeyState> ApiKeys => _apiKeys.Values.Select(v => v.State).Where(s => s.Exists)
         .OrderBy(s => s.Created).ToImmutableList();
     public ImmutableList<DomainState> Domains => _domains.Values.Select(v => v.State).Where(s => s.Owned)
         .OrderBy(s => s.Domain, StringComparer.Ordinal).ToImmutableList();

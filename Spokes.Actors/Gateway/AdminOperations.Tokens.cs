@@ -16,11 +16,15 @@ public sealed partial class AdminOperations
     /// <summary>Largest use limit of a registration token.</summary>
     public const int MaxRegistrationUses = 1_000_000;
 
+    /// <summary>The refusal of a description that is too long or holds control characters; null when it is fine.</summary>
+    private static Refusal? BadDescription(string description) =>
+        description.Trim().Length > TokenService.MaxDescription
+            ? new Refusal(ErrorCode.Invalid, $"the description is longer than {TokenService.MaxDescription} characters")
+            : description.Any(char.IsControl) ? new Refusal(ErrorCode.Invalid, "the description holds control characters") : null;
+
     private async Task<IWireMessage> CreateRegistrationAsync(CreateRegistrationRequest r, string by)
     {
-        if (r.Description.Trim().Length > TokenService.MaxDescription)
-            return new Refusal(ErrorCode.Invalid, $"the description is longer than {TokenService.MaxDescription} characters");
-        if (r.Description.Any(char.IsControl)) return new Refusal(ErrorCode.Invalid, "the description holds control characters");
+        if (BadDescription(r.Description) is { } bad) return bad;
         if (r.MaxUses is < 1 or > MaxRegistrationUses)
             return new Refusal(ErrorCode.Invalid, $"the use limit must be between 1 and {MaxRegistrationUses}");
         if (r.Expires is { } until && until <= Now) return new Refusal(ErrorCode.Invalid, "the expiry is not in the future");

@@ -25,6 +25,10 @@ public sealed record ListRegistrationsRequest : IAdminRequest;
 public sealed record RemoveRegistrationRequest(string? Id, bool All) : IAdminRequest;
 public sealed record CreateTokenRequest(string Hostname) : IAdminRequest;
 public sealed record ListTokensRequest : IAdminRequest;
+/// <param name="Scope">"read" or "admin".</param>
+public sealed record CreateApiKeyRequest(string Scope, string Description) : IAdminRequest;
+public sealed record ListApiKeysRequest : IAdminRequest;
+public sealed record RemoveApiKeyRequest(string Id) : IAdminRequest;
 public sealed record RemoveTokenRequest(string? Id, bool All) : IAdminRequest;
 public sealed record ListTunnelsRequest(bool OnlineOnly, bool All) : IAdminRequest;
 public sealed record ShutdownTunnelRequest(string Id) : IAdminRequest;
@@ -48,6 +52,12 @@ public sealed record UserDto(string Id, string Email, string Fullname, string Or
 public sealed record RegistrationDto(string Id, DateTimeOffset Created, string Description, string Value, bool Active, int Uses = 0,
     int? MaxUses = null, DateTimeOffset? Expires = null);
 public sealed record TokenDto(string Id, DateTimeOffset Created, string User, string Tunnel, string Hostname, string Value, bool Active);
+/// <summary>An API key in listings: never its value (shown once, by <c>apikey create</c>), only <see cref="Value"/> then.</summary>
+public sealed record ApiKeyDto(string Id, DateTimeOffset Created, string Scope, string Description, string CreatedBy, bool Active)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Value { get; init; }
+}
 public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
     long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node);
 public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
@@ -69,6 +79,7 @@ public sealed record NodeDto(string Address, string Status, bool Leader, bool Se
 public sealed record UsersReply(ImmutableList<UserDto> Users) : IWireMessage;
 public sealed record RegistrationsReply(ImmutableList<RegistrationDto> Registrations) : IWireMessage;
 public sealed record TokensReply(ImmutableList<TokenDto> Tokens) : IWireMessage;
+public sealed record ApiKeysReply(ImmutableList<ApiKeyDto> Keys) : IWireMessage;
 public sealed record TunnelsReply(ImmutableList<TunnelDto> Tunnels) : IWireMessage;
 public sealed record PortsReply(ImmutableList<PortDto> Ports) : IWireMessage;
 public sealed record AuditReply(ImmutableList<AuditDto> Entries) : IWireMessage;

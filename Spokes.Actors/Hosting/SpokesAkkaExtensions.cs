@@ -87,6 +87,8 @@ public static class SpokesAkkaExtensions
                 id => RegistrationEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IRegistrationMessage>(), shard)
             .WithShardRegion<AuthTokenEntity>(AuthTokenEntity.Kind, (_, registry, _) =>
                 id => AuthTokenEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IAuthTokenMessage>(), shard)
+            .WithShardRegion<ApiKeyEntity>(ApiKeyEntity.Kind, (_, registry, _) =>
+                id => ApiKeyEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IApiKeyMessage>(), shard)
             .WithShardRegion<PortLeaseEntity>(PortLeaseEntity.Kind, (_, registry, _) =>
                 id => PortLeaseEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IPortLeaseMessage>(), shard)
             .WithShardRegion<Domains.DomainEntity>(Domains.DomainEntity.Kind, (_, registry, _) =>
@@ -183,7 +185,7 @@ public static class SpokesAkkaExtensions
             var registry = sp.GetRequiredService<ActorRegistry>();
             return new SpokesRegions(registry.Get<UserEntity>(), registry.Get<RegistrationEntity>(),
                 registry.Get<AuthTokenEntity>(), registry.Get<TunnelEntity>(), registry.Get<PortLeaseEntity>(),
-                registry.Get<CatalogActor>(), registry.Get<Domains.DomainEntity>());
+                registry.Get<CatalogActor>(), registry.Get<Domains.DomainEntity>(), registry.Get<ApiKeyEntity>());
         });
         services.AddSingleton(sp => new AdminOperations(sp.GetRequiredService<Akka.Actor.ActorSystem>(),
             sp.GetRequiredService<SpokesRegions>(), sp.GetRequiredService<SecretBox>(),

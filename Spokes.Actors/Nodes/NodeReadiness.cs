@@ -76,6 +76,15 @@ public sealed class NodeReadiness
     }
     public void SetStoreReachable(bool value) => _storeReachable = value;
 
+    private long _storeLatencyTicks;
+
+    /// <summary>How long the store took to answer the last probe (its timeout when it did not), for <c>/metrics</c>.</summary>
+    public TimeSpan StoreLatency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _storeLatencyTicks));
+        set => Interlocked.Exchange(ref _storeLatencyTicks, value.Ticks);
+    }
+
     /// <summary>Turns draining on; true for the caller that turned it on.</summary>
     public bool StartDraining()
     {

@@ -179,6 +179,20 @@ public static class WireRegistry
         ("adm.tun.rules.r", typeof(TunnelRulesReply)),
         ("ev.settings.tls", typeof(Settings.TlsChosen)),
         ("settings.tls", typeof(Settings.ChooseTls)),
+        ("ev.apikey.created", typeof(ApiKeyCreated)),
+        ("ev.apikey.revoked", typeof(ApiKeyRevoked)),
+        ("st.apikey", typeof(ApiKeyState)),
+        ("apikey.create", typeof(CreateApiKey)),
+        ("apikey.revoke", typeof(RevokeApiKey)),
+        ("apikey.get", typeof(GetApiKey)),
+        ("apikey.reply", typeof(ApiKeyReply)),
+        ("cat.apikey", typeof(ApiKeyUpserted)),
+        ("cat.apikeys", typeof(ListApiKeys)),
+        ("cat.apikeys.r", typeof(ApiKeyList)),
+        ("adm.apikey.create", typeof(CreateApiKeyRequest)),
+        ("adm.apikey.ls", typeof(ListApiKeysRequest)),
+        ("adm.apikey.rm", typeof(RemoveApiKeyRequest)),
+        ("adm.apikeys.r", typeof(ApiKeysReply)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

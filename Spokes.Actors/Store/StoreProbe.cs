@@ -19,6 +19,7 @@ public sealed class StoreProbe(StoreLeases store, NodeReadiness readiness, ILogg
         do
         {
             string? problem = null;
+            var began = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -36,6 +37,7 @@ public sealed class StoreProbe(StoreLeases store, NodeReadiness readiness, ILogg
                 else log.LogWarning("store: not answering ({Problem}); this node reports not ready", problem);
             }
             readiness.SetStoreReachable(reachable);
+            readiness.StoreLatency = System.Diagnostics.Stopwatch.GetElapsedTime(began);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

@@ -97,3 +97,47 @@ public sealed class TokenCommands(AdminSession session)
             Console.WriteLine(AsciiTable.Count(count.Count, "auth token", "auth tokens") + " deactivated, tunnels shut down"));
     }
 }
+
+public sealed class ApiKeyCommands(AdminSession session)
+{
+    [Command("create", Description = "Create an API key for /api/v1 and /metrics (shown once)")]
+    public Task<int> Create([Option("scope", Description = "read (may only read) or admin")] string? scope = null,
+        [Option("description")] string? description = null, [Option("json")] bool json = false)
+    {
+        if (scope is null) throw CliException.BadArguments("--scope read|admin is required");
+        return session.RunAsync<AdminSecretCreated>(new CreateApiKeyRequest(scope, description ?? ""), async created =>
+        {
+            if (json)
+            {
+                var listed = (await session.AskAsync<ApiKeysReply>(new ListApiKeysRequest())).Keys.SingleOrDefault(k => k.Id == created.Id)
+                    ?? throw new CliException(ExitCodes.Failed, $"API key {created.Id} was created but is not listed yet; see apikey ls");
+                AdminSession.PrintJson(listed with { Value = created.Value });
+                return;
+            }
+            Console.WriteLine("API key:");
+            Console.WriteLine(created.Value);
+        });
+    }
+
+    [Command("ls", Description = "List API keys (never their values)")]
+    public Task<int> List([Option("json")] bool json = false) =>
+        session.RunAsync<ApiKeysReply>(new ListApiKeysRequest(), reply =>
+        {
+            if (json)
+            {
+                AdminSession.PrintJson(reply.Keys);
+                return;
+            }
+            Console.WriteLine(AsciiTable.Render(["ID", "Created", "Scope", "Description", "Created by", "Active"],
+                reply.Keys.Select(k => (IReadOnlyList<string>)[k.Id, Formats.Minutes(k.Created), k.Scope, k.Description, k.CreatedBy,
+                    Formats.Bool(k.Active)]),
+                AsciiTable.Count(reply.Keys.Count, "API key", "API keys")));
+        });
+
+    [Command("rm", Description = "Revoke an API key (--id): refused at once on every node")]
+    public Task<int> Remove([Option("id")] string? id = null)
+    {
+        if (string.IsNullOrWhiteSpace(id)) throw CliException.BadArguments("--id is required");
+        return session.RunAsync<AdminCount>(new RemoveApiKeyRequest(id), _ => Console.WriteLine($"API key {id.Trim()} revoked"));
+    }
+}

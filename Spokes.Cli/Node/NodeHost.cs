@@ -76,6 +76,7 @@ public static class NodeHost
             // After AddAkka: the edge's hosted services start once the actor system runs.
             builder.Services.AddSpokesEdge(config);
             builder.Services.AddSingleton<IHostLifetime, NodeLifetime>();
+            builder.Services.AddSingleton<ApiKeyAuthentication>();
             // Bounded: a drain has already waited for what matters; what is still open after this is cut.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
             builder.Services.AddSpokesConsole(o =>

@@ -6,13 +6,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Spokes.Admin.Hosting;
 using Spokes.Acme;
 using Spokes.Edge.Acme;
+using Spokes.Edge.Metrics;
 
 namespace Spokes.Cli.Node;
 
 /// <summary>What the node serves on its own domain: on HTTP and HTTPS the health checks (<c>/healthz</c>: the process
 /// is alive; <c>/readyz</c>: joined, the store answers, not draining — 503 otherwise, for balancers); HTTP is
 /// otherwise redirected to HTTPS, except ACME http-01 challenges, answered from the <see cref="AcmeChallengeStore"/>;
-/// HTTPS serves the console.</summary>
+/// HTTPS serves <c>/metrics</c> (Prometheus, any API key as bearer: <see cref="ApiKeyAuthentication"/>) and the console.</summary>
 internal static class OwnDomainSite
 {
     public static void Map(WebApplication app, SpokesConfig config)
@@ -54,6 +55,15 @@ internal static class OwnDomainSite
             {
                 context.Response.Redirect($"https://{authority}{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
                     permanent: true, preserveMethod: true);
+                return;
+            }
+            if (context.Request.Path == "/metrics")
+            {
+                // Resolved per request: the services behind it exist once the actor system runs.
+                if (await context.RequestServices.GetRequiredService<ApiKeyAuthentication>().AuthenticateAsync(context) is null) return;
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                context.Response.Headers.CacheControl = "no-store";
+                await context.RequestServices.GetRequiredService<NodeMetrics>().WriteAsync(context.Response.Body, context.RequestAborted);
                 return;
             }
             await next(context);

@@ -84,6 +84,7 @@ public static class EdgeHosting
         services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
         services.AddSingleton<ITlsCertificateCheck, PemCertificateCheck>();
         services.AddSingleton<TlsApplier>();
+        services.AddSingleton<Metrics.NodeMetrics>();
         return services;
     }
 

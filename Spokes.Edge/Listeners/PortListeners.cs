@@ -99,7 +99,7 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
         }
         try
         {
-            using var active = relay.Meter.Open();
+            using var active = relay.Open(target);
             await using var tunnel = target;
             await using var network = new NetworkStream(client, ownsSocket: true);
             var result = await BytePump.RelayAsync(tunnel.Stream, network, () => client.Shutdown(SocketShutdown.Send),

@@ -61,7 +61,7 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
             try
             {
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
-                using var active = relay.Meter.Open();
+                using var active = relay.Meter.Open(link.TunnelId);
                 var bytes = await BytePump.RelayAsync(relayed, agent, relay.PolicyFor(header.Open.Kind), link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,

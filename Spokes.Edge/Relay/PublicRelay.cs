@@ -122,7 +122,7 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
             abort();
             return;
         }
-        using var active = meter.Open();
+        using var active = Open(target);
         await using (target)
         {
             var bytes = await BytePump.RelayAsync(visitor, target.Stream, PolicyFor(kind), closed);
@@ -135,9 +135,15 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
     /// balancer, elsewhere); TLS and TCP run to their end or the drain's.</summary>
     public RelayPolicy PolicyFor(StreamKind kind) => new(() => IdleTimeout, () => readiness.Draining, kind == StreamKind.Http, meter.AddBytes);
 
-    public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks) =>
+    /// <summary>Counts a visitor connection as open (per tunnel when this node's link carries it, else as a relay hop).</summary>
+    public TrafficMeter.Scope Open(TunnelStream target) => meter.Open(target.Local ? target.TunnelId : null);
+
+    public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks)
+    {
+        meter.Closed(tunnelId, fromClient, toClient);
         recorder.Record(tunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, rule, client, fromClient, toClient,
             Environment.TickCount64 - startedTicks, identity.NodeName));
+    }
 
     public static string Rule(StreamKind kind) => kind switch
     {

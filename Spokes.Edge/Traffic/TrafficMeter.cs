@@ -1,12 +1,24 @@
+using System.Collections.Concurrent;
+
 namespace Spokes.Edge.Traffic;
 
-/// <summary>Running totals of what this node relays (visitor connections opened, bytes moved), for the node's
-/// load figures. Counters only: readers compute rates from two samples.</summary>
+/// <summary>Running totals of what this node relays (visitor connections opened, bytes moved, hops to other nodes),
+/// node-wide for the load figures and per tunnel for <c>/metrics</c>. Counters only: readers compute rates from two
+/// samples. A tunnel's figures are counted on the node holding the agent link that carried the connection, so the
+/// sum over the nodes counts each connection once.</summary>
 public sealed class TrafficMeter
 {
+    /// <summary>Most tunnels with figures of their own; connections of further tunnels are summed under
+    /// <see cref="OtherTunnels"/>, so a scrape stays bounded however many tunnels a node serves.</summary>
+    public const int MaxTunnelSeries = 1000;
+
+    public const string OtherTunnels = "_other";
+
+    private readonly ConcurrentDictionary<string, TunnelTraffic> _tunnels = new(StringComparer.Ordinal);
     private long _connections;
     private long _bytes;
     private long _active;
+    private long _relayHops;
 
     public long Connections => Interlocked.Read(ref _connections);
     public long Bytes => Interlocked.Read(ref _bytes);
@@ -14,12 +26,21 @@ public sealed class TrafficMeter
     /// <summary>Visitor connections being relayed right now (a draining node waits for them).</summary>
     public long Active => Interlocked.Read(ref _active);
 
-    /// <summary>A visitor connection started; dispose the result when it ends.</summary>
-    public Scope Open()
+    /// <summary>Visitor connections this node passed to another node's link of their tunnel.</summary>
+    public long RelayHops => Interlocked.Read(ref _relayHops);
+
+    public IEnumerable<KeyValuePair<string, TunnelTraffic>> Tunnels => _tunnels;
+
+    /// <summary>A visitor connection started, carried by this node's link of <paramref name="tunnelId"/> (null: by
+    /// another node's, a relay hop); dispose the result when it ends.</summary>
+    public Scope Open(string? tunnelId)
     {
         Interlocked.Increment(ref _connections);
         Interlocked.Increment(ref _active);
-        return new Scope(this);
+        var tunnel = tunnelId is null ? null : For(tunnelId);
+        if (tunnel is null) Interlocked.Increment(ref _relayHops);
+        else Interlocked.Increment(ref tunnel.OpenCount);
+        return new Scope(this, tunnel);
     }
 
     public void AddBytes(long bytes)
@@ -27,8 +48,40 @@ public sealed class TrafficMeter
         if (bytes > 0) Interlocked.Add(ref _bytes, bytes);
     }
 
-    public readonly struct Scope(TrafficMeter meter) : IDisposable
+    /// <summary>A connection of <paramref name="tunnelId"/> ended: <paramref name="fromVisitor"/> bytes went towards the
+    /// agent, <paramref name="toVisitor"/> came back.</summary>
+    public void Closed(string tunnelId, long fromVisitor, long toVisitor)
     {
-        public void Dispose() => Interlocked.Decrement(ref meter._active);
+        var tunnel = For(tunnelId);
+        Interlocked.Increment(ref tunnel.ClosedCount);
+        Interlocked.Add(ref tunnel.BytesInCount, fromVisitor);
+        Interlocked.Add(ref tunnel.BytesOutCount, toVisitor);
     }
+
+    private TunnelTraffic For(string tunnelId) =>
+        _tunnels.TryGetValue(tunnelId, out var known) ? known
+            : _tunnels.GetOrAdd(_tunnels.Count >= MaxTunnelSeries ? OtherTunnels : tunnelId, _ => new TunnelTraffic());
+
+    public readonly struct Scope(TrafficMeter meter, TunnelTraffic? tunnel) : IDisposable
+    {
+        public void Dispose()
+        {
+            Interlocked.Decrement(ref meter._active);
+            if (tunnel is not null) Interlocked.Decrement(ref tunnel.OpenCount);
+        }
+    }
+}
+
+/// <summary>One tunnel's figures on this node since it started.</summary>
+public sealed class TunnelTraffic
+{
+    internal long OpenCount;
+    internal long ClosedCount;
+    internal long BytesInCount;
+    internal long BytesOutCount;
+
+    public long Open => Interlocked.Read(ref OpenCount);
+    public long Closed => Interlocked.Read(ref ClosedCount);
+    public long BytesIn => Interlocked.Read(ref BytesInCount);
+    public long BytesOut => Interlocked.Read(ref BytesOutCount);
 }
