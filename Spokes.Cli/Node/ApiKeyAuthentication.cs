@@ -26,8 +26,8 @@ internal sealed class ApiKeyAuthentication(AdminOperations operations, AgentGate
         if (gate.RetryAfter(address) is { } wait)
         {
             context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
-            await Problem.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many refused API keys",
-                $"too many refused API keys from {address}; try again in {Math.Ceiling(wait.TotalSeconds):0} s");
+            await AdminApi.Problem(StatusCodes.Status429TooManyRequests, "Too many refused API keys",
+                $"too many refused API keys from {address}; try again in {Math.Ceiling(wait.TotalSeconds):0} s").ExecuteAsync(context);
             return null;
         }
         var header = context.Request.Headers.Authorization.ToString();
@@ -39,20 +39,9 @@ internal sealed class ApiKeyAuthentication(AdminOperations operations, AgentGate
             log.LogInformation("{Path} from {Client} refused: {Reason}{More}", context.Request.Path, address,
                 value.Length == 0 ? "no API key" : "unknown or revoked API key", more);
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"spokes\"";
-        await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "API key required",
-            value.Length == 0 ? "send an API key as 'Authorization: Bearer <key>' (spokes apikey create)" : "the API key is unknown or revoked");
+        await AdminApi.Problem(StatusCodes.Status401Unauthorized, "API key required",
+            value.Length == 0 ? "send an API key as 'Authorization: Bearer <key>' (spokes apikey create)" : "the API key is unknown or revoked")
+            .ExecuteAsync(context);
         return null;
-    }
-}
-
-/// <summary>RFC 9457 problem details.</summary>
-internal static class Problem
-{
-    public static Task WriteAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(new { type = "about:blank", title, status, detail }, (System.Text.Json.JsonSerializerOptions?)null,
-            "application/problem+json");
     }
 }

@@ -69,6 +69,7 @@ internal static class OwnDomainSite
             await next(context);
         });
         app.MapSpokesConsole();
+        app.MapAdminApi();
     }
 
     private static Task Plain(HttpContext context, int status, string text)

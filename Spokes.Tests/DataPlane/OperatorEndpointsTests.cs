@@ -87,6 +87,116 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
         Assert.Equal(HttpStatusCode.Unauthorized, guessed.StatusCode);
     });
 
+    [Fact]
+    public Task RestApi_ScopesPagingProblemsAndAudit_WithRealKeys() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        using var https = Https();
+        var read = await CreateKeyAsync("read");
+        var admin = await CreateKeyAsync("admin");
+
+        using (var tunnels = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels?limit=1000"))
+        {
+            Assert.Equal(HttpStatusCode.OK, tunnels.StatusCode);
+            using var page = JsonDocument.Parse(await tunnels.Content.ReadAsStringAsync());
+            Assert.Contains(page.RootElement.GetProperty("items").EnumerateArray(), t => t.GetProperty("id").GetString() == bed.Agent.TunnelId);
+            Assert.True(page.RootElement.GetProperty("total").GetInt32() >= 1);
+        }
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels?limit=0"), 400);
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Post, "api/v1/tokens", "{}"), 403);
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Post, "api/v1/tokens", "{not json"), 400);
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/nope"), 404);
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Delete, "api/v1/tokens/doesnotexist"), 404);
+
+        // Created with the whole value once; listed truncated; the audit trail names the key that made it.
+        string tokenId, tokenValue;
+        using (var created = await ApiAsync(https, admin.Value, HttpMethod.Post, "api/v1/tokens", """{"hostname":"api-made.example.com"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            using var token = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            tokenId = token.RootElement.GetProperty("id").GetString()!;
+            tokenValue = token.RootElement.GetProperty("value").GetString()!;
+            Assert.Equal(40, tokenValue.Length);
+            Assert.Equal($"/api/v1/tokens/{tokenId}", created.Headers.Location?.OriginalString);
+        }
+        using (var tokens = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tokens?limit=1000"))
+        {
+            var listed = await tokens.Content.ReadAsStringAsync();
+            Assert.Contains(tokenId, listed, StringComparison.Ordinal);
+            Assert.DoesNotContain(tokenValue, listed, StringComparison.Ordinal);
+        }
+        using (var removed = await ApiAsync(https, admin.Value, HttpMethod.Delete, $"api/v1/tokens/{tokenId}"))
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        using (var audit = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/audit?limit=1000&since=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"))))
+        {
+            using var page = JsonDocument.Parse(await audit.Content.ReadAsStringAsync());
+            Assert.Contains(page.RootElement.GetProperty("items").EnumerateArray(), e =>
+                e.GetProperty("by").GetString() == "apikey " + admin.Id && e.GetProperty("event").GetString()!.Contains(tokenId, StringComparison.Ordinal));
+        }
+        using (var small = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/audit?limit=2"))
+        {
+            using var page = JsonDocument.Parse(await small.Content.ReadAsStringAsync());
+            Assert.Equal(2, page.RootElement.GetProperty("items").GetArrayLength());
+            Assert.True(page.RootElement.GetProperty("total").GetInt32() > 2);
+        }
+
+        using (var document = await https.GetAsync("api/v1/openapi.json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+            using var openApi = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
+            Assert.StartsWith("3.", openApi.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+            var paths = openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+            Assert.Contains("/api/v1/tunnels", paths);
+            Assert.Contains("/api/v1/apikeys/{id}", paths);
+            Assert.DoesNotContain(paths, p => !p.StartsWith("/api/v1/", StringComparison.Ordinal));
+        }
+
+        (await bed.Bed.CliAsync("apikey", "rm", "--id", admin.Id)).ExpectExit(0);
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/tunnels"), 401);
+    });
+
+    [Fact]
+    public Task RestApi_PerKeyRateLimit_Answers429WithRetryAfter() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        using var https = Https();
+        var key = await CreateKeyAsync("read");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(async _ =>
+        {
+            using var response = await ApiAsync(https, key.Value, HttpMethod.Get, "api/v1/settings/tunnel");
+            return ((int)response.StatusCode, response.Headers.RetryAfter?.Delta);
+        }));
+        Assert.Contains(answers, a => a.Item1 == 200);
+        Assert.Contains(answers, a => a.Item1 == 429 && a.Delta == TimeSpan.FromSeconds(1));
+        Assert.All(answers, a => Assert.True(a.Item1 is 200 or 429, $"status {a.Item1}"));
+    });
+
+    private async Task<(string Id, string Value)> CreateKeyAsync(string scope)
+    {
+        var created = (await bed.Bed.CliAsync("apikey", "create", "--scope", scope, "--json")).ExpectExit(0);
+        using var json = JsonDocument.Parse(created.Output);
+        return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("value").GetString()!);
+    }
+
+    private static async Task<HttpResponseMessage> ApiAsync(HttpClient https, string key, HttpMethod method, string path, string? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        return await https.SendAsync(request);
+    }
+
+    private static async Task ExpectProblemAsync(HttpResponseMessage response, int status)
+    {
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(text);
+            Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("detail").GetString()));
+        }
+    }
+
     private HttpClient Https()
     {
         var ca = X509CertificateLoader.LoadCertificateFromFile(bed.Bed.CaPath);
