@@ -71,6 +71,12 @@ internal static class AdminApi
             Run<TunnelsReply>(h, new ListTunnelsRequest(online == true, all == true), r => Page(r.Tunnels, offset, limit)));
         api.MapGet("/tunnels/{id}/rules", (HttpContext h, string id) =>
             Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, null), Results.Ok));
+        api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Details(h, id, d => Results.Ok(d with { Connections = [] })));
+        api.MapGet("/tunnels/{id}/connections", (HttpContext h, string id, int? offset, int? limit) =>
+            Details(h, id, d => Page(d.Connections, offset, limit)));
+        api.MapPost("/tunnels/{id}/rules", async (HttpContext h, string id) => await Body<RuleChange>(h) is not { } change ? BadBody
+            : change.Problem() is { } problem ? Problem(StatusCodes.Status400BadRequest, "Bad rule change", problem)
+            : await Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, change), Results.Ok));
         api.MapPost("/tunnels/{id}/shutdown", (HttpContext h, string id) =>
             Run<IWireMessage>(h, new ShutdownTunnelRequest(id), _ => Results.NoContent()));
         api.MapGet("/tokens", (HttpContext h, int? offset, int? limit) =>
@@ -114,7 +120,19 @@ internal static class AdminApi
     public sealed record TunnelSettingsBody(int? MaxPoolSize, int? MaxPorts);
     public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Offset, int Limit);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>A tunnel's details (as the console's Tunnel details page), its last connections newest first.</summary>
+    private static async Task<IResult> Details(HttpContext http, string id, Func<TunnelDetailsDto, IResult> answer)
+    {
+        var outcome = await http.RequestServices.GetRequiredService<ITunnelDirectory>().DetailsAsync(id);
+        return outcome is { Ok: true, Value: { } details } ? answer(details)
+            : outcome.Error == TunnelDirectory.NotFound ? Problem(StatusCodes.Status404NotFound, "NotFound", $"tunnel {id} not found")
+            : Problem(StatusCodes.Status503ServiceUnavailable, "Unavailable", outcome.Error ?? "no answer");
+    }
     private static readonly IResult BadBody =
         Problem(StatusCodes.Status400BadRequest, "Bad request body", $"the body must be a JSON object of at most {MaxBody / 1024} KiB");
 

@@ -139,6 +139,45 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             Assert.True(page.RootElement.GetProperty("total").GetInt32() > 2);
         }
 
+        // One tunnel: details, its connection history, a rule pushed to the agent and routed, then removed.
+        using (var http = bed.Visitor.Http(TrafficFixture.AppDomain))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "echo") { Content = new StringContent("history") };
+            request.Headers.ConnectionClose = true;
+            using var echoed = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, echoed.StatusCode);
+        }
+        var jack = bed.Agent.TunnelId;
+        using (var details = await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, details.StatusCode);
+            Assert.Contains(TrafficFixture.AppDomain, await details.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await Expect.Within(20.Seconds()).That("the connection in the tunnel's history", async () =>
+        {
+            using var history = await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/connections?limit=5");
+            using var page = JsonDocument.Parse(await history.Content.ReadAsStringAsync());
+            return page.RootElement.GetProperty("items").EnumerateArray().Any(c => c.GetProperty("rule").GetString() == "http:" + TrafficFixture.AppDomain);
+        });
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist"), 404);
+        await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Post, $"api/v1/tunnels/{jack}/rules",
+            """{"action":"httpAdd","domain":"rest.example.com"}"""), 400);
+        using (var added = await ApiAsync(https, admin.Value, HttpMethod.Post, $"api/v1/tunnels/{jack}/rules",
+            $$"""{"action":"httpAdd","domain":"rest.example.com","destination":"127.0.0.1","httpPort":{{bed.HttpBackend.Port}}}"""))
+        {
+            Assert.True(added.StatusCode == HttpStatusCode.OK, await added.Content.ReadAsStringAsync());
+            Assert.Contains("rest.example.com", await added.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        await Expect.Within(20.Seconds()).That("the pushed rule routed", async () =>
+        {
+            using var http = bed.Visitor.Http("rest.example.com");
+            using var echoed = await http.PostAsync("echo", new StringContent("pushed"));
+            return echoed.StatusCode == HttpStatusCode.OK && await echoed.Content.ReadAsStringAsync() == "pushed";
+        });
+        using (var removed = await ApiAsync(https, admin.Value, HttpMethod.Post, $"api/v1/tunnels/{jack}/rules",
+            """{"action":"httpRemove","domain":"rest.example.com"}"""))
+            Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+
         using (var document = await https.GetAsync("api/v1/openapi.json"))
         {
             Assert.Equal(HttpStatusCode.OK, document.StatusCode);
