@@ -17,6 +17,10 @@ public interface ITokenService
     Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync();
     Task<Outcome<AdminSecretCreated>> CreateTokenAsync(string hostname, string by);
     Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by);
+    Task<Outcome<ImmutableList<ApiKeyDto>>> ListApiKeysAsync();
+    /// <param name="scope">"read" or "admin".</param>
+    Task<Outcome<AdminSecretCreated>> CreateApiKeyAsync(string scope, string description, string by);
+    Task<Outcome<AdminCount>> RevokeApiKeyAsync(string id, string by);
 }
 
 public sealed class TokenService(AdminOperations operations, SpokesRegions regions) : ITokenService
@@ -50,6 +54,15 @@ public sealed class TokenService(AdminOperations operations, SpokesRegions regio
 
     public async Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by) =>
         (await operations.HandleAsync(new RemoveTokenRequest(id, false), by)).ToOutcome(r => r as AdminCount);
+
+    public async Task<Outcome<ImmutableList<ApiKeyDto>>> ListApiKeysAsync() =>
+        (await operations.HandleAsync(new ListApiKeysRequest(), "console")).ToOutcome(r => (r as ApiKeysReply)?.Keys);
+
+    public async Task<Outcome<AdminSecretCreated>> CreateApiKeyAsync(string scope, string description, string by) =>
+        (await operations.HandleAsync(new CreateApiKeyRequest(scope, description), by)).ToOutcome(r => r as AdminSecretCreated);
+
+    public async Task<Outcome<AdminCount>> RevokeApiKeyAsync(string id, string by) =>
+        (await operations.HandleAsync(new RemoveApiKeyRequest(id), by)).ToOutcome(r => r as AdminCount);
 
     private async Task<IWireMessage> AskAsync(IRegistrationMessage message)
     {

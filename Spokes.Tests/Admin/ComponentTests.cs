@@ -84,6 +84,24 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void ApiKeys_CreateWithScope_ShowsTheValueOnce_ListsActiveKeysWithoutValues()
+    {
+        _tokens.ApiKeys = Outcome<ImmutableList<ApiKeyDto>>.Success(
+        [
+            new ApiKeyDto("0123456789abcdef", DateTimeOffset.UnixEpoch, "read", "prometheus", "cli", true),
+            new ApiKeyDto("fedcba9876543210", DateTimeOffset.UnixEpoch, "admin", "old", "cli", false),
+        ]);
+        var cut = Render<ApiKeys>();
+        var table = cut.Find("[data-testid=apikey-table]").TextContent;
+        Assert.Contains("prometheus", table);
+        Assert.DoesNotContain("old", table);
+        cut.Find("input[data-testid=apikey-description]").Change("grafana");
+        cut.Find("[data-testid=apikey-create]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("create-apikey read grafana", Assert.Single(_tokens.Calls)));
+        cut.WaitForAssertion(() => Assert.Contains("spk_secret", cut.Markup));
+    }
+
+    [Fact]
     public void AuthTokens_OnlyRevoked_ShowsEmptyUntilRevokedAreShown()
     {
         _tokens.Tokens = Outcome<ImmutableList<TokenDto>>.Success(

@@ -33,6 +33,18 @@ internal sealed class FakeTokens : ITokenService
     public Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync() => Task.FromResult(Tokens);
     public Task<Outcome<AdminSecretCreated>> CreateTokenAsync(string hostname, string by) => Task.FromResult(Created);
     public Task<Outcome<AdminCount>> RevokeTokenAsync(string id, string by) => Task.FromResult(Outcome<AdminCount>.Success(new AdminCount(1)));
+    public Outcome<ImmutableList<ApiKeyDto>> ApiKeys { get; set; } = Outcome<ImmutableList<ApiKeyDto>>.Success([]);
+    public Task<Outcome<ImmutableList<ApiKeyDto>>> ListApiKeysAsync() => Task.FromResult(ApiKeys);
+    public Task<Outcome<AdminSecretCreated>> CreateApiKeyAsync(string scope, string description, string by)
+    {
+        Calls.Add($"create-apikey {scope} {description} by {by}");
+        return Task.FromResult(Outcome<AdminSecretCreated>.Success(new AdminSecretCreated("a1", "spk_secret")));
+    }
+    public Task<Outcome<AdminCount>> RevokeApiKeyAsync(string id, string by)
+    {
+        Calls.Add($"revoke-apikey {id} by {by}");
+        return Task.FromResult(Outcome<AdminCount>.Success(new AdminCount(1)));
+    }
 }
 
 internal sealed class FakeDirectory : ITunnelDirectory
