@@ -150,6 +150,10 @@ public static partial class ConfigLoader
             throw new ConfigException("config: 'limits.connectionsPerAddressPerTunnel' must be between 0 (no limit) and 1000000");
         if (c.Limits.ConnectionsPerAddress is < 0 or > 1_000_000)
             throw new ConfigException("config: 'limits.connectionsPerAddress' must be between 0 (no limit) and 1000000");
+        if (c.Log.Format is not ("text" or "json"))
+            throw new ConfigException($"config: 'log.format' is '{c.Log.Format}'; use text or json");
+        if (c.Log.Akka is not ("warning" or "info" or "debug"))
+            throw new ConfigException($"config: 'log.akka' is '{c.Log.Akka}'; use warning, info or debug");
         if (c.Limits.TcpIdleSeconds is < 0 or > 604_800)
             throw new ConfigException("config: 'limits.tcpIdleSeconds' must be between 0 (never) and 604800");
         if (Spokes.Tunnel.Control.Firewall.Canonical(c.Limits.Exempt, out _) is { } badNetwork)

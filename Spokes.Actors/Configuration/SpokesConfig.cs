@@ -13,6 +13,20 @@ public sealed record SpokesConfig
     public SocksConfig Socks { get; init; } = new();
     public ClusterConfig Cluster { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
+    public LogConfig Log { get; init; } = new();
+}
+
+/// <summary>How the node logs: one line per event on standard output.</summary>
+public sealed record LogConfig
+{
+    /// <summary><c>text</c> (default) or <c>json</c> (one JSON object per line, for log shippers).</summary>
+    public string Format { get; init; } = "text";
+
+    /// <summary>The least level of Akka's own messages shown: <c>warning</c> (default; its start-up and sharding
+    /// chatter is information), <c>info</c> or <c>debug</c>. Spokes' own messages are not affected.</summary>
+    public string Akka { get; init; } = "warning";
+
+    public bool Json => Format == "json";
 }
 
 /// <summary>What one visitor may hold, and how long a quiet connection lives (docs/reliability.md).</summary>

@@ -32,6 +32,11 @@ public static class SpokesAkkaExtensions
         builder.AddHocon(SpokesHocon.Serialization, HoconAddMode.Prepend)
             .AddHocon(SpokesHocon.Logging, HoconAddMode.Prepend);
 
+    /// <summary>The node's <c>log</c> settings, read by <see cref="NodeLogger"/>.</summary>
+    public static AkkaConfigurationBuilder WithSpokesLogging(this AkkaConfigurationBuilder builder, Configuration.LogConfig log) =>
+        builder.AddHocon($"spokes.log {{ format = {log.Format}, akka = {log.Akka} }}" + (log.Akka == "debug" ? "\nakka.loglevel = DEBUG" : ""),
+            HoconAddMode.Prepend);
+
     /// <summary>Remoting over mutual TLS with the cluster certificate pinned (<see cref="ClusterTlsTransport"/>): a
     /// peer without it cannot finish the handshake, so it can neither join nor send a message.</summary>
     public static AkkaConfigurationBuilder WithSpokesRemoting(this AkkaConfigurationBuilder builder, string host, int port,

@@ -56,7 +56,10 @@ public static class NodeHost
             var certificate = ClusterCertificate.LoadOrCreate(config.DataPath, config.Cluster.Certificate);
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            if (config.Log.Json)
+                builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+            else
+                builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             // Data-protection keys live in the store, sealed by our repository (not by an XML encryptor it would ask for).
             builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
@@ -66,6 +69,7 @@ public static class NodeHost
             builder.Services.AddSpokesServices(config, certificate);
             builder.Services.AddAkka(SpokesHocon.SystemName, (akka, _) => akka
                 .WithSpokesBasics()
+                .WithSpokesLogging(config.Log)
                 .WithSpokesRemoting(config.Cluster.Host, config.Cluster.Port, certificate)
                 .WithSpokesCluster(config)
                 .WithSpokesPersistence(config.Database)

@@ -47,6 +47,8 @@ public sealed class CliConfigTests : IDisposable
     [InlineData("""{ "limits": { "connectionsPerAddressPerTunnel": -1 } }""", "limits.connectionsPerAddressPerTunnel")]
     [InlineData("""{ "limits": { "tcpIdleSeconds": 9999999 } }""", "limits.tcpIdleSeconds")]
     [InlineData("""{ "limits": { "perAddress": 3 } }""", "limits.perAddress")]
+    [InlineData("""{ "log": { "format": "xml" } }""", "log.format")]
+    [InlineData("""{ "log": { "akka": "verbose" } }""", "log.akka")]
     public async Task Start_BadValue_Exit2NamingTheKey(string json, string key)
     {
         AssertOneLine(await CliRunner.RunAsync(Write(json), null, "start"), 2, key);
