@@ -26,6 +26,7 @@ public static class ConsoleHostingExtensions
         services.AddSingleton(options);
         services.AddSingleton<IAccountService, AccountService>();
         services.AddSingleton<ITokenService, TokenService>();
+        services.AddSingleton<IAuditLog, AuditLog>();
         services.AddSingleton<ITunnelDirectory, TunnelDirectory>();
         services.AddSingleton<ITunnelRules, TunnelRules>();
         services.AddSingleton<IServerSettings, ServerSettings>();
@@ -131,6 +132,7 @@ public static class ConsoleHostingExtensions
         // Blazor writes the frame-ancestors policy of its pages itself.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapAccountEndpoints();
+        app.MapAuditEndpoints();
         return app;
     }
 }

@@ -10,7 +10,7 @@ namespace Spokes.Agent.Commands;
 internal sealed class TcpCommands(ConfigStore store, RuleGateway rules)
 {
     [Command("allocate", Description = "Lease a TCP port of the server (needs a running agent); prints the port")]
-    public async Task<int> Allocate()
+    public async Task<int> Allocate([Option("json", Description = "print {\"port\": N}, the key of tcp ls --json")] bool json = false)
     {
         var response = await rules.SendAsync(new LocalRequest { Op = LocalOps.TcpAllocate }, CancellationToken.None);
         if (!response.Ok)
@@ -18,7 +18,7 @@ internal sealed class TcpCommands(ConfigStore store, RuleGateway rules)
             throw Outcomes.Fail(response);
         }
 
-        Console.WriteLine(response.Port);
+        Console.WriteLine(json ? $"{{\"port\": {response.Port}}}" : response.Port.ToString());
         return ExitCodes.Ok;
     }
 

@@ -71,6 +71,20 @@ public sealed class AdminSession(CliOptions options)
 
     public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Formats.Json));
 
+    /// <summary>A done message as its line, or with <c>--json</c> as <c>{"message": ...}</c>.</summary>
+    public static void PrintDone(bool json, string message)
+    {
+        if (json) PrintJson(new { message });
+        else Console.WriteLine(message);
+    }
+
+    /// <summary>A count of changed entries as its line, or with <c>--json</c> as <c>{"count": N}</c>.</summary>
+    public static void PrintCount(bool json, int count, string line)
+    {
+        if (json) PrintJson(new { count });
+        else Console.WriteLine(line);
+    }
+
     private async Task<IWireMessage> SendAsync(IAdminRequest request)
     {
         SpokesConfig config;

@@ -7,9 +7,14 @@ namespace Spokes.Cli.Commands;
 public sealed class HousekeepingCommands(AdminSession session)
 {
     [Command("clean", Description = "Find and fix orphaned ports and tunnels of revoked tokens (--check: only report)")]
-    public Task<int> Clean([Option("check")] bool check = false) =>
+    public Task<int> Clean([Option("check")] bool check = false, [Option("json")] bool json = false) =>
         session.RunAsync<AdminCleanReport>(new CleanRequest(check), report =>
         {
+            if (json)
+            {
+                AdminSession.PrintJson(new { count = report.Count, @fixed = !check, issues = report.Issues });
+                return;
+            }
             foreach (var issue in report.Issues) Console.WriteLine("- " + issue);
             Console.WriteLine($"Issues {(check ? "Found" : "Fixed")} (tunnels + ports): {report.Count}");
         });
@@ -38,8 +43,9 @@ public sealed class AuditCommands(AdminSession session)
 public sealed class ClusterCommands(AdminSession session)
 {
     [Command("drain", Description = "Drain a node (as cluster status names it): not ready, agents move, in-flight streams finish, then it leaves")]
-    public Task<int> Drain([Option("node", Description = "host:port of the node's cluster address")] string node) =>
-        session.RunAsync<AdminDone>(new DrainNodeRequest(node), done => Console.WriteLine(done.Message));
+    public Task<int> Drain([Option("node", Description = "host:port of the node's cluster address")] string node,
+        [Option("json")] bool json = false) =>
+        session.RunAsync<AdminDone>(new DrainNodeRequest(node), done => AdminSession.PrintDone(json, done.Message));
 
     [Command("status", Description = "Show the cluster's nodes: status, readiness, agents, tunnels and load")]
     public Task<int> Status([Option("json")] bool json = false) =>

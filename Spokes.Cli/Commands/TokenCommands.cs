@@ -48,11 +48,11 @@ public sealed class RegistrationCommands(AdminSession session)
         : throw CliException.BadArguments($"--uses: {uses} is not between 1 and {AdminOperations.MaxRegistrationUses}");
 
     [Command("rm", Description = "Deactivate a registration token (--id) or all of them (--all)")]
-    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false)
+    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false, [Option("json")] bool json = false)
     {
         var (target, everything) = Selector.IdOrAll(id, all);
         return session.RunAsync<AdminCount>(new RemoveRegistrationRequest(target, everything), count =>
-            Console.WriteLine(AsciiTable.Count(count.Count, "registration token", "registration tokens") + " deactivated"));
+            AdminSession.PrintCount(json, count.Count, AsciiTable.Count(count.Count, "registration token", "registration tokens") + " deactivated"));
     }
 }
 
@@ -90,11 +90,11 @@ public sealed class TokenCommands(AdminSession session)
         });
 
     [Command("rm", Description = "Revoke an auth token (--id) or all (--all); its tunnel shuts down")]
-    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false)
+    public Task<int> Remove([Option("id")] string? id = null, [Option("all")] bool all = false, [Option("json")] bool json = false)
     {
         var (target, everything) = Selector.IdOrAll(id, all);
         return session.RunAsync<AdminCount>(new RemoveTokenRequest(target, everything), count =>
-            Console.WriteLine(AsciiTable.Count(count.Count, "auth token", "auth tokens") + " deactivated, tunnels shut down"));
+            AdminSession.PrintCount(json, count.Count, AsciiTable.Count(count.Count, "auth token", "auth tokens") + " deactivated, tunnels shut down"));
     }
 }
 
@@ -135,9 +135,9 @@ public sealed class ApiKeyCommands(AdminSession session)
         });
 
     [Command("rm", Description = "Revoke an API key (--id): refused at once on every node")]
-    public Task<int> Remove([Option("id")] string? id = null)
+    public Task<int> Remove([Option("id")] string? id = null, [Option("json")] bool json = false)
     {
         if (string.IsNullOrWhiteSpace(id)) throw CliException.BadArguments("--id is required");
-        return session.RunAsync<AdminCount>(new RemoveApiKeyRequest(id), _ => Console.WriteLine($"API key {id.Trim()} revoked"));
+        return session.RunAsync<AdminCount>(new RemoveApiKeyRequest(id), count => AdminSession.PrintCount(json, count.Count, $"API key {id.Trim()} revoked"));
     }
 }

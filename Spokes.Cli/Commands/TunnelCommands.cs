@@ -89,8 +89,8 @@ public sealed class TunnelCommands(AdminSession session)
             : [.. networks];
 
     [Command("shutdown", Description = "Shut a tunnel down: its agent is disconnected and its ports freed")]
-    public Task<int> Shutdown([Option("id")] string id) =>
-        session.RunAsync<AdminDone>(new ShutdownTunnelRequest(id), done => Console.WriteLine(done.Message));
+    public Task<int> Shutdown([Option("id")] string id, [Option("json")] bool json = false) =>
+        session.RunAsync<AdminDone>(new ShutdownTunnelRequest(id), done => AdminSession.PrintDone(json, done.Message));
 }
 
 public sealed class PortCommands(AdminSession session)

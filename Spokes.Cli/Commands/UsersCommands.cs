@@ -48,30 +48,30 @@ public sealed class UsersCommands(AdminSession session)
 
     [Command("passwd", Description = "Change a user's password")]
     public Task<int> Passwd([Option("email")] string? email = null, [Option("id")] string? id = null,
-        [Option("password-stdin")] bool passwordStdin = false)
+        [Option("password-stdin")] bool passwordStdin = false, [Option("json")] bool json = false)
     {
         var user = Selector.User(email, id);
         var hash = PasswordHasher.Hash(PasswordReader.Read(passwordStdin, $"New password for {user}: "));
-        return session.RunAsync<AdminDone>(new ChangePasswordRequest(user, hash), done => Console.WriteLine(done.Message));
+        return session.RunAsync<AdminDone>(new ChangePasswordRequest(user, hash), done => AdminSession.PrintDone(json, done.Message));
     }
 }
 
 public sealed class TwoFactorCommands(AdminSession session)
 {
     [Command("enable", Description = "Require two-factor sign-in; set up on next login")]
-    public Task<int> Enable([Option("email")] string? email = null, [Option("id")] string? id = null) =>
-        Change(TwoFactorChange.Enable, email, id);
+    public Task<int> Enable([Option("email")] string? email = null, [Option("id")] string? id = null, [Option("json")] bool json = false) =>
+        Change(TwoFactorChange.Enable, email, id, json);
 
     [Command("disable", Description = "Remove the two-factor requirement")]
-    public Task<int> Disable([Option("email")] string? email = null, [Option("id")] string? id = null) =>
-        Change(TwoFactorChange.Disable, email, id);
+    public Task<int> Disable([Option("email")] string? email = null, [Option("id")] string? id = null, [Option("json")] bool json = false) =>
+        Change(TwoFactorChange.Disable, email, id, json);
 
     [Command("reset", Description = "Forget the two-factor secret; set up again on next login")]
-    public Task<int> Reset([Option("email")] string? email = null, [Option("id")] string? id = null) =>
-        Change(TwoFactorChange.Reset, email, id);
+    public Task<int> Reset([Option("email")] string? email = null, [Option("id")] string? id = null, [Option("json")] bool json = false) =>
+        Change(TwoFactorChange.Reset, email, id, json);
 
-    private Task<int> Change(TwoFactorChange change, string? email, string? id) =>
-        session.RunAsync<AdminDone>(new TwoFactorRequest(Selector.User(email, id), change), done => Console.WriteLine(done.Message));
+    private Task<int> Change(TwoFactorChange change, string? email, string? id, bool json) =>
+        session.RunAsync<AdminDone>(new TwoFactorRequest(Selector.User(email, id), change), done => AdminSession.PrintDone(json, done.Message));
 }
 
 internal static class Selector

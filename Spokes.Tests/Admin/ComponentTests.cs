@@ -14,6 +14,7 @@ namespace Spokes.Tests.Admin;
 public sealed class ComponentTests : BunitContext, IAsyncLifetime
 {
     private readonly FakeTokens _tokens = new();
+    private readonly FakeAuditLog _audit = new();
     private readonly FakeDirectory _directory = new();
     private readonly FakeAccounts _accounts = new();
 
@@ -22,6 +23,8 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<ITokenService>(_tokens);
+        Services.AddSingleton<IAuditLog>(_audit);
+        Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<ITunnelDirectory>(_directory);
         Services.AddSingleton<IAccountService>(_accounts);
         Services.AddSingleton<IMemoryCache>(new MemoryCache(new MemoryCacheOptions()));
@@ -99,6 +102,25 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         cut.Find("[data-testid=apikey-create]").Click();
         cut.WaitForAssertion(() => Assert.Contains("create-apikey read grafana", Assert.Single(_tokens.Calls)));
         cut.WaitForAssertion(() => Assert.Contains("spk_secret", cut.Markup));
+    }
+
+    [Fact]
+    public void Audit_PagesNewestFirst_FiltersByWhoAndWhat_AndPeriodAsksAgain()
+    {
+        var now = DateTimeOffset.UtcNow;
+        _audit.Entries = Enumerable.Range(0, 120).Select(i => new AuditDto(now.AddMinutes(-i), $"token-{i}",
+            i % 3 == 0 ? "console jane@example.com" : "cli", i % 2 == 0 ? $"auth token t{i} created" : $"tunnel x{i} shut down")).ToImmutableList();
+        var cut = Render<Audit>();
+        Assert.Equal(Audit.PageSize, cut.FindAll("[data-testid=audit-row]").Count);
+        Assert.Contains("120 entries", cut.Find("[data-testid=audit-count]").TextContent);
+        Assert.Contains("auth token t0 created", cut.FindAll("[data-testid=audit-row]")[0].TextContent);
+        cut.Find("input[data-testid=audit-who], [data-testid=audit-who] input").Input("jane");
+        cut.WaitForAssertion(() => Assert.Contains("40 entries", cut.Find("[data-testid=audit-count]").TextContent), TimeSpan.FromSeconds(5));
+        cut.Find("input[data-testid=audit-what], [data-testid=audit-what] input").Input("created");
+        cut.WaitForAssertion(() => Assert.Contains("20 entries", cut.Find("[data-testid=audit-count]").TextContent), TimeSpan.FromSeconds(5));
+        Assert.All(cut.FindAll("[data-testid=audit-row]"), r => Assert.Contains("jane", r.TextContent));
+        Assert.Contains("who=jane&what=created&period=7d", cut.Find("[data-testid=audit-export]").GetAttribute("href"));
+        Assert.NotNull(_audit.Asked.Single());
     }
 
     [Fact]

@@ -149,6 +149,18 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Link, new() { Name = "Cluster" }).ClickAsync();
         await Expect(browser.ByTestId("nodes-table")).ToContainTextAsync("this node");
         await browser.ScreenshotAsync("cluster");
+        // Audit: what this session did, as the signed-in operator; filtered; exported as JSON with the same filter.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+        await Expect(browser.ByTestId("audit-table")).ToContainTextAsync("console " + Email);
+        await browser.Input("audit-what").FillAsync("build agents");
+        await Expect(browser.ByTestId("audit-count")).ToHaveTextAsync("1 entries");
+        await browser.ScreenshotAsync("audit");
+        var export = await browser.Context.APIRequest.GetAsync("/audit/export?what=shut+down&period=all");
+        Assert.Equal(200, export.Status);
+        Assert.Contains("attachment", export.Headers["content-disposition"]);
+        using (var exported = System.Text.Json.JsonDocument.Parse(await export.TextAsync()))
+            Assert.Contains(exported.RootElement.EnumerateArray(), e => e.GetProperty("by").GetString() == "console " + Email
+                && e.GetProperty("event").GetString()!.Contains("shut down", StringComparison.Ordinal));
         await page.GetByRole(AriaRole.Link, new() { Name = "Account" }).ClickAsync();
         await Expect(browser.Input("fullname")).ToHaveValueAsync("Olga Ops");
         await browser.ScreenshotAsync("account");

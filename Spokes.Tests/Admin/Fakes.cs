@@ -11,6 +11,17 @@ internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
     public override DateTimeOffset GetUtcNow() => Now;
 }
 
+internal sealed class FakeAuditLog : IAuditLog
+{
+    public ImmutableList<AuditDto> Entries { get; set; } = [];
+    public List<DateTimeOffset?> Asked { get; } = [];
+    public Task<Outcome<ImmutableList<AuditDto>>> ListAsync(DateTimeOffset? since)
+    {
+        Asked.Add(since);
+        return Task.FromResult(Outcome<ImmutableList<AuditDto>>.Success(Entries.Where(e => since is null || e.At >= since).ToImmutableList()));
+    }
+}
+
 internal sealed class FakeTokens : ITokenService
 {
     public Outcome<ImmutableList<RegistrationDto>> Registrations { get; set; } = Outcome<ImmutableList<RegistrationDto>>.Success([]);

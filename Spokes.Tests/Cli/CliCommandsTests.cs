@@ -176,6 +176,26 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task ChangeCommands_Json_PrintOneObject()
+    {
+        var token = (await _node.CliAsync("token", "create", "--json")).JsonObject();
+        var removed = (await _node.CliAsync("token", "rm", "--id", token.GetProperty("id").GetString()!, "--json")).JsonObject();
+        Assert.Equal(1, removed.GetProperty("count").GetInt32());
+        var registration = (await _node.CliAsync("registration", "create", "--json")).JsonObject();
+        Assert.Equal(1, (await _node.CliAsync("registration", "rm", "--id", registration.GetProperty("id").GetString()!, "--json")).JsonObject()
+            .GetProperty("count").GetInt32());
+        var key = (await _node.CliAsync("apikey", "create", "--scope", "read", "--json")).JsonObject();
+        Assert.Equal(1, (await _node.CliAsync("apikey", "rm", "--id", key.GetProperty("id").GetString()!, "--json")).JsonObject()
+            .GetProperty("count").GetInt32());
+        var clean = (await _node.CliAsync("clean", "--check", "--json")).JsonObject();
+        AssertKeys(clean, "count", "fixed", "issues");
+        Assert.False(clean.GetProperty("fixed").GetBoolean());
+        var tunnel = (await _node.CliAsync("token", "create", "--json")).JsonObject().GetProperty("tunnel").GetString()!;
+        Assert.False(string.IsNullOrEmpty((await _node.CliAsync("tunnel", "shutdown", "--id", tunnel, "--json")).JsonObject()
+            .GetProperty("message").GetString()));
+    }
+
+    [Fact]
     public async Task Token_CreateThenList_ReadsItsOwnWrite()
     {
         var value = (await _node.CliAsync("token", "create", "--hostname", "App.Example.com")).SecretAfter("Client auth-token:");

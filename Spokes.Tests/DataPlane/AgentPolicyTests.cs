@@ -81,7 +81,9 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
 
         for (int i = 0; i < TrafficFixture.MaxPorts; i++)
         {
-            (await mike.RunAsync("tcp", "allocate")).ExpectExit(0);
+            var allocated = (await mike.RunAsync("tcp", "allocate", "--json")).ExpectExit(0);
+            using var json = System.Text.Json.JsonDocument.Parse(allocated.Output);
+            Assert.InRange(json.RootElement.GetProperty("port").GetInt32(), bed.Bed.PortRangeBegin, bed.Bed.PortRangeBegin + 20);
         }
 
         (await mike.RunAsync("tcp", "allocate")).ExpectExit(1).ExpectError($"of {TrafficFixture.MaxPorts} allowed ports");
