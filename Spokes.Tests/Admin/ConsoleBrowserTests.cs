@@ -153,7 +153,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
         await Expect(browser.ByTestId("audit-table")).ToContainTextAsync("console " + Email);
         await browser.Input("audit-what").FillAsync("build agents");
-        await Expect(browser.ByTestId("audit-count")).ToHaveTextAsync("1 entries");
+        await Expect(browser.ByTestId("audit-count")).ToHaveTextAsync("1 entry");
         await browser.ScreenshotAsync("audit");
         var export = await browser.Context.APIRequest.GetAsync("/audit/export?what=shut+down&period=all");
         Assert.Equal(200, export.Status);
