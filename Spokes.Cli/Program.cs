@@ -25,7 +25,7 @@ var app = builder.Build();
 app.UseFilter(new CliErrorsFilter(run));
 app.AddCommand("start", () => NodeHost.RunAsync(configPath))
     .WithDescription("Run a node (edge listeners, actors, console) until stopped");
-app.AddSubCommand("users", x => x.AddCommands<UsersCommands>()).WithDescription("Manage administrators");
+app.AddSubCommand("users", x => { x.AddCommands<UsersCommands>(); x.AddCommands<QuotaCommand>(); }).WithDescription("Manage administrators and quotas");
 app.AddSubCommand("registration", x => x.AddCommands<RegistrationCommands>()).WithDescription("Manage registration tokens");
 app.AddSubCommand("token", x => x.AddCommands<TokenCommands>()).WithDescription("Manage auth tokens");
 app.AddSubCommand("apikey", x => x.AddCommands<ApiKeyCommands>()).WithDescription("Manage API keys (REST API, /metrics)");

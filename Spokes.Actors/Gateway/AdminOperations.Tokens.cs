@@ -86,6 +86,10 @@ public sealed partial class AdminOperations
         if (named && (agentId!.Trim().Length > MaxAgentId || agentId.Contains('@') || agentId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
             return new Refusal(ErrorCode.Invalid,
                 $"agent id '{new string(agentId.Where(c => !char.IsControl(c)).Take(MaxAgentId).ToArray())}' is not an id: at most {MaxAgentId} characters, no '@', spaces or control characters");
+        // A user already at its tunnel quota is refused before the registration token's use is counted.
+        if (named && await AskAsync(regions.Users, new GetUser(UserIds.For(UserIds.Normalize(agentId!)))) is UserReply { User.Exists: true } known
+            && await TunnelQuotaAsync(known.User) is { } full)
+            return full;
         // The entity counts the use (and refuses an expired or used-up token) before anything is minted.
         if (await AskAsync(regions.Registrations, new UseRegistration(reg.Id, named ? "agent " + agentId!.Trim() : "agent")) is Refusal spent)
             return new Refusal(ErrorCode.Unauthorized, spent.Message);

@@ -70,6 +70,7 @@ public sealed partial class AdminOperations
     public async Task<IWireMessage> AllocatePortAsync(string tunnelId, string by)
     {
         var o = options.Current;
+        if (await PortQuotaAsync(tunnelId) is { } full) return full;
         return await AskAsync(regions.Tunnels, new AllocatePort(tunnelId, o.MaxPorts, options.Range.Begin, options.Range.End, by));
     }
 

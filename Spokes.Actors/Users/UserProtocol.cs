@@ -33,6 +33,7 @@ public sealed record CompleteTwoFactorEnrolment(string EntityId, string SealedSe
 /// <summary>Records an accepted TOTP time step so that a code is accepted once only.</summary>
 public sealed record AcceptTotpStep(string EntityId, long Step, string By) : IUserMessage;
 public sealed record GetUser(string EntityId) : IUserMessage;
+public sealed record SetUserQuota(string EntityId, UserQuota Quota, string By) : IUserMessage;
 
 public enum TwoFactorChange { Enable, Disable, Reset }
 
@@ -65,6 +66,28 @@ public sealed record TwoFactorEnrolled(string Id, string SealedSecret, long Acce
 {
     public string Describe() => "two-factor enrolment completed";
 }
+/// <summary>What a user's tunnels may hold together, cluster-wide (null or empty: no limit).</summary>
+/// <param name="Domains">Domain patterns the user's tunnels may claim: <c>app.example.com</c> or <c>*.example.com</c>
+/// (any name below it).</param>
+public sealed record UserQuota(int? MaxTunnels = null, int? MaxPorts = null, System.Collections.Immutable.ImmutableList<string>? Domains = null)
+{
+    public static readonly UserQuota None = new();
+
+    public bool AllowsDomain(string domain) =>
+        Domains is not { Count: > 0 } patterns
+        || patterns.Any(p => p.StartsWith("*.", StringComparison.Ordinal)
+            ? domain.EndsWith(p[1..], StringComparison.OrdinalIgnoreCase) && domain.Length > p.Length - 1
+            : string.Equals(domain, p, StringComparison.OrdinalIgnoreCase));
+
+    public override string ToString() =>
+        $"tunnels {MaxTunnels?.ToString() ?? "any"}, ports {MaxPorts?.ToString() ?? "any"}, domains {(Domains is { Count: > 0 } d ? string.Join(",", d) : "any")}";
+}
+
+public sealed record UserQuotaChanged(string Id, UserQuota Quota, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"quota set: {Quota}";
+}
+
 public sealed record TotpStepAccepted(string Id, long Step, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => "signed in with a one-time code";

@@ -18,6 +18,7 @@ public sealed record UserState : IWireMessage
     public DateTimeOffset Created { get; init; }
     /// <summary>Bumped on every password change: console sessions carry it and die when it moves.</summary>
     public int SecurityStamp { get; init; }
+    public UserQuota Quota { get; init; } = UserQuota.None;
 
     public bool Exists => Id.Length > 0;
     public bool IsAdmin => Origin != UserOrigin.TunnelRegistration;
@@ -33,6 +34,7 @@ public sealed record UserState : IWireMessage
             new UserCreated(e.EntityId, e.Name, "", UserOrigin.TunnelRegistration, null, false, now, e.By)),
         _ when !Exists => Decision.Refuse(ErrorCode.NotFound, "user not found"),
         GetUser => Decision.Answer(),
+        SetUserQuota q => Decision.Persist(new UserQuotaChanged(Id, q.Quota, now, q.By)),
         ChangePassword when !IsAdmin => Decision.Refuse(ErrorCode.Invalid, "tunnel users have no password"),
         ChangePassword p => Decision.Persist(new PasswordChanged(Id, now, p.By) { PasswordHash = p.PasswordHash }),
         ChangeFullName f => Decision.Persist(new FullNameChanged(Id, f.FullName, now, f.By)),
@@ -64,6 +66,7 @@ public sealed record UserState : IWireMessage
         TwoFactorChanged { Change: TwoFactorChange.Reset } => this with { SealedTotpSecret = null, SecurityStamp = SecurityStamp + 1 },
         TwoFactorEnrolled t => this with { SealedTotpSecret = t.SealedSecret, LastTotpStep = t.AcceptedStep },
         TotpStepAccepted s => this with { LastTotpStep = s.Step },
+        UserQuotaChanged q => this with { Quota = q.Quota },
         _ => this,
     };
 }

@@ -74,6 +74,40 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     });
 
     [Fact]
+    public Task UserQuota_Tunnels_Ports_Domains_EnforcedOnRealAgents_AndShownWithUse() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var quinn = await bed.Bed.AddAgentAsync("quinn", "quinn");
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-tunnels", "1", "--max-ports", "1", "--domains", "*.quinn.example.com"))
+            .ExpectExit(0).ExpectOutput("*.quinn.example.com");
+        await quinn.StartAsync();
+
+        (await quinn.RunAsync("tcp", "allocate")).ExpectExit(0);
+        (await quinn.RunAsync("tcp", "allocate")).ExpectExit(1).ExpectError("1 of 1 allowed ports (user quota)");
+        (await quinn.RunAsync("http", "add", "--domain", "web.elsewhere.example.com", "--destination", "127.0.0.1", "--http", "8080"))
+            .ExpectExit(1).ExpectError("outside this user's allowed domains");
+        (await quinn.RunAsync("http", "add", "--domain", "app.quinn.example.com", "--destination", "127.0.0.1",
+            "--http", bed.HttpBackend.Port.ToString())).ExpectExit(0);
+        // A second agent registering as the same user would be a second tunnel: refused, and no key is minted.
+        var (_, second) = await bed.Bed.ConfigureAgentAsync("quinn2", "quinn");
+        second.ExpectExit(1).ExpectError("already has 1 tunnel");
+
+        var shown = (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--json")).ExpectExit(0);
+        using (var json = System.Text.Json.JsonDocument.Parse(shown.Output))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("tunnels").GetInt32());
+            Assert.Equal(1, json.RootElement.GetProperty("ports").GetInt32());
+            Assert.Contains(json.RootElement.GetProperty("domainsInUse").EnumerateArray(), d => d.GetString() == "app.quinn.example.com");
+        }
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--monthly-bytes", "5")).ExpectExit(2).ExpectError("not enforced yet");
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "-1")).ExpectExit(2).ExpectError("quotas are 0");
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--domains", "not a domain")).ExpectExit(2).ExpectError("is not a domain");
+        (await bed.Bed.CliAsync("users", "quota", "--email", "nobody-here", "--max-ports", "1")).ExpectExit(4);
+        // Lifted: 0 and an empty list mean no limit.
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "0", "--domains", "")).ExpectExit(0).ExpectOutput("no limit");
+        (await quinn.RunAsync("tcp", "allocate")).ExpectExit(0);
+    });
+
+    [Fact]
     public Task MaxPorts_ThirdAllocation_FailsWithExitOne() => bed.Bed.ScenarioAsync(output, async () =>
     {
         var mike = await bed.Bed.AddAgentAsync("mike", "mike");

@@ -178,6 +178,22 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             """{"action":"httpRemove","domain":"rest.example.com"}"""))
             Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
 
+        // A user's quota through the API, set and lifted again (jack is shared by the collection's tests).
+        string jackUser;
+        using (var users = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/users?all=true&limit=1000"))
+        using (var page = JsonDocument.Parse(await users.Content.ReadAsStringAsync()))
+            jackUser = page.RootElement.GetProperty("items").EnumerateArray().Single(u => u.GetProperty("email").GetString() == "jack").GetProperty("id").GetString()!;
+        using (var set = await ApiAsync(https, admin.Value, HttpMethod.Put, $"api/v1/users/{jackUser}/quota", """{"maxPorts":50}"""))
+        using (var quota = JsonDocument.Parse(await set.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+            Assert.Equal(50, quota.RootElement.GetProperty("maxPorts").GetInt32());
+            Assert.True(quota.RootElement.GetProperty("ports").GetInt32() >= 1);
+        }
+        using (var lifted = await ApiAsync(https, admin.Value, HttpMethod.Put, $"api/v1/users/{jackUser}/quota", """{"maxPorts":0}"""))
+        using (var quota = JsonDocument.Parse(await lifted.Content.ReadAsStringAsync()))
+            Assert.Equal(JsonValueKind.Null, quota.RootElement.GetProperty("maxPorts").ValueKind);
+
         using (var document = await https.GetAsync("api/v1/openapi.json"))
         {
             Assert.Equal(HttpStatusCode.OK, document.StatusCode);
