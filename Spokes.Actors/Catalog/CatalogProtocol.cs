@@ -36,6 +36,9 @@ public sealed record ListPortLeases : IWireMessage;
 public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
 public sealed record ListDomains : IWireMessage;
 public sealed record ListApiKeys : IWireMessage;
+/// <summary>Which tunnels belong to users whose tunnels relayed their monthly cap in the month of <paramref name="Now"/>.</summary>
+public sealed record FindOverBandwidthCap(DateTimeOffset Now) : IWireMessage;
+public sealed record OverBandwidthCap(ImmutableList<string> TunnelIds) : IWireMessage;
 
 public sealed record UserList(ImmutableList<UserState> Users) : IWireMessage;
 public sealed record RegistrationList(ImmutableList<RegistrationState> Registrations) : IWireMessage;

@@ -94,6 +94,18 @@ public sealed class CatalogState
     public ImmutableList<PortLeaseState> Leases => _ports.Values.Select(v => v.State).Where(s => s.Leased)
         .OrderBy(s => s.Port).ToImmutableList();
 
+    /// <summary>The active tunnels of every user whose active tunnels relayed at least the user's monthly cap this month.</summary>
+    public ImmutableList<string> OverBandwidthCap(DateTimeOffset now)
+    {
+        var caps = _users.Values.Select(v => v.State).Where(u => u.Quota.MonthlyBytes is not null).ToDictionary(u => u.Id, u => u.Quota.MonthlyBytes!.Value);
+        if (caps.Count == 0) return [];
+        return _tunnels.Values.Select(v => v.State).Where(t => t.IsActive && t.UserId is { } id && caps.ContainsKey(id))
+            .GroupBy(t => t.UserId!)
+            .Where(g => g.Sum(t => t.MonthlyAt(now)) >= caps[g.Key])
+            .SelectMany(g => g.Select(t => t.Id))
+            .ToImmutableList();
+    }
+
     /// <summary>Up to <paramref name="count"/> free ports of the range, in random order so that
     /// concurrent allocations on several nodes rarely race for the same port.</summary>
     public ImmutableList<int> FreePorts(int begin, int end, int count, Random random)

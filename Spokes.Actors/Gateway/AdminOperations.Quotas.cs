@@ -9,7 +9,8 @@ namespace Spokes.Actors.Gateway;
 /// <summary>
 /// Per-user quotas (docs/reliability.md, "Quotas"): the user entity holds them; each is checked where the thing it
 /// counts is created — a tunnel when an agent registers as the user, a port when a tunnel of the user leases one, a
-/// domain when a tunnel of the user claims it — against the cluster's catalog, on whichever node asks.
+/// domain when a tunnel of the user claims it — against the cluster's catalog, on whichever node asks. The monthly
+/// bandwidth cap is watched by every node (<c>BandwidthCaps</c> in Spokes.Edge), which refuses new visitors of capped tunnels.
 /// </summary>
 public sealed partial class AdminOperations
 {
@@ -17,26 +18,28 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> UserQuotaAsync(UserQuotaRequest r, string by)
     {
-        if (r.MaxTunnels is < 0 or > 1_000_000 || r.MaxPorts is < 0 or > 65_535)
-            return new Refusal(ErrorCode.Invalid, "quotas are 0 (no limit) to 1000000 tunnels and 0 to 65535 ports");
+        if (r.MaxTunnels is < 0 or > 1_000_000 || r.MaxPorts is < 0 or > 65_535 || r.MonthlyBytes is < 0)
+            return new Refusal(ErrorCode.Invalid, "quotas are 0 (no limit) to 1000000 tunnels, 0 to 65535 ports and 0 or more monthly bytes");
         var domains = r.Domains?.Select(d => d.Trim().TrimEnd('.').ToLowerInvariant()).Where(d => d.Length > 0).Distinct().ToImmutableList();
         if (domains is { Count: > MaxQuotaDomains }) return new Refusal(ErrorCode.Invalid, $"at most {MaxQuotaDomains} domain patterns");
         if (domains?.FirstOrDefault(d => Uri.CheckHostName(d.StartsWith("*.", StringComparison.Ordinal) ? d[2..] : d) != UriHostNameType.Dns) is { } bad)
             return new Refusal(ErrorCode.Invalid, $"'{bad}' is not a domain or *.domain pattern");
         var reply = await AskAsync(regions.Users, new GetUser(r.User.EntityId));
         if (reply is not UserReply { User: { Exists: true } user }) return new Refusal(ErrorCode.NotFound, $"user {r.User} not found");
-        if (r.MaxTunnels is not null || r.MaxPorts is not null || domains is not null)
+        if (r.MaxTunnels is not null || r.MaxPorts is not null || domains is not null || r.MonthlyBytes is not null)
         {
             var quota = new UserQuota(
                 r.MaxTunnels is null ? user.Quota.MaxTunnels : r.MaxTunnels == 0 ? null : r.MaxTunnels,
                 r.MaxPorts is null ? user.Quota.MaxPorts : r.MaxPorts == 0 ? null : r.MaxPorts,
-                domains is null ? user.Quota.Domains : domains.Count == 0 ? null : domains);
+                domains is null ? user.Quota.Domains : domains.Count == 0 ? null : domains,
+                r.MonthlyBytes is null ? user.Quota.MonthlyBytes : r.MonthlyBytes == 0 ? null : r.MonthlyBytes);
             user = (await AskForAsync<UserReply>(regions.Users, new SetUserQuota(user.Id, quota, by))).User;
         }
         var tunnels = await UserTunnelsAsync(user.Id);
         var ports = await UserPortsAsync(tunnels);
         return new UserQuotaReply(user.Id, user.Email, user.Quota.MaxTunnels, user.Quota.MaxPorts, user.Quota.Domains ?? [], tunnels.Count, ports,
-            tunnels.SelectMany(t => t.HttpRules.Select(h => h.Domain)).Distinct().Order(StringComparer.Ordinal).ToImmutableList());
+            tunnels.SelectMany(t => t.HttpRules.Select(h => h.Domain)).Distinct().Order(StringComparer.Ordinal).ToImmutableList(),
+            user.Quota.MonthlyBytes, tunnels.Sum(t => t.MonthlyAt(Now)));
     }
 
     private async Task<ImmutableList<TunnelState>> UserTunnelsAsync(string userId) =>

@@ -19,9 +19,10 @@ public sealed record ListUsersRequest(bool All) : IAdminRequest;
 public sealed record ChangePasswordRequest(UserSelector User, string PasswordHash) : IAdminRequest;
 public sealed record TwoFactorRequest(UserSelector User, TwoFactorChange Change) : IAdminRequest;
 /// <summary>Shows a user's quota and what its tunnels use; with values, sets them first (0 / empty list: no limit).</summary>
-public sealed record UserQuotaRequest(UserSelector User, int? MaxTunnels, int? MaxPorts, ImmutableList<string>? Domains) : IAdminRequest;
+public sealed record UserQuotaRequest(UserSelector User, int? MaxTunnels, int? MaxPorts, ImmutableList<string>? Domains,
+    long? MonthlyBytes = null) : IAdminRequest;
 public sealed record UserQuotaReply(string Id, string Email, int? MaxTunnels, int? MaxPorts, ImmutableList<string> Domains, int Tunnels, int Ports,
-    ImmutableList<string> DomainsInUse) : IWireMessage;
+    ImmutableList<string> DomainsInUse, long? MonthlyBytes = null, long BytesThisMonth = 0) : IWireMessage;
 /// <param name="MaxUses">How many agents it may register (null: no limit).</param>
 /// <param name="Expires">From when it registers none (null: never).</param>
 public sealed record CreateRegistrationRequest(string Description, int? MaxUses = null, DateTimeOffset? Expires = null) : IAdminRequest;

@@ -193,6 +193,8 @@ public static class WireRegistry
         ("cat.apikey", typeof(ApiKeyUpserted)),
         ("cat.apikeys", typeof(ListApiKeys)),
         ("cat.apikeys.r", typeof(ApiKeyList)),
+        ("cat.overcap", typeof(FindOverBandwidthCap)),
+        ("cat.overcap.r", typeof(OverBandwidthCap)),
         ("adm.apikey.create", typeof(CreateApiKeyRequest)),
         ("adm.apikey.ls", typeof(ListApiKeysRequest)),
         ("adm.apikey.rm", typeof(RemoveApiKeyRequest)),

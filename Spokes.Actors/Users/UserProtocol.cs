@@ -69,7 +69,10 @@ public sealed record TwoFactorEnrolled(string Id, string SealedSecret, long Acce
 /// <summary>What a user's tunnels may hold together, cluster-wide (null or empty: no limit).</summary>
 /// <param name="Domains">Domain patterns the user's tunnels may claim: <c>app.example.com</c> or <c>*.example.com</c>
 /// (any name below it).</param>
-public sealed record UserQuota(int? MaxTunnels = null, int? MaxPorts = null, System.Collections.Immutable.ImmutableList<string>? Domains = null)
+/// <param name="MonthlyBytes">Bytes the user's tunnels may relay together per UTC month; once reached, new visitor
+/// connections to them are refused until the month ends or the cap is raised (open ones run on).</param>
+public sealed record UserQuota(int? MaxTunnels = null, int? MaxPorts = null, System.Collections.Immutable.ImmutableList<string>? Domains = null,
+    long? MonthlyBytes = null)
 {
     public static readonly UserQuota None = new();
 
@@ -80,7 +83,8 @@ public sealed record UserQuota(int? MaxTunnels = null, int? MaxPorts = null, Sys
             : string.Equals(domain, p, StringComparison.OrdinalIgnoreCase));
 
     public override string ToString() =>
-        $"tunnels {MaxTunnels?.ToString() ?? "any"}, ports {MaxPorts?.ToString() ?? "any"}, domains {(Domains is { Count: > 0 } d ? string.Join(",", d) : "any")}";
+        $"tunnels {MaxTunnels?.ToString() ?? "any"}, ports {MaxPorts?.ToString() ?? "any"}, domains {(Domains is { Count: > 0 } d ? string.Join(",", d) : "any")}, "
+        + $"monthly bytes {MonthlyBytes?.ToString() ?? "any"}";
 }
 
 public sealed record UserQuotaChanged(string Id, UserQuota Quota, DateTimeOffset At, string By) : IDomainEvent

@@ -62,16 +62,14 @@ public sealed class QuotaCommand(AdminSession session)
 {
     [Command("quota", Description = "Show a user's quota and what its tunnels use; with values, set it (0 or an empty list: no limit)")]
     public Task<int> Quota([Option("email")] string? email = null, [Option("id")] string? id = null,
-        [Option("monthly-bytes", Description = "not enforced yet: refused")] long? monthlyBytes = null,
+        [Option("monthly-bytes", Description = "bytes the user's tunnels may relay per UTC month; then new visitors are refused")] long? monthlyBytes = null,
         [Option("max-tunnels")] int? maxTunnels = null, [Option("max-ports")] int? maxPorts = null,
         [Option("domains", Description = "comma-separated: app.example.com,*.example.com (\"\": any)")] string? domains = null,
         [Option("json")] bool json = false)
     {
         var user = Selector.User(email, id);
-        if (monthlyBytes is not null)
-            throw CliException.BadArguments("--monthly-bytes: a monthly bandwidth cap is not enforced yet (see the README's \"Not built yet\")");
         var patterns = domains?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableList();
-        return session.RunAsync<UserQuotaReply>(new UserQuotaRequest(user, maxTunnels, maxPorts, patterns), q =>
+        return session.RunAsync<UserQuotaReply>(new UserQuotaRequest(user, maxTunnels, maxPorts, patterns, monthlyBytes), q =>
         {
             if (json)
             {
@@ -82,6 +80,7 @@ public sealed class QuotaCommand(AdminSession session)
             [
                 ["tunnels", q.MaxTunnels?.ToString(CultureInfo.InvariantCulture) ?? "no limit", q.Tunnels.ToString(CultureInfo.InvariantCulture)],
                 ["TCP ports", q.MaxPorts?.ToString(CultureInfo.InvariantCulture) ?? "no limit", q.Ports.ToString(CultureInfo.InvariantCulture)],
+                ["bytes this month", q.MonthlyBytes is { } cap ? Formats.Bytes(cap) : "no limit", Formats.Bytes(q.BytesThisMonth)],
                 ["domains", q.Domains.Count > 0 ? string.Join(", ", q.Domains) : "any", q.DomainsInUse.Count > 0 ? string.Join(", ", q.DomainsInUse) : "-"],
             ], $"user {(q.Email.Length > 0 ? q.Email : q.Id)}"));
         });

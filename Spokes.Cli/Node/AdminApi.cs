@@ -98,7 +98,7 @@ internal static class AdminApi
         api.MapGet("/users/{id}/quota", (HttpContext h, string id) =>
             Run<UserQuotaReply>(h, new UserQuotaRequest(new UserSelector(null, id), null, null, null), Results.Ok));
         api.MapPut("/users/{id}/quota", async (HttpContext h, string id) => await Body<QuotaBody>(h) is not { } b ? BadBody
-            : await Run<UserQuotaReply>(h, new UserQuotaRequest(new UserSelector(null, id), b.MaxTunnels, b.MaxPorts, b.Domains), Results.Ok));
+            : await Run<UserQuotaReply>(h, new UserQuotaRequest(new UserSelector(null, id), b.MaxTunnels, b.MaxPorts, b.Domains, b.MonthlyBytes), Results.Ok));
         api.MapGet("/ports", (HttpContext h, int? offset, int? limit) => Run<PortsReply>(h, new ListPortsRequest(), r => Page(r.Ports, offset, limit)));
         api.MapGet("/settings/tunnel", Handler(h => Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(null, null), Results.Ok)));
         api.MapPut("/settings/tunnel", Handler(async h => await Body<TunnelSettingsBody>(h) is not { } b ? BadBody
@@ -121,7 +121,7 @@ internal static class AdminApi
     public sealed record TokenBody(string? Hostname);
     public sealed record RegistrationBody(string? Description, int? Uses, DateTimeOffset? Expires);
     public sealed record ApiKeyBody(string? Scope, string? Description);
-    public sealed record QuotaBody(int? MaxTunnels, int? MaxPorts, System.Collections.Immutable.ImmutableList<string>? Domains);
+    public sealed record QuotaBody(int? MaxTunnels, int? MaxPorts, System.Collections.Immutable.ImmutableList<string>? Domains, long? MonthlyBytes);
     public sealed record TunnelSettingsBody(int? MaxPoolSize, int? MaxPorts);
     public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Offset, int Limit);
 

@@ -56,6 +56,8 @@ public static class EdgeHosting
         services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
         services.AddSingleton(config.Limits);
         services.AddSingleton<ExemptNetworks>();
+        services.AddSingleton<BandwidthCaps>();
+        services.AddHostedService(sp => sp.GetRequiredService<BandwidthCaps>());
         services.AddSingleton<VisitorAdmission>();
         services.AddSingleton<PublicRelay>();
         services.AddSingleton(sp => new SessionManagerRef(sp.GetRequiredService<ActorRegistry>().Get<SessionManagerActor>()));

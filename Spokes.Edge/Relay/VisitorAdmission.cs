@@ -13,7 +13,7 @@ namespace Spokes.Edge.Relay;
 /// connections are open (state bounded by the open connections); refusals are logged once per 10 s with a count.
 /// Addresses in <c>limits.exempt</c> (a balancer in front of the nodes) are not counted.
 /// </summary>
-public sealed class VisitorAdmission(LimitsConfig limits, ExemptNetworks exempt, ILogger<VisitorAdmission> log)
+public sealed class VisitorAdmission(LimitsConfig limits, ExemptNetworks exempt, BandwidthCaps caps, ILogger<VisitorAdmission> log)
 {
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly ConcurrentDictionary<(string Tunnel, IPAddress Address), int> _perTunnel = new();
@@ -23,6 +23,12 @@ public sealed class VisitorAdmission(LimitsConfig limits, ExemptNetworks exempt,
     /// when the connection ends), or null when the address holds its limit.</summary>
     public IDisposable? TryAdmit(string tunnelId, IPAddress? visitor)
     {
+        if (caps.IsCapped(tunnelId))
+        {
+            if (_refusals.Note(out var more))
+                log.LogWarning("visitor {Address} refused for tunnel {Tunnel}: its user's monthly bandwidth cap is reached{More}", visitor, tunnelId, more);
+            return null;
+        }
         if (visitor is null) return Ticket.None;
         if (visitor.IsIPv4MappedToIPv6) visitor = visitor.MapToIPv4();
         if (exempt.Contains(visitor)) return Ticket.None;

@@ -98,13 +98,46 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
             Assert.Equal(1, json.RootElement.GetProperty("ports").GetInt32());
             Assert.Contains(json.RootElement.GetProperty("domainsInUse").EnumerateArray(), d => d.GetString() == "app.quinn.example.com");
         }
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--monthly-bytes", "5")).ExpectExit(2).ExpectError("not enforced yet");
+        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--monthly-bytes", "-5")).ExpectExit(2).ExpectError("quotas are 0");
         (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "-1")).ExpectExit(2).ExpectError("quotas are 0");
         (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--domains", "not a domain")).ExpectExit(2).ExpectError("is not a domain");
         (await bed.Bed.CliAsync("users", "quota", "--email", "nobody-here", "--max-ports", "1")).ExpectExit(4);
         // Lifted: 0 and an empty list mean no limit.
         (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "0", "--domains", "")).ExpectExit(0).ExpectOutput("no limit");
         (await quinn.RunAsync("tcp", "allocate")).ExpectExit(0);
+    });
+
+    [Fact]
+    public Task UserQuota_MonthlyBytes_Reached_NewVisitorsRefused_UntilRaised() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var cora = await bed.Bed.AddAgentAsync("cora", "cora");
+        (await cora.RunAsync("http", "add", "--domain", "cora.example.com", "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString()))
+            .ExpectExit(0);
+        await cora.StartAsync();
+        (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--monthly-bytes", "200000")).ExpectExit(0).ExpectOutput("195.31 KB");
+        async Task<bool> ServedAsync(int size)
+        {
+            try
+            {
+                using var http = bed.Visitor.Http("cora.example.com");
+                using var request = new HttpRequestMessage(HttpMethod.Post, "echo") { Content = new ByteArrayContent(new byte[size]) };
+                request.Headers.ConnectionClose = true;
+                using var response = await http.SendAsync(request);
+                return response.StatusCode == System.Net.HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }
+        Assert.True(await ServedAsync(256 * 1024));
+        // Counted within the recorder's 3 s and the nodes' 5 s poll; then no new visitor gets through.
+        await Expect.Within(30.Seconds()).That("visitors refused over the cap", async () => !await ServedAsync(16));
+        var quota = (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--json")).ExpectExit(0);
+        using (var json = System.Text.Json.JsonDocument.Parse(quota.Output))
+            Assert.True(json.RootElement.GetProperty("bytesThisMonth").GetInt64() >= 512 * 1024);
+        (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--monthly-bytes", "0")).ExpectExit(0);
+        await Expect.Within(30.Seconds()).That("visitors served again once the cap is lifted", () => ServedAsync(16));
     });
 
     [Fact]

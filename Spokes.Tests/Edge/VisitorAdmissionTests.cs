@@ -10,7 +10,8 @@ public sealed class VisitorAdmissionTests
     private static readonly IPAddress Visitor = IPAddress.Parse("203.0.113.7");
 
     private static VisitorAdmission Admission(LimitsConfig limits) =>
-        new(limits, new ExemptNetworks(limits), NullLogger<VisitorAdmission>.Instance);
+        new(limits, new ExemptNetworks(limits), new BandwidthCaps(null!, TimeProvider.System, NullLogger<BandwidthCaps>.Instance),
+            NullLogger<VisitorAdmission>.Instance);
 
     [Fact]
     public void PerTunnelAndPerNodeLimits_EachRefuseTheirExcess_AndTicketsGiveBackTheirPlace()
