@@ -71,6 +71,15 @@ public sealed class AdminSession(CliOptions options)
 
     public static void PrintJson<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Formats.Json));
 
+    /// <summary>A creation's <c>--json</c>: the listing's object of what was created, with its whole value this once.</summary>
+    public async Task PrintCreatedAsync<TList, TItem>(IAdminRequest list, Func<TList, IEnumerable<TItem>> items, AdminSecretCreated created,
+        Func<TItem, string> id, Func<TItem, string, TItem> withValue, string what, string listing) where TList : IWireMessage
+    {
+        var listed = items(await AskAsync<TList>(list)).FirstOrDefault(i => id(i) == created.Id)
+            ?? throw new CliException(ExitCodes.Failed, $"{what} {created.Id} was created but is not listed yet; see {listing}");
+        PrintJson(withValue(listed, created.Value));
+    }
+
     /// <summary>A done message as its line, or with <c>--json</c> as <c>{"message": ...}</c>.</summary>
     public static void PrintDone(bool json, string message)
     {

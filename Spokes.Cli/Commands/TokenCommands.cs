@@ -17,11 +17,8 @@ public sealed class RegistrationCommands(AdminSession session)
         {
             if (json)
             {
-                // The listing's object, with the whole value this once.
-                var listed = (await session.AskAsync<RegistrationsReply>(new ListRegistrationsRequest())).Registrations
-                    .SingleOrDefault(r => r.Id == created.Id)
-                    ?? throw new CliException(ExitCodes.Failed, $"registration token {created.Id} was created but is not listed yet; see registration ls");
-                AdminSession.PrintJson(listed with { Value = created.Value });
+                await session.PrintCreatedAsync<RegistrationsReply, RegistrationDto>(new ListRegistrationsRequest(), r => r.Registrations, created,
+                    r => r.Id, (r, value) => r with { Value = value }, "registration token", "registration ls");
                 return;
             }
             Console.WriteLine("Registration token:");
@@ -64,9 +61,8 @@ public sealed class TokenCommands(AdminSession session)
         {
             if (json)
             {
-                var listed = (await session.AskAsync<TokensReply>(new ListTokensRequest())).Tokens.SingleOrDefault(t => t.Id == created.Id)
-                    ?? throw new CliException(ExitCodes.Failed, $"auth token {created.Id} was created but is not listed yet; see token ls");
-                AdminSession.PrintJson(listed with { Value = created.Value });
+                await session.PrintCreatedAsync<TokensReply, TokenDto>(new ListTokensRequest(), r => r.Tokens, created,
+                    t => t.Id, (t, value) => t with { Value = value }, "auth token", "token ls");
                 return;
             }
             Console.WriteLine("Client auth-token:");
@@ -109,9 +105,8 @@ public sealed class ApiKeyCommands(AdminSession session)
         {
             if (json)
             {
-                var listed = (await session.AskAsync<ApiKeysReply>(new ListApiKeysRequest())).Keys.SingleOrDefault(k => k.Id == created.Id)
-                    ?? throw new CliException(ExitCodes.Failed, $"API key {created.Id} was created but is not listed yet; see apikey ls");
-                AdminSession.PrintJson(listed with { Value = created.Value });
+                await session.PrintCreatedAsync<ApiKeysReply, ApiKeyDto>(new ListApiKeysRequest(), r => r.Keys, created,
+                    k => k.Id, (k, value) => k with { Value = value }, "API key", "apikey ls");
                 return;
             }
             Console.WriteLine("API key:");
