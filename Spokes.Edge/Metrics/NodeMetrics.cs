@@ -45,34 +45,43 @@ public sealed class NodeMetrics : IDisposable
         var expiry = factory.CreateGauge("spokes_certificate_expiry_timestamp_seconds",
             "When the certificate served for the server's domain expires (Unix time): Let's Encrypt, custom or self-signed");
         var cluster = Akka.Cluster.Cluster.Get(system);
+        var published = new HashSet<string>(StringComparer.Ordinal);
 
         _registry.AddBeforeCollectCallback(() =>
         {
-            foreach (var (id, t) in traffic.Tunnels)
+            // Two scrapes at once collect one after the other (the series of gone tunnels are tracked between them).
+            lock (published)
             {
-                bytesIn.WithLabels(id).IncTo(t.BytesIn);
-                bytesOut.WithLabels(id).IncTo(t.BytesOut);
-                closed.WithLabels(id).IncTo(t.Closed);
-                open.WithLabels(id).Set(t.Open);
+                foreach (var (id, t) in traffic.Tunnels)
+                {
+                    bytesIn.WithLabels(id).IncTo(t.BytesIn);
+                    bytesOut.WithLabels(id).IncTo(t.BytesOut);
+                    closed.WithLabels(id).IncTo(t.Closed);
+                    open.WithLabels(id).Set(t.Open);
+                }
+                var table = routes.Current;
+                var known = traffic.Tunnels.Select(t => t.Key).Where(id => id != TrafficMeter.OtherTunnels).ToHashSet();
+                foreach (var id in table.ByTunnel.Keys.Take(TrafficMeter.MaxTunnelSeries)) known.Add(id);
+                foreach (var id in known) online.WithLabels(id).Set(table.ByTunnel.ContainsKey(id) ? 1 : 0);
+                // A tunnel that was online and has gone without carrying traffic here leaves no series behind.
+                foreach (var gone in published.Except(known).ToList()) online.RemoveLabelled(gone);
+                published.Clear();
+                published.UnionWith(known);
+                agents.Set(links.AgentConnections);
+                linked.Set(links.Count);
+                visitors.IncTo(traffic.Connections);
+                active.Set(traffic.Active);
+                bytes.IncTo(traffic.Bytes);
+                hops.IncTo(traffic.RelayHops);
+                ready.Set(readiness.IsReady ? 1 : 0);
+                draining.Set(readiness.Draining ? 1 : 0);
+                store.Set(readiness.StoreLatency.TotalSeconds);
+                var state = cluster.State;
+                foreach (var status in Enum.GetValues<Akka.Cluster.MemberStatus>())
+                    members.WithLabels(status.ToString().ToLowerInvariant()).Set(state.Members.Count(m => m.Status == status));
+                unreachable.Set(state.Unreachable.Count);
+                expiry.Set(new DateTimeOffset(certificate.Current.NotAfter.ToUniversalTime()).ToUnixTimeSeconds());
             }
-            var table = routes.Current;
-            var known = traffic.Tunnels.Select(t => t.Key).Where(id => id != TrafficMeter.OtherTunnels).ToHashSet();
-            foreach (var id in table.ByTunnel.Keys.Take(TrafficMeter.MaxTunnelSeries)) known.Add(id);
-            foreach (var id in known) online.WithLabels(id).Set(table.ByTunnel.ContainsKey(id) ? 1 : 0);
-            agents.Set(links.AgentConnections);
-            linked.Set(links.Count);
-            visitors.IncTo(traffic.Connections);
-            active.Set(traffic.Active);
-            bytes.IncTo(traffic.Bytes);
-            hops.IncTo(traffic.RelayHops);
-            ready.Set(readiness.IsReady ? 1 : 0);
-            draining.Set(readiness.Draining ? 1 : 0);
-            store.Set(readiness.StoreLatency.TotalSeconds);
-            var state = cluster.State;
-            foreach (var status in Enum.GetValues<Akka.Cluster.MemberStatus>())
-                members.WithLabels(status.ToString().ToLowerInvariant()).Set(state.Members.Count(m => m.Status == status));
-            unreachable.Set(state.Unreachable.Count);
-            expiry.Set(new DateTimeOffset(certificate.Current.NotAfter.ToUniversalTime()).ToUnixTimeSeconds());
         });
         DotNetStats.Register(_registry);
         // System.Runtime (GC, thread pool, JIT), Kestrel, System.Net: the meters .NET publishes; no per-request labels.

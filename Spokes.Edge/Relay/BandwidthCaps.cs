@@ -39,7 +39,7 @@ public sealed class BandwidthCaps(IServiceProvider services, TimeProvider time, 
                     foreach (var id in _capped.Except(capped)) log.LogInformation("tunnel {Tunnel}: below its user's monthly bandwidth cap again", id);
                     _capped = capped;
                 }
-                catch (Exception ex) when (ex is AskTimeoutException or InvalidOperationException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     log.LogDebug("bandwidth caps: the catalog did not answer ({Reason}); keeping the last answer", ex.Message);
                 }

@@ -76,8 +76,10 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     [Fact]
     public Task UserQuota_Tunnels_Ports_Domains_EnforcedOnRealAgents_AndShownWithUse() => bed.Bed.ScenarioAsync(output, async () =>
     {
-        var quinn = await bed.Bed.AddAgentAsync("quinn", "quinn");
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-tunnels", "1", "--max-ports", "1", "--domains", "*.quinn.example.com"))
+        // A user of its own (the collection's bed is shared): its quota counts only what this test makes.
+        var user = "quinn" + Guid.NewGuid().ToString("N")[..6];
+        var quinn = await bed.Bed.AddAgentAsync(user, user);
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--max-tunnels", "1", "--max-ports", "1", "--domains", "*.quinn.example.com"))
             .ExpectExit(0).ExpectOutput("*.quinn.example.com");
         await quinn.StartAsync();
 
@@ -88,33 +90,34 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         (await quinn.RunAsync("http", "add", "--domain", "app.quinn.example.com", "--destination", "127.0.0.1",
             "--http", bed.HttpBackend.Port.ToString())).ExpectExit(0);
         // A second agent registering as the same user would be a second tunnel: refused, and no key is minted.
-        var (_, second) = await bed.Bed.ConfigureAgentAsync("quinn2", "quinn");
+        var (_, second) = await bed.Bed.ConfigureAgentAsync(user + "b", user);
         second.ExpectExit(1).ExpectError("already has 1 tunnel");
 
-        var shown = (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--json")).ExpectExit(0);
+        var shown = (await bed.Bed.CliAsync("users", "quota", "--email", user, "--json")).ExpectExit(0);
         using (var json = System.Text.Json.JsonDocument.Parse(shown.Output))
         {
             Assert.Equal(1, json.RootElement.GetProperty("tunnels").GetInt32());
             Assert.Equal(1, json.RootElement.GetProperty("ports").GetInt32());
             Assert.Contains(json.RootElement.GetProperty("domainsInUse").EnumerateArray(), d => d.GetString() == "app.quinn.example.com");
         }
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--monthly-bytes", "-5")).ExpectExit(2).ExpectError("quotas are 0");
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "-1")).ExpectExit(2).ExpectError("quotas are 0");
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--domains", "not a domain")).ExpectExit(2).ExpectError("is not a domain");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--monthly-bytes", "-5")).ExpectExit(2).ExpectError("quotas are 0");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--max-ports", "-1")).ExpectExit(2).ExpectError("quotas are 0");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--domains", "not a domain")).ExpectExit(2).ExpectError("is not a domain");
         (await bed.Bed.CliAsync("users", "quota", "--email", "nobody-here", "--max-ports", "1")).ExpectExit(4);
         // Lifted: 0 and an empty list mean no limit.
-        (await bed.Bed.CliAsync("users", "quota", "--email", "quinn", "--max-ports", "0", "--domains", "")).ExpectExit(0).ExpectOutput("no limit");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--max-ports", "0", "--domains", "")).ExpectExit(0).ExpectOutput("no limit");
         (await quinn.RunAsync("tcp", "allocate")).ExpectExit(0);
     });
 
     [Fact]
     public Task UserQuota_MonthlyBytes_Reached_NewVisitorsRefused_UntilRaised() => bed.Bed.ScenarioAsync(output, async () =>
     {
-        var cora = await bed.Bed.AddAgentAsync("cora", "cora");
+        var user = "cora" + Guid.NewGuid().ToString("N")[..6];
+        var cora = await bed.Bed.AddAgentAsync(user, user);
         (await cora.RunAsync("http", "add", "--domain", "cora.example.com", "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString()))
             .ExpectExit(0);
         await cora.StartAsync();
-        (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--monthly-bytes", "200000")).ExpectExit(0).ExpectOutput("195.31 KB");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--monthly-bytes", "200000")).ExpectExit(0).ExpectOutput("195.31 KB");
         async Task<bool> ServedAsync(int size)
         {
             try
@@ -133,10 +136,10 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         Assert.True(await ServedAsync(256 * 1024));
         // Counted within the recorder's 3 s and the nodes' 5 s poll; then no new visitor gets through.
         await Expect.Within(30.Seconds()).That("visitors refused over the cap", async () => !await ServedAsync(16));
-        var quota = (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--json")).ExpectExit(0);
+        var quota = (await bed.Bed.CliAsync("users", "quota", "--email", user, "--json")).ExpectExit(0);
         using (var json = System.Text.Json.JsonDocument.Parse(quota.Output))
             Assert.True(json.RootElement.GetProperty("bytesThisMonth").GetInt64() >= 512 * 1024);
-        (await bed.Bed.CliAsync("users", "quota", "--email", "cora", "--monthly-bytes", "0")).ExpectExit(0);
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--monthly-bytes", "0")).ExpectExit(0);
         await Expect.Within(30.Seconds()).That("visitors served again once the cap is lifted", () => ServedAsync(16));
     });
 
