@@ -34,7 +34,9 @@ public sealed class HttpsPortTransportTests : IAsyncLifetime
             .AddSingleton(new ServerCertificate(SelfSignedCertificate.Create(Domain)))
             .AddSingleton(new EdgeIdentity("n1", Domain, "127.0.0.1:1", "127.0.0.1:1"))
             .BuildServiceProvider();
-        var transport = new HttpsPortTransport(services, NullLoggerFactory.Instance) { PeekTimeout = TimeSpan.FromMilliseconds(300) };
+        // Short enough for the silent-connection test, long enough that a loaded machine (the suite starting on two cores)
+        // still sorts a connection whose bytes are already there: 300 ms once closed a test's garbage before it was read.
+        var transport = new HttpsPortTransport(services, NullLoggerFactory.Instance) { PeekTimeout = TimeSpan.FromSeconds(3) };
         var endPoint = new HttpsPortEndPoint(IPAddress.Loopback, 0);
         Assert.True(transport.CanBind(endPoint));
         Assert.False(transport.CanBind(new IPEndPoint(IPAddress.Loopback, 0)));
