@@ -51,6 +51,10 @@ public sealed partial class AdminOperations
         return (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases.Count(l => l.TunnelId is { } id && ids.Contains(id));
     }
 
+    /// <summary>The user a tunnel belongs to (null: made by <c>token create</c>, no user, so no quota).</summary>
+    private async Task<string?> UserOfTunnelAsync(string tunnelId) =>
+        await AskAsync(regions.Tunnels, new GetTunnel(tunnelId)) is TunnelReply { Tunnel.UserId: { } userId } ? userId : null;
+
     private async Task<UserQuota> QuotaOfAsync(string userId) =>
         await AskAsync(regions.Users, new GetUser(userId)) is UserReply { User: { Exists: true } user } ? user.Quota : UserQuota.None;
 
@@ -63,7 +67,7 @@ public sealed partial class AdminOperations
     /// <summary>Refuses a port for <paramref name="tunnelId"/> when its user's tunnels already lease their quota of ports.</summary>
     private async Task<Refusal?> PortQuotaAsync(string tunnelId)
     {
-        if (await AskAsync(regions.Tunnels, new GetTunnel(tunnelId)) is not TunnelReply { Tunnel.UserId: { } userId }) return null;
+        if (await UserOfTunnelAsync(tunnelId) is not { } userId) return null;
         if ((await QuotaOfAsync(userId)).MaxPorts is not { } max) return null;
         var used = await UserPortsAsync(await UserTunnelsAsync(userId));
         return used >= max ? new Refusal(ErrorCode.QuotaReached, $"the tunnels of this user already lease {used} of {max} allowed ports (user quota)") : null;
@@ -74,7 +78,7 @@ public sealed partial class AdminOperations
     {
         try
         {
-            if (await AskAsync(regions.Tunnels, new GetTunnel(tunnelId)) is not TunnelReply { Tunnel.UserId: { } userId }) return null;
+            if (await UserOfTunnelAsync(tunnelId) is not { } userId) return null;
             var quota = await QuotaOfAsync(userId);
             return quota.AllowsDomain(domain) ? null : $"{domain} is outside this user's allowed domains ({string.Join(", ", quota.Domains!)})";
         }

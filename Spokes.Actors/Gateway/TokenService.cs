@@ -33,9 +33,7 @@ public sealed class TokenService(AdminOperations operations, SpokesRegions regio
 
     public async Task<Outcome<AdminSecretCreated>> CreateRegistrationAsync(string description, string by, int? maxUses = null,
         DateTimeOffset? expires = null) =>
-        description.Trim().Length > MaxDescription
-            ? Outcome<AdminSecretCreated>.Failure($"the description is longer than {MaxDescription} characters")
-            : (await operations.HandleAsync(new CreateRegistrationRequest(description, maxUses, expires), by)).ToOutcome(r => r as AdminSecretCreated);
+        (await operations.HandleAsync(new CreateRegistrationRequest(description, maxUses, expires), by)).ToOutcome(r => r as AdminSecretCreated);
 
     public async Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
         description.Trim().Length > MaxDescription
