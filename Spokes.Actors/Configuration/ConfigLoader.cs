@@ -129,9 +129,15 @@ public static partial class ConfigLoader
         ParseEndpoint("listen.https", c.Listen.Https);
         if (c.Socks.Port != 0) ValidatePort("socks.port", c.Socks.Port);
         if (c.Socks.TlsPort != 0) ValidatePort("socks.tlsPort", c.Socks.TlsPort);
+        if (c.Socks.Port != 0 && c.Socks.Port == c.Socks.TlsPort)
+            throw new ConfigException("config: 'socks.port' and 'socks.tlsPort' must differ");
+        if (SocksAllowList.Canonical(c.Socks.Allow, out _) is { } badAllow) throw new ConfigException("config: " + badAllow);
         if (!IPAddress.TryParse(c.Cluster.Host, out _) && Uri.CheckHostName(c.Cluster.Host) == UriHostNameType.Unknown)
             throw new ConfigException($"config: 'cluster.host' is not an address: '{c.Cluster.Host}'");
         if (c.Cluster.Port != 0) ValidatePort("cluster.port", c.Cluster.Port);
+        var listeners = Gateway.SocksSettingsSource.For(c);
+        foreach (var (key, port) in new[] { ("socks.port", c.Socks.Port), ("socks.tlsPort", c.Socks.TlsPort) })
+            if (listeners.Conflict(port, c.PortRange) is { } taken) throw new ConfigException($"config: '{key}': {taken}");
         for (var i = 0; i < c.Cluster.Seeds.Length; i++)
             ParseEndpoint($"cluster.seeds[{i}]", c.Cluster.Seeds[i]);
         if (c.Cluster.Advertise.Length > 0)

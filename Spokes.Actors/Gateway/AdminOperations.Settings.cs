@@ -29,6 +29,35 @@ public sealed partial class AdminOperations
         return reply;
     }
 
+    /// <summary>The SOCKS entry point in force on this node (config.json until changed at run time).</summary>
+    public SocksSettingsSource Socks { get; init; } = new(new Configuration.SocksConfig());
+
+    private async Task<IWireMessage> SocksSettingsAsync(SocksSettingsRequest r, string by)
+    {
+        if (r.Port is not null || r.TlsPort is not null || r.Allow is not null)
+        {
+            var current = Socks.Current;
+            var reply = await UpdateSocksAsync(r.Port ?? current.Port, r.TlsPort ?? current.TlsPort, r.Allow ?? current.Allow, by);
+            if (reply is Refusal) return reply;
+        }
+        var now = Socks.Current;
+        return new SocksSettingsReply(now.Port, now.TlsPort, now.Allow);
+    }
+
+    /// <summary>Changes the SOCKS ports and allow-list for the whole cluster, durably; every node rebinds on the change
+    /// (this one at once). Entries are put in canonical form first; ports taken by this node's other listeners or
+    /// in the leased range are refused.</summary>
+    public async Task<IWireMessage> UpdateSocksAsync(int port, int tlsPort, IEnumerable<string> allow, string by)
+    {
+        if (Configuration.SocksAllowList.Canonical(allow, out var canonical) is { } bad) return new Refusal(ErrorCode.Invalid, bad);
+        if ((Socks.Conflict(port, options.Range) ?? Socks.Conflict(tlsPort, options.Range)) is { } conflict)
+            return new Refusal(ErrorCode.Invalid, conflict);
+        var settings = ActorRegistry.For(system).Get<SettingsEntity>();
+        var reply = await AskAsync(settings, new UpdateSocks(SettingsIds.Server, port, tlsPort, canonical, by));
+        if (reply is SettingsReply { Settings.Socks: { } applied }) Socks.Replace(applied);
+        return reply;
+    }
+
     /// <summary>The cluster's run-time settings as the settings entity holds them.</summary>
     public Task<IWireMessage> GetSettingsAsync() =>
         AskAsync(ActorRegistry.For(system).Get<SettingsEntity>(), new GetSettings(SettingsIds.Server));

@@ -51,6 +51,7 @@ public sealed partial class AdminOperations(
                 DrainNodeRequest r => await DrainNodeAsync(r.Node, by),
                 TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change),
                 TunnelOptionsRequest r => await TunnelOptionsAsync(r, by),
+                SocksSettingsRequest r => await SocksSettingsAsync(r, by),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

@@ -93,3 +93,8 @@ public sealed record ClusterReply(ImmutableList<NodeDto> Nodes) : IWireMessage;
 /// <summary>Shows the tunnel options in force; with values, changes them cluster-wide first.</summary>
 public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts) : IAdminRequest;
 public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts) : IWireMessage;
+
+/// <summary>Shows the SOCKS entry point in force; with values, changes it cluster-wide first (null: unchanged;
+/// <paramref name="Allow"/> replaces the whole list, empty clears it).</summary>
+public sealed record SocksSettingsRequest(int? Port, int? TlsPort, string[]? Allow) : IAdminRequest;
+public sealed record SocksSettingsReply(int Port, int TlsPort, string[] Allow) : IWireMessage;

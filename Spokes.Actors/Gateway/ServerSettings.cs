@@ -7,8 +7,8 @@ namespace Spokes.Actors.Gateway;
 /// <summary>What config.json asks for (shown as the meaning of <see cref="TlsMode.Configured"/>).</summary>
 public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }
 
-/// <summary>What the settings page shows. Domain, TLS and SOCKS come from config.json (changed there, applied
-/// on restart); the tunnel options are the cluster-wide values in force now.</summary>
+/// <summary>What the settings page shows. The domain comes from config.json (changed there, applied on restart); the
+/// tunnel options and the SOCKS entry point are the cluster-wide values in force now.</summary>
 public sealed record ServerSettingsDto(string Domain, ConfiguredTls Tls, string Certificate, string AcmeEmail,
     int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks);
 
@@ -20,6 +20,9 @@ public interface IServerSettings
 
     /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by);
+
+    /// <summary>Changes the SOCKS ports and allow-list for the whole cluster, durably and without a restart.</summary>
+    Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by);
 
     /// <summary>The TLS mode in force cluster-wide.</summary>
     Task<Outcome<TlsChoiceDto>> CurrentTlsAsync();
@@ -35,7 +38,7 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
     {
         var options = operations.CurrentTunnelOptions;
         return new ServerSettingsDto(config.Domain, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
-            options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, config.Socks);
+            options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, operations.Socks.Current);
     }
 
     public static ConfiguredTls ModeOf(TlsConfig tls) =>
@@ -55,6 +58,20 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
         catch (Akka.Actor.AskTimeoutException)
         {
             return Outcome<TunnelOptionsDto>.Failure("the cluster did not answer in time");
+        }
+    }
+
+    public async Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by)
+    {
+        try
+        {
+            return (await operations.UpdateSocksAsync(port, tlsPort, allow, by)).ToOutcome(r => r is SettingsReply
+                ? new SocksSettingsReply(operations.Socks.Current.Port, operations.Socks.Current.TlsPort, operations.Socks.Current.Allow)
+                : null);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Outcome<SocksSettingsReply>.Failure("the cluster did not answer in time");
         }
     }
 }

@@ -11,3 +11,51 @@ public sealed class TunnelOptionsSource(TunOptionsConfig initial, PortRangeConfi
     public PortRangeConfig Range { get; } = range;
     public void Replace(TunOptionsConfig options) => _current = options;
 }
+
+/// <summary>The SOCKS entry point in force on this node: config.json's <c>socks</c> until changed at run time
+/// (<c>spokes settings socks</c>, the console), then the cluster's value. <see cref="Changed"/> fires after each
+/// replacement, so the listeners rebind and the allow-list applies to new connections.</summary>
+public sealed class SocksSettingsSource(SocksConfig initial, IReadOnlyDictionary<int, string>? reserved = null)
+{
+    /// <summary>This node's other listeners, which a SOCKS port may not take.</summary>
+    public IReadOnlyDictionary<int, string> Reserved { get; } = reserved ?? new Dictionary<int, string>();
+
+    private volatile SocksConfig _current = initial;
+    private volatile SocksAllowList _allow = SocksAllowList.Compile(initial.Allow);
+
+    public SocksConfig Current => _current;
+
+    public SocksAllowList Allow => _allow;
+
+    public event Action<SocksConfig>? Changed;
+
+    public static SocksSettingsSource For(SpokesConfig config)
+    {
+        var reserved = new Dictionary<int, string>
+        {
+            [ConfigLoader.ParseEndpoint("listen.http", config.Listen.Http).Port] = "listen.http",
+            [ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Port] = "listen.https",
+            [config.Cluster.Port] = "cluster.port",
+        };
+        return new SocksSettingsSource(config.Socks, reserved);
+    }
+
+    /// <summary>Why <paramref name="port"/> cannot be a SOCKS port on this node, or null.</summary>
+    public string? Conflict(int port, PortRangeConfig range) =>
+        port == 0 ? null
+        : Reserved.TryGetValue(port, out var key) ? $"port {port} is this node's {key}"
+        : port >= range.Begin && port <= range.End ? $"port {port} is in the leased port range ({range.Begin}-{range.End})"
+        : null;
+
+    public static bool Same(SocksConfig a, SocksConfig b) => a.Port == b.Port && a.TlsPort == b.TlsPort && a.Allow.SequenceEqual(b.Allow);
+
+    /// <summary>Applies <paramref name="next"/>; false when it is what is in force already.</summary>
+    public bool Replace(SocksConfig next)
+    {
+        if (Same(next, _current)) return false;
+        _allow = SocksAllowList.Compile(next.Allow);
+        _current = next;
+        Changed?.Invoke(next);
+        return true;
+    }
+}

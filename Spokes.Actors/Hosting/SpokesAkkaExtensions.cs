@@ -105,7 +105,7 @@ public static class SpokesAkkaExtensions
             .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
                 new EntityExtractor<ISettingsMessage>(), shard)
             .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
-                SettingsWatcher.Props(resolver.GetService<TunnelOptionsSource>(), registry.Get<SettingsEntity>()), "settings-watcher")))
+                SettingsWatcher.Props(resolver.GetService<TunnelOptionsSource>(), resolver.GetService<SocksSettingsSource>(), registry.Get<SettingsEntity>()), "settings-watcher")))
             .WithShardRegion<TunnelEntity>(TunnelEntity.Kind, (_, registry, _) =>
                 id => TunnelEntity.Props(id, registry.Get<CatalogActor>(), registry.Get<PortLeaseEntity>(), time),
                 new EntityExtractor<ITunnelMessage>(), shard);
@@ -177,6 +177,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
+        services.AddSingleton(SocksSettingsSource.For(config));
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
         services.AddSingleton<Nodes.NodeExit>();
@@ -198,6 +199,7 @@ public static class SpokesAkkaExtensions
             sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AgentCredentials>())
         {
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
+            Socks = sp.GetRequiredService<SocksSettingsSource>(),
         });
         services.AddSingleton<AgentCredentials>();
         services.AddSingleton<HashingGate>();

@@ -13,6 +13,9 @@ public static class SettingsIds
 
 /// <summary>Sets the tunnel options every node applies from now on (maxPoolSize, maxPorts).</summary>
 public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int MaxPorts, string By) : ISettingsMessage;
+/// <summary>Sets the SOCKS entry point every node runs from now on (ports, 0 = off, and <c>socks.allow</c> in canonical
+/// form).</summary>
+public sealed record UpdateSocks(string EntityId, int Port, int TlsPort, string[] Allow, string By) : ISettingsMessage;
 /// <summary>Chooses how every node gets its HTTPS certificate. The console's service validates the certificate
 /// first; <paramref name="SealedPrivateKey"/> is sealed with <c>SecretBox</c> (the entity never sees a plain key).</summary>
 public sealed record ChooseTls(string EntityId, TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
@@ -28,6 +31,12 @@ public sealed record SettingsReply(SettingsState Settings) : IWireMessage;
 public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"tunnel options: maxPoolSize {MaxPoolSize}, maxPorts {MaxPorts}";
+}
+
+public sealed record SocksChanged(int Port, int TlsPort, string[] Allow, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() =>
+        $"SOCKS: port {(Port == 0 ? "off" : Port)}, TLS port {(TlsPort == 0 ? "off" : TlsPort)}, allow {(Allow.Length == 0 ? "(none)" : string.Join(", ", Allow))}";
 }
 
 public sealed record TlsChosen(TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
@@ -58,6 +67,8 @@ public sealed record SettingsState : IWireMessage
     public int? MaxPorts { get; init; }
     public DateTimeOffset Updated { get; init; }
     public TlsChoice Tls { get; init; } = TlsChoice.Configured;
+    /// <summary>The SOCKS entry point as last set at run time; null: as config.json says.</summary>
+    public Configuration.SocksConfig? Socks { get; init; }
     public StoredAcmeCertificate? AcmeCertificate { get; init; }
     public string? SealedAcmeAccountKey { get; init; }
 
@@ -67,6 +78,8 @@ public sealed record SettingsState : IWireMessage
         UpdateTunnelOptions u when u.MaxPoolSize is < 1 or > 64 => Decision.Refuse(ErrorCode.Invalid, "maxPoolSize must be between 1 and 64"),
         UpdateTunnelOptions u when u.MaxPorts is < 0 or > 65535 => Decision.Refuse(ErrorCode.Invalid, "maxPorts must be between 0 and 65535"),
         UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By)),
+        UpdateSocks u when SocksProblem(u) is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
+        UpdateSocks u => Decision.Persist(new SocksChanged(u.Port, u.TlsPort, u.Allow, now, u.By)),
         ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
         ChooseTls c => Decision.Persist(new TlsChosen(c.Mode, c.CertificatePem, c.SealedPrivateKey, c.AcmeEmail, now, c.By)),
         SaveAcmeCertificate a => Decision.Persist(new AcmeCertificateSaved(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter, now, a.By)),
@@ -78,11 +91,21 @@ public sealed record SettingsState : IWireMessage
     public SettingsState Apply(IDomainEvent e) => e switch
     {
         TunnelOptionsChanged t => this with { MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At },
+        SocksChanged c => this with { Socks = new Configuration.SocksConfig { Port = c.Port, TlsPort = c.TlsPort, Allow = c.Allow }, Updated = c.At },
         TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },
         AcmeCertificateSaved a => this with { AcmeCertificate = new StoredAcmeCertificate(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter) },
         AcmeAccountSaved a => this with { SealedAcmeAccountKey = a.SealedKey },
         _ => this,
     };
+
+    private static string? SocksProblem(UpdateSocks u)
+    {
+        if (u.Port is < 0 or > 65535) return "the SOCKS port must be between 1 and 65535 (0 = off)";
+        if (u.TlsPort is < 0 or > 65535) return "the SOCKS TLS port must be between 1 and 65535 (0 = off)";
+        if (u.Port != 0 && u.Port == u.TlsPort) return "the SOCKS port and TLS port must differ";
+        if (Configuration.SocksAllowList.Canonical(u.Allow, out var canonical) is { } bad) return bad;
+        return canonical.SequenceEqual(u.Allow) ? null : "socks.allow entries must be in canonical form";
+    }
 }
 
 /// <summary>Published after a change so that every node's <c>TunnelOptionsSource</c> follows it.</summary>

@@ -7,20 +7,24 @@ using Spokes.Actors.Gateway;
 namespace Spokes.Actors.Settings;
 
 /// <summary>One per node: reads the run-time settings at start and follows their changes, applying them to
-/// the node's <see cref="TunnelOptionsSource"/>.</summary>
+/// the node's <see cref="TunnelOptionsSource"/> and <see cref="SocksSettingsSource"/>.</summary>
 public sealed class SettingsWatcher : ReceiveActor, IWithTimers
 {
     private readonly TunnelOptionsSource _options;
     private readonly TunOptionsConfig _configured;
+    private readonly SocksSettingsSource _socks;
+    private readonly SocksConfig _configuredSocks;
     private readonly IActorRef _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public SettingsWatcher(TunnelOptionsSource options, IActorRef settings)
+    public SettingsWatcher(TunnelOptionsSource options, SocksSettingsSource socks, IActorRef settings)
     {
         _options = options;
         _configured = options.Current;
+        _socks = socks;
+        _configuredSocks = socks.Current;
         _settings = settings;
         Receive<SettingsReply>(r => Apply(r.Settings));
         Receive<SettingsChanged>(c => Apply(c.Settings));
@@ -29,8 +33,8 @@ public sealed class SettingsWatcher : ReceiveActor, IWithTimers
         Receive<SubscribeAck>(_ => { });
     }
 
-    public static Props Props(TunnelOptionsSource options, IActorRef settings) =>
-        Akka.Actor.Props.Create(() => new SettingsWatcher(options, settings));
+    public static Props Props(TunnelOptionsSource options, SocksSettingsSource socks, IActorRef settings) =>
+        Akka.Actor.Props.Create(() => new SettingsWatcher(options, socks, settings));
 
     protected override void PreStart()
     {
@@ -43,6 +47,9 @@ public sealed class SettingsWatcher : ReceiveActor, IWithTimers
 
     private void Apply(SettingsState s)
     {
+        var socks = s.Socks ?? _configuredSocks;
+        if (_socks.Replace(socks))
+            _log.Info("SOCKS now port {0}, TLS port {1}, {2} allow entries", socks.Port, socks.TlsPort, socks.Allow.Length);
         var next = _configured with
         {
             MaxPoolSize = s.MaxPoolSize ?? _configured.MaxPoolSize,

@@ -13,4 +13,20 @@ public sealed class SettingsCommands(AdminSession session)
             if (json) AdminSession.PrintJson(reply);
             else Console.WriteLine($"maxPoolSize: {reply.MaxPoolSize}\nmaxPorts: {reply.MaxPorts}");
         });
+
+    [Command("socks", Description = "Show the SOCKS5 entry point in force; with values, change it for the whole cluster (no restart)")]
+    public Task<int> Socks([Option("port", Description = "SOCKS5 port, 0 = off")] int? port = null,
+        [Option("tls-port", Description = "SOCKS5-inside-TLS port, 0 = off")] int? tlsPort = null,
+        [Option("allow", Description = "Comma-separated CIDR networks, hostnames and *.wildcards outside the tunnels; \"\" clears")] string? allow = null,
+        [Option("json")] bool json = false) =>
+        session.RunAsync<SocksSettingsReply>(new SocksSettingsRequest(port, tlsPort, allow?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)),
+            reply =>
+            {
+                if (json) AdminSession.PrintJson(reply);
+                else
+                    Console.WriteLine($"port: {Off(reply.Port)}\ntlsPort: {Off(reply.TlsPort)}\nallow: " +
+                                      (reply.Allow.Length == 0 ? "(none)" : string.Join(", ", reply.Allow)));
+            });
+
+    private static string Off(int port) => port == 0 ? "0 (off)" : port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

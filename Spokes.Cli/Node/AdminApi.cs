@@ -103,6 +103,9 @@ internal static class AdminApi
         api.MapGet("/settings/tunnel", Handler(h => Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(null, null), Results.Ok)));
         api.MapPut("/settings/tunnel", Handler(async h => await Body<TunnelSettingsBody>(h) is not { } b ? BadBody
             : await Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(b.MaxPoolSize, b.MaxPorts), Results.Ok)));
+        api.MapGet("/settings/socks", Handler(h => Run<SocksSettingsReply>(h, new SocksSettingsRequest(null, null, null), Results.Ok)));
+        api.MapPut("/settings/socks", Handler(async h => await Body<SocksSettingsBody>(h) is not { } b ? BadBody
+            : await Run<SocksSettingsReply>(h, new SocksSettingsRequest(b.Port, b.TlsPort, b.Allow), Results.Ok)));
         api.MapGet("/cluster", Handler(h => Run<ClusterReply>(h, new ClusterStatusRequest(), r => Results.Ok(r.Nodes))));
         api.MapGet("/audit", (HttpContext h, DateTimeOffset? since, int? offset, int? limit) =>
             Run<AuditReply>(h, new AuditRequest(since), r => Page(r.Entries, offset, limit)));
@@ -123,6 +126,7 @@ internal static class AdminApi
     public sealed record ApiKeyBody(string? Scope, string? Description);
     public sealed record QuotaBody(int? MaxTunnels, int? MaxPorts, System.Collections.Immutable.ImmutableList<string>? Domains, long? MonthlyBytes);
     public sealed record TunnelSettingsBody(int? MaxPoolSize, int? MaxPorts);
+    public sealed record SocksSettingsBody(int? Port, int? TlsPort, string[]? Allow);
     public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Offset, int Limit);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

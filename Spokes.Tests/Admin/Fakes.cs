@@ -147,6 +147,15 @@ internal sealed class FakeServerSettings : IServerSettings
         return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(new TunnelOptionsDto(maxPoolSize, maxPorts)));
     }
 
+    public List<(int Port, int TlsPort, string[] Allow)> SocksCalls { get; } = [];
+    public Outcome<SocksSettingsReply>? SocksResult { get; set; }
+
+    public Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by)
+    {
+        SocksCalls.Add((port, tlsPort, [.. allow]));
+        return Task.FromResult(SocksResult ?? Outcome<SocksSettingsReply>.Success(new SocksSettingsReply(port, tlsPort, [.. allow])));
+    }
+
     public TlsChoiceDto Tls { get; set; } = new(Spokes.Actors.Settings.TlsMode.Configured, "", "");
     public Outcome<TlsChoiceDto>? TlsResult { get; set; }
     public List<TlsRequest> TlsCalls { get; } = [];

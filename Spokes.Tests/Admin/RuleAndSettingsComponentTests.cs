@@ -296,15 +296,44 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void SettingsPage_LetsEncrypt_ShowsModeConfigNoteAndSocksNotBuilt()
+    public void SettingsPage_LetsEncrypt_ShowsModeConfigNoteAndTheSocksForm()
     {
-        _settings.Settings = _settings.Settings with { Tls = ConfiguredTls.LetsEncrypt, AcmeEmail = "ops@example.com" };
+        _settings.Settings = _settings.Settings with
+        {
+            Tls = ConfiguredTls.LetsEncrypt, AcmeEmail = "ops@example.com",
+            Socks = new SocksConfig { Port = 1080, Allow = ["10.1.0.0/16", "*.corp.example"] },
+        };
         var cut = Render<SettingsPage>();
         Assert.Equal("spokes.example.com", cut.Find("[data-testid=domain]").TextContent);
         Assert.Contains("Let's Encrypt", cut.Find("[data-testid=tls-mode]").TextContent);
         Assert.Contains("config.json", cut.Find("[data-testid=config-note]").TextContent);
         Assert.Contains("cookies", cut.Find("[data-testid=config-note]").TextContent);
-        Assert.Contains("not built yet", cut.Find("[data-testid=socks-note]").TextContent);
+        Assert.Equal("1080", Input(cut, "socks-port").GetAttribute("value"));
+        Assert.Contains("*.corp.example", Input(cut, "socks-allow").TextContent + Input(cut, "socks-allow").GetAttribute("value"));
+    }
+
+    [Fact]
+    public void SocksForm_Apply_SendsEveryEntryAndShowsWhatIsInForce()
+    {
+        var cut = Render<SocksForm>(p => p.Add(c => c.Socks, new SocksConfig()).Add(c => c.Domain, "spokes.example.com"));
+        Fill(cut, "socks-port", "1080");
+        Fill(cut, "socks-allow", "10.1.0.0/16, db.internal\n*.corp.example");
+        cut.Find("[data-testid=socks-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("port 1080", cut.Find("[data-testid=socks-saved]").TextContent));
+        var call = Assert.Single(_settings.SocksCalls);
+        Assert.Equal((1080, 0), (call.Port, call.TlsPort));
+        Assert.Equal(["10.1.0.0/16", "db.internal", "*.corp.example"], call.Allow);
+    }
+
+    [Fact]
+    public void SocksForm_Refused_ShowsTheReason()
+    {
+        _settings.SocksResult = Outcome<SocksSettingsReply>.Failure("port 8443 is this node's listen.https");
+        var cut = Render<SocksForm>(p => p.Add(c => c.Socks, new SocksConfig()).Add(c => c.Domain, "spokes.example.com"));
+        Fill(cut, "socks-port", "8443");
+        cut.Find("[data-testid=socks-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("listen.https", cut.Find("[data-testid=socks-error]").TextContent));
+        Assert.Empty(cut.FindAll("[data-testid=socks-saved]"));
     }
 
     [Theory]

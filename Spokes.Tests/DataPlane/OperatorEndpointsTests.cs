@@ -224,14 +224,16 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
         Assert.All(answers, a => Assert.True(a.Item1 is 200 or 429, $"status {a.Item1}"));
     });
 
-    private async Task<(string Id, string Value)> CreateKeyAsync(string scope)
+    private Task<(string Id, string Value)> CreateKeyAsync(string scope) => CreateKeyAsync(bed.Bed, scope);
+
+    internal static async Task<(string Id, string Value)> CreateKeyAsync(SpokesTestbed node, string scope)
     {
-        var created = (await bed.Bed.CliAsync("apikey", "create", "--scope", scope, "--json")).ExpectExit(0);
+        var created = (await node.CliAsync("apikey", "create", "--scope", scope, "--json")).ExpectExit(0);
         using var json = JsonDocument.Parse(created.Output);
         return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("value").GetString()!);
     }
 
-    private static async Task<HttpResponseMessage> ApiAsync(HttpClient https, string key, HttpMethod method, string path, string? body = null)
+    internal static async Task<HttpResponseMessage> ApiAsync(HttpClient https, string key, HttpMethod method, string path, string? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -252,9 +254,11 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
         }
     }
 
-    private HttpClient Https()
+    private HttpClient Https() => Https(bed.Bed);
+
+    internal static HttpClient Https(SpokesTestbed node)
     {
-        var ca = X509CertificateLoader.LoadCertificateFromFile(bed.Bed.CaPath);
+        var ca = X509CertificateLoader.LoadCertificateFromFile(node.CaPath);
         var handler = new HttpClientHandler
         {
             AllowAutoRedirect = false,
@@ -266,7 +270,7 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
                 return chain.Build(certificate!);
             },
         };
-        return new HttpClient(handler) { BaseAddress = new Uri($"https://{SpokesTestbed.Domain}:{bed.Bed.HttpsPort}/"), Timeout = Visitor.Patience };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://{SpokesTestbed.Domain}:{node.HttpsPort}/"), Timeout = Visitor.Patience };
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient https, string key)
