@@ -18,10 +18,10 @@ internal sealed class SocksClient : IAsyncDisposable
 
     public Stream Stream { get; private set; }
 
-    public static async Task<SocksClient> OpenAsync(int port, IPAddress? from = null)
+    public static async Task<SocksClient> OpenAsync(int port, IPAddress? from = null, IPAddress? node = null)
     {
         var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
-        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        await tcp.ConnectAsync(node ?? IPAddress.Loopback, port);
         tcp.NoDelay = true;
         var stream = tcp.GetStream();
         stream.ReadTimeout = 20_000;
@@ -65,9 +65,10 @@ internal sealed class SocksClient : IAsyncDisposable
     }
 
     /// <summary>Greeting, log-in and CONNECT; the reply code (0 = connected).</summary>
-    public static async Task<(SocksClient Client, byte? Reply)> ConnectAsync(int port, string user, string password, string host, int destination)
+    public static async Task<(SocksClient Client, byte? Reply)> ConnectAsync(int port, string user, string password, string host, int destination,
+        IPAddress? node = null)
     {
-        var client = await OpenAsync(port);
+        var client = await OpenAsync(port, node: node);
         if (await client.GreetAsync(2) != 2 || await client.LogInAsync(user, password) != 0) return (client, null);
         return (client, await client.RequestAsync(host, destination));
     }
