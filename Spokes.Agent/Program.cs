@@ -32,6 +32,8 @@ app.AddSubCommand("tcp", x =>
     x.AddCommands<TcpCommands>();
     x.AddSubCommand("firewall", f => f.AddCommands<TcpFirewallCommands>()).WithDescription("Networks a leased port admits or refuses at the edge");
 }).WithDescription("Manage leased TCP ports");
+app.AddSubCommand("map", x => x.AddCommands<MapCommands>())
+    .WithDescription("Local ports to services behind other tunnels, through the server's SOCKS policy");
 await app.RunAsync();
 bool askedForHelp = rest.Any(a => a is "-h" or "--help" or "--version");
 if (askedForHelp && !run.Started)

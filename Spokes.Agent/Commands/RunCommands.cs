@@ -39,6 +39,11 @@ internal sealed class RunCommands(ConfigStore store, ICoconaAppContextAccessor c
         }
 
         Console.WriteLine($"Rules:   {status.HttpRules} http, {status.TcpRules} tcp");
+        if (status.Maps > 0)
+        {
+            Console.WriteLine(status.Running ? $"Maps:    {status.Maps} ({status.MapsListening} listening)" : $"Maps:    {status.Maps}");
+        }
+
         return ExitCodes.Ok;
     }
 
@@ -49,5 +54,6 @@ internal sealed class RunCommands(ConfigStore store, ICoconaAppContextAccessor c
         Connected = false,
         HttpRules = config.Http.Count,
         TcpRules = config.Tcp.Count,
+        Maps = config.Maps.Count,
     };
 }

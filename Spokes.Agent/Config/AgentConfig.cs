@@ -28,6 +28,9 @@ internal sealed record AgentConfig
     public IReadOnlyList<HttpRule> Http { get; init; } = [];
     public IReadOnlyList<TcpRule> Tcp { get; init; } = [];
 
+    /// <summary>Port maps (<c>spokes-agent map</c>): local listeners whose connections go through the tunnel.</summary>
+    public IReadOnlyList<PortMap> Maps { get; init; } = [];
+
     /// <summary>Where rules with <c>letsEncrypt</c> get their certificates (docs/agent.md); null = Let's Encrypt.</summary>
     public AcmeSettings? Acme { get; init; }
 
@@ -37,6 +40,11 @@ internal sealed record AgentConfig
 
     public static string Redact(string? key) => key is null ? "(none)" : key.Length <= 8 ? "..." : key[..8] + "...";
 }
+
+/// <summary>A local listener (<see cref="Listen"/>, <c>address:port</c>) whose connections the node takes to
+/// <see cref="To"/> (<c>host:port</c>, named as for SOCKS: a tunnel's <c>D:80</c>/<c>D:443</c>, <c>&lt;server
+/// domain&gt;:P</c>, or what the node's <c>socks.allow</c> opens).</summary>
+internal sealed record PortMap(string Listen, string To);
 
 /// <summary>The ACME server of rules with <c>--letsencrypt</c> and when to renew (the <c>acme</c> object of the config).</summary>
 internal sealed record AcmeSettings

@@ -14,4 +14,5 @@ namespace Spokes.Agent.Config;
 [JsonSerializable(typeof(AgentStatus))]
 [JsonSerializable(typeof(IReadOnlyList<Spokes.Tunnel.Control.HttpRule>))]
 [JsonSerializable(typeof(IReadOnlyList<Spokes.Tunnel.Control.TcpRule>))]
+[JsonSerializable(typeof(IReadOnlyList<PortMap>))]
 internal sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -25,6 +25,10 @@ internal static class LocalOps
 
     /// <summary>A port's whole lists, as the node pushed them (<see cref="LocalRequest.Allow"/>, <see cref="LocalRequest.Drop"/>).</summary>
     public const string TcpFirewallSet = "tcpFirewallSet";
+
+    /// <summary>Adds or replaces the port map listening on <see cref="LocalRequest.Listen"/> (to <see cref="LocalRequest.To"/>).</summary>
+    public const string MapAdd = "mapAdd";
+    public const string MapRemove = "mapRemove";
 }
 
 /// <summary>Values of <see cref="LocalRequest.Action"/> for the firewall ops.</summary>
@@ -65,6 +69,10 @@ internal sealed record LocalRequest
     public string? Network { get; init; }
     public IReadOnlyList<string>? Allow { get; init; }
     public IReadOnlyList<string>? Drop { get; init; }
+
+    /// <summary>Port maps: the local <c>address:port</c> and where its connections go.</summary>
+    public string? Listen { get; init; }
+    public string? To { get; init; }
 }
 
 internal sealed record LocalResponse
@@ -95,5 +103,9 @@ internal sealed record AgentStatus
     public IReadOnlyList<string> Nodes { get; init; } = [];
     public int HttpRules { get; init; }
     public int TcpRules { get; init; }
+
+    /// <summary>Port maps and how many of them listen.</summary>
+    public int Maps { get; init; }
+    public int MapsListening { get; init; }
     public string? LastError { get; init; }
 }

@@ -20,6 +20,14 @@ internal sealed class RuleGateway(ConfigStore store)
             return LocalResponse.Fail(LocalFailures.Unreachable, "tcp allocate needs a running agent (spokes-agent start) to ask the node");
         }
 
+        if (request.Op is LocalOps.MapAdd or LocalOps.MapRemove)
+        {
+            var (config, failure, error) = MapBook.Apply(store.Load(), request);
+            if (config is null) return LocalResponse.Fail(failure!, error!);
+            store.Save(config);
+            return LocalResponse.Success();
+        }
+
         RuleChange change = RuleBook.Apply(store.Load(), request, strict: true);
         if (change.Config is null)
         {

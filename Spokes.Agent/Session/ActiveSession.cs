@@ -112,6 +112,16 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
         _stop.Dispose();
     }
 
+    /// <summary>A stream to the node for one connection of a port map, on the leg rule requests go to; null when the
+    /// node does not take port maps.</summary>
+    public async Task<MuxStream?> OpenMapStreamAsync(string to, CancellationToken cancellationToken)
+    {
+        if (!NodeFeatures.Has(Welcome, NodeFeatures.Map)) return null;
+        var leg = Volatile.Read(ref _primary) is { Active: true } primary ? primary : Legs().FirstOrDefault(l => l.Active);
+        if (leg is null) throw new MuxException("no connection to the server takes new streams");
+        return await leg.Primary.OpenStreamAsync(new MapOpenHeader { To = to }.Encode(), cancellationToken).ConfigureAwait(false);
+    }
+
     private Leg[] Legs()
     {
         lock (_lock)

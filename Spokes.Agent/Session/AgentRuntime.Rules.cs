@@ -15,6 +15,11 @@ internal sealed partial class AgentRuntime
             return new LocalResponse { Ok = true, Status = Status() };
         }
 
+        if (request.Op is LocalOps.MapAdd or LocalOps.MapRemove)
+        {
+            return await ApplyMapAsync(request).ConfigureAwait(false);
+        }
+
         ActiveSession? session = Current;
         ControlChannel? channel = session?.Control;
         if (request.Op == LocalOps.TcpAllocate)
@@ -160,6 +165,8 @@ internal sealed partial class AgentRuntime
             Nodes = session?.Nodes ?? [],
             HttpRules = config.Http.Count,
             TcpRules = config.Tcp.Count,
+            Maps = config.Maps.Count,
+            MapsListening = Maps?.Listening ?? 0,
             LastError = session is null ? _lastError : null,
         };
     }
@@ -195,6 +202,30 @@ internal sealed partial class AgentRuntime
     }
 
     /// <summary>Applies and saves one change; changes are serialized so none is lost.</summary>
+    /// <summary>A port map change: listening (or not) at once, saved once the new listener is bound.</summary>
+    private async Task<LocalResponse> ApplyMapAsync(LocalRequest request)
+    {
+        await _ruleLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var (config, failure, error) = MapBook.Apply(_config, request);
+            if (config is null) return LocalResponse.Fail(failure!, error!);
+            if (Maps is { } maps && maps.Apply(config.Maps) is [var (_, bindError), ..])
+            {
+                maps.Apply(_config.Maps);
+                return LocalResponse.Fail(LocalFailures.Refused, bindError);
+            }
+            _store.Save(config);
+            _config = config;
+            _log.Info(request.Op == LocalOps.MapAdd ? $"map {MapBook.Canonical(request.Listen!)} → {request.To} listening" : $"map {MapBook.Canonical(request.Listen!)} removed");
+            return LocalResponse.Success();
+        }
+        finally
+        {
+            _ruleLock.Release();
+        }
+    }
+
     private async Task<string?> ApplyAsync(LocalRequest request, bool strict)
     {
         await _ruleLock.WaitAsync().ConfigureAwait(false);

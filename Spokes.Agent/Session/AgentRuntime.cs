@@ -36,6 +36,9 @@ internal sealed partial class AgentRuntime
     /// <summary>Where streams of rules served by the agent's HTTP stack go (set once running).</summary>
     internal Http.StreamListenerFactory Sites { get; private set; } = new();
 
+    /// <summary>The port maps' listeners (set once running).</summary>
+    internal Relay.PortMaps? Maps { get; private set; }
+
     /// <summary>The current rules and settings; replaced as a whole on every change.</summary>
     public AgentConfig Config => _config;
 
@@ -74,6 +77,9 @@ internal sealed partial class AgentRuntime
             return 1;
         }
 
+        await using var maps = new Relay.PortMaps(() => Current, _log);
+        maps.Apply(_config.Maps);
+        Maps = maps;
         _backoff = new Backoff(Random.Shared, _options.BackoffInitial, _options.BackoffCap);
         _log.Info($"agent started; connecting to {_config.Server}");
         IReadOnlyList<string?> endpoints = [null];

@@ -70,6 +70,8 @@ public static class EdgeHosting
         services.AddSingleton(new PortBindAddress(Address(ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Host)));
         services.AddSingleton<PortListeners>();
         services.AddHostedService(sp => sp.GetRequiredService<PortListeners>());
+        services.AddSingleton<Socks.SocksConnector>();
+        services.AddSingleton<Socks.MeshStreams>();
         services.AddSingleton<Socks.SocksListener>();
         services.AddHostedService(sp => sp.GetRequiredService<Socks.SocksListener>());
         // http-01 answers: always (tunnel domains' challenges go through the HTTP router). The renewer always runs

@@ -21,7 +21,7 @@ namespace Spokes.Edge.Sessions;
 /// </summary>
 public sealed class AgentConnectionHandler(AdminOperations operations, LocalLinks links, SessionManagerRef manager,
     RouteTableSource routes, EdgeIdentity identity, AgentTopology topology, NodeReadiness readiness, AgentGate gate,
-    ILogger<AgentConnectionHandler> log) : Listeners.IAgentConnections
+    Socks.MeshStreams mesh, ILogger<AgentConnectionHandler> log) : Listeners.IAgentConnections
 {
     public const string ServerVersion = "spokes/0.1";
 
@@ -71,18 +71,21 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                 await control.RefuseAsync(RefusalCodes.Busy, $"too many refused credentials from {client}; try again in {Math.Ceiling(wait.TotalSeconds):0} s");
                 message = null;
             }
-            var keepOpen = message switch
+            var tunnel = message switch
             {
                 Register r => await RegisterAsync(control, r, client, address),
                 Deauthorize d => await DeauthorizeAsync(control, d, client, address),
                 Hello { Role: ConnectionRole.Control } h => await OpenSessionAsync(mux, control, h, client, address),
                 Hello h => await JoinSessionAsync(mux, control, h, client, address),
-                _ => false,
+                _ => null,
             };
-            if (keepOpen)
+            if (tunnel is not null)
             {
+                // A session's connection: from now on the agent may open streams for its port maps.
                 mux.PeerStreamLimit = int.MaxValue;
+                var maps = mesh.AcceptAsync(mux, tunnel, remote, closed);
                 await mux.Completion.WaitAsync(closed);
+                await maps;
             }
             else
             {
@@ -102,87 +105,88 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         }
     }
 
-    private async Task<bool> RegisterAsync(ControlChannel control, Register register, string client, System.Net.IPAddress? address)
+    private async Task<string?> RegisterAsync(ControlChannel control, Register register, string client, System.Net.IPAddress? address)
     {
         var reply = await WithinDeadline(operations.RegisterAgentAsync(register.RegistrationToken, register.UserId, register.TunnelHostname));
         if (reply is AdminSecretCreated created)
         {
             log.LogInformation("agent from {Client} registered auth token {TokenId}", client, created.Id);
             await control.SendAsync(new Registered { Key = created.Value });
-            return false;
+            return null;
         }
         // Bad input here (an agent id that is not one) is the agent's request, not an inactive token.
         await Refuse(control, reply as Refusal, client, address, invalid: RefusalCodes.BadRequest);
-        return false;
+        return null;
     }
 
     /// <summary><c>spokes-agent deauth</c>: the key proves who asks; its token is deactivated and its tunnel shut down.</summary>
-    private async Task<bool> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client, System.Net.IPAddress? address)
+    private async Task<string?> DeauthorizeAsync(ControlChannel control, Deauthorize deauthorize, string client, System.Net.IPAddress? address)
     {
         var reply = await WithinDeadline(operations.DeauthorizeAgentAsync(deauthorize.Key));
         if (reply is AdminDone { Message: var tokenId })
         {
             log.LogInformation("agent from {Client} revoked its auth token {TokenId}", client, tokenId);
             await control.SendAsync(new Deauthorized { TokenId = tokenId });
-            return false;
+            return null;
         }
         await Refuse(control, reply as Refusal, client, address);
-        return false;
+        return null;
     }
 
-    private async Task<bool> OpenSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
+    /// <summary>The session's tunnel id once the connection is its control connection; null when refused.</summary>
+    private async Task<string?> OpenSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
     {
         var auth = await operations.AuthenticateAgentAsync(hello.Key);
         if (auth is not AuthTokenReply { Token: var token })
         {
             await Refuse(control, auth as Refusal, client, address);
-            return false;
+            return null;
         }
         var link = new TunnelLink(token.TunnelId, SecretValues.NewId(), SecretValues.NewToken(), operations.MaxPoolSize, client, mux, control,
             hello.Features);
         await control.SendAsync(WelcomeFor(link, control: true));
         manager.Actor.Tell(new StartSession(link, NewSession: true));
-        return true;
+        return link.TunnelId;
     }
 
     /// <summary>A further connection of a session: joins this node's link of it, or — when the session lives on
     /// other nodes so far — becomes this node's link, admitted by the session secret the other nodes replicated
     /// (no node is asked, so a join works while another node of the session is gone).</summary>
-    private async Task<bool> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
+    private async Task<string?> JoinSessionAsync(MuxSession mux, ControlChannel control, Hello hello, string client, System.Net.IPAddress? address)
     {
         if (hello.SessionId is null || hello.SessionSecret is null)
         {
             await control.RefuseAsync(RefusalCodes.BadRequest, "a data connection names its session");
-            return false;
+            return null;
         }
         if (links.TryGetSession(hello.SessionId, out var link))
         {
             if (!SecretValues.FixedTimeEquals(link.SessionSecret, hello.SessionSecret))
             {
                 await control.RefuseAsync(RefusalCodes.UnknownSession, "no such session on this node; reconnect the control connection");
-                return false;
+                return null;
             }
             if (!link.TryAddConnection(mux))
             {
                 await control.RefuseAsync(RefusalCodes.PoolFull, $"the pool already has {link.MaxPoolSize} connections");
-                return false;
+                return null;
             }
             await control.SendAsync(WelcomeFor(link, control: false));
             // Stream 1 of a further connection carries nothing after its welcome: both sides end it, so it is not
             // counted as an open stream (the agent closes such a connection once it carried none for a while).
             await control.DisposeAsync();
-            return true;
+            return link.TunnelId;
         }
         var known = hello.Features?.Contains(AgentFeatures.Legs) == true ? await FindSessionAsync(hello.SessionId, hello.SessionSecret) : null;
         if (known is null)
         {
             await control.RefuseAsync(RefusalCodes.UnknownSession, "no such session in the cluster; reconnect the control connection");
-            return false;
+            return null;
         }
         link = new TunnelLink(known.TunnelId, hello.SessionId, hello.SessionSecret, operations.MaxPoolSize, client, mux, control, hello.Features);
         await control.SendAsync(WelcomeFor(link, control: true));
         manager.Actor.Tell(new StartSession(link, NewSession: false));
-        return true;
+        return link.TunnelId;
     }
 
     /// <summary>A replicated link of the session whose secret matches, when it is the tunnel's newest session.</summary>
@@ -210,7 +214,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
     {
         ProtocolVersion = ControlProtocol.Version, TunnelId = link.TunnelId, SessionId = link.SessionId,
         SessionSecret = link.SessionSecret, MaxPoolSize = link.MaxPoolSize, ServerVersion = ServerVersion,
-        Node = identity.NodeName, Control = control, Legs = topology.AgentNodes, Features = [NodeFeatures.Firewall],
+        Node = identity.NodeName, Control = control, Legs = topology.AgentNodes, Features = [NodeFeatures.Firewall, NodeFeatures.Map],
         Nodes = [.. routes.Current.Nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal).Select(n => new NodeEndpoint(n.Node, n.Advertise, n.Draining))],
     };
 

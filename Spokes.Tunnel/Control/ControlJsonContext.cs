@@ -10,4 +10,5 @@ namespace Spokes.Tunnel.Control;
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ControlMessage))]
 [JsonSerializable(typeof(StreamOpenHeader))]
+[JsonSerializable(typeof(MapOpenHeader))]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;

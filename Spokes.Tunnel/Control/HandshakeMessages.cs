@@ -46,6 +46,9 @@ public static class NodeFeatures
     /// <summary>The node enforces rules' allow and drop lists (<see cref="HttpRule.Allow"/>, <see cref="TcpFirewall"/>).</summary>
     public const string Firewall = "firewall";
 
+    /// <summary>The node takes streams the agent opens for its port maps (<see cref="MapOpenHeader"/>).</summary>
+    public const string Map = "map";
+
     public static bool Has(Welcome? welcome, string feature) => welcome?.Features?.Contains(feature) == true;
 }
 

@@ -41,3 +41,34 @@ public sealed record StreamOpenHeader
         }
     }
 }
+
+/// <summary>
+/// Agent → node on the SYN of a stream the agent opens for one connection to one of its port maps
+/// (<c>spokes-agent map</c>): where the connection goes, named as for SOCKS (<c>D:80</c>, <c>D:443</c>,
+/// <c>&lt;server domain&gt;:P</c>, or a destination the node's <c>socks.allow</c> opens). The node's first byte on
+/// the stream is a SOCKS5 reply code (0 = connected); the bytes of the connection follow.
+/// </summary>
+public sealed record MapOpenHeader
+{
+    /// <summary>Longest accepted header: a hostname of 253 characters, a port, and JSON around them.</summary>
+    public const int MaxLength = 512;
+
+    /// <summary><c>host:port</c> (an IPv6 address in brackets).</summary>
+    public required string To { get; init; }
+
+    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this, ControlJsonContext.Default.MapOpenHeader);
+
+    /// <summary>The header, or null when it is not one (too long, not JSON, no destination).</summary>
+    public static MapOpenHeader? TryDecode(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.Length is 0 or > MaxLength) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(utf8Json, ControlJsonContext.Default.MapOpenHeader) is { To.Length: > 0 } header ? header : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

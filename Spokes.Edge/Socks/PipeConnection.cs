@@ -3,32 +3,50 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using Spokes.Tunnel.Mux;
 
 namespace Spokes.Edge.Socks;
 
-/// <summary>A connection whose bytes come from a stream (a SOCKS client's socket or its TLS, or the socket to an allowed
-/// destination), shaped as Kestrel's connections are, so the HTTP and HTTPS routers take it like one of their own.
-/// Over a plain socket, completing <see cref="Transport"/>'s output half-closes it (the peer reads its end and may still
-/// answer); aborting or disposing closes it.</summary>
-internal sealed class StreamConnection : ConnectionContext
+/// <summary>A connection that did not come from Kestrel — a SOCKS client's socket or its TLS, the socket to an allowed
+/// destination, a stream an agent opened for a port map — shaped as Kestrel's connections are, so the HTTP and HTTPS
+/// routers take it like one of their own. Over a plain socket, completing <see cref="Transport"/>'s output half-closes
+/// it (the peer reads its end and may still answer); aborting or disposing closes it.</summary>
+internal sealed class PipeConnection : ConnectionContext
 {
-    private readonly Stream _stream;
+    private readonly Action _abort;
+    private readonly Func<ValueTask> _dispose;
     private readonly CancellationTokenSource _closed = new();
 
-    public StreamConnection(Stream stream, Socket? socket, EndPoint? remote, EndPoint? local)
+    private PipeConnection(IDuplexPipe transport, EndPoint? remote, EndPoint? local, Action abort, Func<ValueTask> dispose)
     {
-        _stream = stream;
-        var output = socket is null
-            ? PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true))
-            : PipeWriter.Create(new HalfClosing(stream, socket), new StreamPipeWriterOptions(leaveOpen: false));
-        Transport = new Duplex(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), output);
+        Transport = transport;
         RemoteEndPoint = remote;
         LocalEndPoint = local;
         ConnectionClosed = _closed.Token;
+        _abort = abort;
+        _dispose = dispose;
     }
 
-    public static StreamConnection Over(Socket socket) =>
-        new(new NetworkStream(socket, ownsSocket: true), socket, socket.RemoteEndPoint, socket.LocalEndPoint);
+    /// <summary>A plain socket: output completion sends FIN.</summary>
+    public static PipeConnection Over(Socket socket)
+    {
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var pipe = new Duplex(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(new HalfClosing(stream, socket), new StreamPipeWriterOptions(leaveOpen: false)));
+        return new PipeConnection(pipe, socket.RemoteEndPoint, socket.LocalEndPoint, stream.Dispose, () => stream.DisposeAsync());
+    }
+
+    /// <summary>A stream (TLS): closed when the connection is disposed.</summary>
+    public static PipeConnection Over(Stream stream, EndPoint? remote, EndPoint? local)
+    {
+        var pipe = new Duplex(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+        return new PipeConnection(pipe, remote, local, stream.Dispose, () => stream.DisposeAsync());
+    }
+
+    /// <summary>A mux stream the agent opened: aborting resets it.</summary>
+    public static PipeConnection Over(MuxStream stream, EndPoint? agent) =>
+        new(stream, agent, null, stream.Reset, () => stream.DisposeAsync());
 
     public override string ConnectionId { get; set; } = Guid.NewGuid().ToString("N")[..12];
 
@@ -41,7 +59,7 @@ internal sealed class StreamConnection : ConnectionContext
     public override void Abort(ConnectionAbortedException abortReason)
     {
         _closed.Cancel();
-        _stream.Dispose();
+        _abort();
     }
 
     public override async ValueTask DisposeAsync()
@@ -51,11 +69,11 @@ internal sealed class StreamConnection : ConnectionContext
             await Transport.Input.CompleteAsync();
             await Transport.Output.CompleteAsync();
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or MuxException)
         {
             // The peer is gone already.
         }
-        await _stream.DisposeAsync();
+        await _dispose();
         _closed.Dispose();
     }
 
