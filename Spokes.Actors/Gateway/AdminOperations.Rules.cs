@@ -28,6 +28,6 @@ public sealed partial class AdminOperations
         var ports = (PortsReply)await ListPortsAsync();
         var session = presence.Online.GetValueOrDefault(tunnelId);
         return new TunnelRulesReply(tunnelId, session is not null, message, tunnel.HttpRules,
-            ports.Ports.Where(p => p.TunnelId == tunnelId).ToImmutableList(), presence.PortFirewalls(tunnelId));
+            ports.Ports.Where(p => p.TunnelId == tunnelId).ToImmutableList(), presence.PortFirewalls(tunnelId), tunnel.Services);
     }
 }

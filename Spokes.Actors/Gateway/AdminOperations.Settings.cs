@@ -9,23 +9,42 @@ public sealed partial class AdminOperations
     /// <summary>The tunnel options in force on this node (config.json plus run-time changes).</summary>
     public Configuration.TunOptionsConfig CurrentTunnelOptions => options.Current;
 
+    /// <summary>The tunnel options of this node, as a source to follow.</summary>
+    public TunnelOptionsSource Options => options;
+
     private async Task<IWireMessage> TunnelOptionsAsync(TunnelOptionsRequest r, string by)
     {
-        if (r.MaxPoolSize is not null || r.MaxPorts is not null)
+        if (r.MaxPoolSize is not null || r.MaxPorts is not null || r.Monitor is not null || r.MonitorIntervalSeconds is not null)
         {
-            var reply = await UpdateTunnelOptionsAsync(r.MaxPoolSize ?? options.Current.MaxPoolSize, r.MaxPorts ?? options.Current.MaxPorts, by);
+            var reply = await UpdateTunnelOptionsAsync(r.MaxPoolSize ?? options.Current.MaxPoolSize, r.MaxPorts ?? options.Current.MaxPorts, by,
+                r.Monitor, r.MonitorIntervalSeconds);
             if (reply is Refusal) return reply;
         }
-        return new TunnelOptionsReply(options.Current.MaxPoolSize, options.Current.MaxPorts);
+        var now = options.Current;
+        return new TunnelOptionsReply(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds);
     }
 
-    /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, at once and durably.</summary>
-    public async Task<IWireMessage> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
+    /// <summary>Changes maxPoolSize and maxPorts (and, when given, the upstream monitor's switch and interval) for the
+    /// whole cluster, at once and durably.</summary>
+    public async Task<IWireMessage> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
+        int? monitorIntervalSeconds = null)
     {
         var settings = ActorRegistry.For(system).Get<SettingsEntity>();
-        var reply = await AskAsync(settings, new UpdateTunnelOptions(SettingsIds.Server, maxPoolSize, maxPorts, by));
-        if (reply is SettingsReply applied)
-            options.Replace(options.Current with { MaxPoolSize = applied.Settings.MaxPoolSize ?? maxPoolSize, MaxPorts = applied.Settings.MaxPorts ?? maxPorts });
+        var reply = await AskAsync(settings, new UpdateTunnelOptions(SettingsIds.Server, maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds));
+        if (reply is SettingsReply { Settings: var applied })
+        {
+            var current = options.Current;
+            options.Replace(current with
+            {
+                MaxPoolSize = applied.MaxPoolSize ?? maxPoolSize,
+                MaxPorts = applied.MaxPorts ?? maxPorts,
+                Monitor = new Configuration.MonitorConfig
+                {
+                    Enabled = applied.Monitor ?? current.Monitor.Enabled,
+                    IntervalSeconds = applied.MonitorIntervalSeconds ?? current.Monitor.IntervalSeconds,
+                },
+            });
+        }
         return reply;
     }
 

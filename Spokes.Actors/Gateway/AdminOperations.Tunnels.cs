@@ -26,7 +26,8 @@ public sealed partial class AdminOperations
         session?.ClientAddress ?? t.LastAddress,
         session is null ? 0 : (long)Math.Max(0, (now - session.Since).TotalSeconds),
         t.DailyAt(now), t.MonthlyAt(now), t.Created,
-        t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "");
+        t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "",
+        [.. t.Services.Values.OrderBy(s => s.Rule, StringComparer.Ordinal)]);
 
     /// <summary>Shuts a tunnel down: persists it, deactivates its auth token, then frees each of its ports and
     /// domains. Idempotent.</summary>

@@ -64,7 +64,8 @@ public sealed record ApiKeyDto(string Id, DateTimeOffset Created, string Scope, 
     public string? Value { get; init; }
 }
 public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
-    long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node);
+    long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node,
+    ImmutableList<Tunnels.ServiceState>? Services = null);
 public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
     long BytesMonthly, string Destination);
 public sealed record AuditDto(DateTimeOffset At, string Entity, string By, string Event);
@@ -91,8 +92,8 @@ public sealed record AuditReply(ImmutableList<AuditDto> Entries) : IWireMessage;
 public sealed record ClusterReply(ImmutableList<NodeDto> Nodes) : IWireMessage;
 
 /// <summary>Shows the tunnel options in force; with values, changes them cluster-wide first.</summary>
-public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts) : IAdminRequest;
-public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts) : IWireMessage;
+public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts, bool? Monitor = null, int? MonitorIntervalSeconds = null) : IAdminRequest;
+public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60) : IWireMessage;
 
 /// <summary>Shows the SOCKS entry point in force; with values, changes it cluster-wide first (null: unchanged;
 /// <paramref name="Allow"/> replaces the whole list, empty clears it).</summary>

@@ -53,7 +53,8 @@ public enum RuleAction { HttpAdd, HttpRemove, TcpAllocate, TcpForward, TcpReset,
 public sealed record TunnelRulesRequest(string TunnelId, RuleChange? Change) : IAdminRequest;
 
 public sealed record TunnelRulesReply(string TunnelId, bool Online, string Message, ImmutableList<HttpRuleInfo> Http,
-    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null) : IWireMessage;
+    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null,
+    ImmutableDictionary<string, Tunnels.ServiceState>? Services = null) : IWireMessage;
 
 /// <summary>Delivers a rule change to the node holding the tunnel's session, which applies it through the
 /// agent's control channel; answers the agent's result (or a refusal when the tunnel is offline).</summary>

@@ -10,16 +10,18 @@ public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }
 /// <summary>What the settings page shows. The domain comes from config.json (changed there, applied on restart); the
 /// tunnel options and the SOCKS entry point are the cluster-wide values in force now.</summary>
 public sealed record ServerSettingsDto(string Domain, ConfiguredTls Tls, string Certificate, string AcmeEmail,
-    int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks);
+    int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks, bool Monitor = false,
+    int MonitorIntervalSeconds = 60);
 
-public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts);
+public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60);
 
 public interface IServerSettings
 {
     ServerSettingsDto Current();
 
     /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, durably and without a restart.</summary>
-    Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by);
+    Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
+        int? monitorIntervalSeconds = null);
 
     /// <summary>Changes the SOCKS ports and allow-list for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by);
@@ -38,7 +40,8 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
     {
         var options = operations.CurrentTunnelOptions;
         return new ServerSettingsDto(config.Domain, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
-            options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, operations.Socks.Current);
+            options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, operations.Socks.Current,
+            options.Monitor.Enabled, options.Monitor.IntervalSeconds);
     }
 
     public static ConfiguredTls ModeOf(TlsConfig tls) =>
@@ -46,14 +49,17 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
         : string.IsNullOrWhiteSpace(tls.Certificate) ? ConfiguredTls.SelfSigned
         : ConfiguredTls.CustomCertificate;
 
-    public async Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
+    public async Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
+        int? monitorIntervalSeconds = null)
     {
         try
         {
             // The settings entity validates the ranges; its refusal is the message shown.
-            return (await operations.UpdateTunnelOptionsAsync(maxPoolSize, maxPorts, by)).ToOutcome(r => r is SettingsReply
-                ? new TunnelOptionsDto(operations.CurrentTunnelOptions.MaxPoolSize, operations.CurrentTunnelOptions.MaxPorts)
-                : null);
+            return (await operations.UpdateTunnelOptionsAsync(maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds)).ToOutcome(r =>
+            {
+                var now = operations.CurrentTunnelOptions;
+                return r is SettingsReply ? new TunnelOptionsDto(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds) : null;
+            });
         }
         catch (Akka.Actor.AskTimeoutException)
         {

@@ -9,7 +9,16 @@ public sealed class TunnelOptionsSource(TunOptionsConfig initial, PortRangeConfi
     private volatile TunOptionsConfig _current = initial;
     public TunOptionsConfig Current => _current;
     public PortRangeConfig Range { get; } = range;
-    public void Replace(TunOptionsConfig options) => _current = options;
+
+    /// <summary>After a replacement that changed something (the session manager tells agents the monitor's settings).</summary>
+    public event Action<TunOptionsConfig>? Changed;
+
+    public void Replace(TunOptionsConfig options)
+    {
+        if (options == _current) return;
+        _current = options;
+        Changed?.Invoke(options);
+    }
 }
 
 /// <summary>The SOCKS entry point in force on this node: config.json's <c>socks</c> until changed at run time

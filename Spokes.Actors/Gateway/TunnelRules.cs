@@ -6,7 +6,8 @@ namespace Spokes.Actors.Gateway;
 /// <summary>A tunnel's rules as the console shows them: live while the agent is online, cached (read-only)
 /// otherwise. <see cref="Message"/> is the result of the change just applied, if any.</summary>
 public sealed record TunnelRulesDto(string TunnelId, bool Online, string Message, ImmutableList<HttpRuleInfo> Http,
-    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null)
+    ImmutableList<PortDto> Ports, ImmutableDictionary<int, FirewallInfo>? PortFirewalls = null,
+    ImmutableDictionary<string, ServiceState>? Services = null)
 {
     public FirewallInfo? FirewallOf(int port) => PortFirewalls?.GetValueOrDefault(port);
 }
@@ -34,7 +35,8 @@ public sealed class TunnelRules(AdminOperations operations) : ITunnelRules
         try
         {
             return (await operations.TunnelRulesAsync(tunnelId, change)).ToOutcome(r => r is TunnelRulesReply t
-                ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList(), t.PortFirewalls)
+                ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList(), t.PortFirewalls,
+                    t.Services)
                 : null);
         }
         catch (Akka.Actor.AskTimeoutException)

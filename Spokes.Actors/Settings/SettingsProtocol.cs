@@ -11,8 +11,10 @@ public static class SettingsIds
     public const string Server = "server";
 }
 
-/// <summary>Sets the tunnel options every node applies from now on (maxPoolSize, maxPorts).</summary>
-public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int MaxPorts, string By) : ISettingsMessage;
+/// <summary>Sets the tunnel options every node applies from now on (maxPoolSize, maxPorts, and — when given — the
+/// upstream monitor's switch and interval).</summary>
+public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int MaxPorts, string By, bool? Monitor = null,
+    int? MonitorIntervalSeconds = null) : ISettingsMessage;
 /// <summary>Sets the SOCKS entry point every node runs from now on (ports, 0 = off, and <c>socks.allow</c> in canonical
 /// form).</summary>
 public sealed record UpdateSocks(string EntityId, int Port, int TlsPort, string[] Allow, string By) : ISettingsMessage;
@@ -28,9 +30,12 @@ public sealed record SaveAcmeCertificate(string EntityId, string Domain, string 
 public sealed record SaveAcmeAccount(string EntityId, string SealedKey, string By) : ISettingsMessage;
 public sealed record SettingsReply(SettingsState Settings) : IWireMessage;
 
-public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By) : IDomainEvent
+public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By, bool? Monitor = null,
+    int? MonitorIntervalSeconds = null) : IDomainEvent
 {
-    public string Describe() => $"tunnel options: maxPoolSize {MaxPoolSize}, maxPorts {MaxPorts}";
+    public string Describe() => $"tunnel options: maxPoolSize {MaxPoolSize}, maxPorts {MaxPorts}"
+                                + (Monitor is { } on ? $", monitor {(on ? "on" : "off")}" : "")
+                                + (MonitorIntervalSeconds is { } s ? $" every {s} s" : "");
 }
 
 public sealed record SocksChanged(int Port, int TlsPort, string[] Allow, DateTimeOffset At, string By) : IDomainEvent
@@ -65,6 +70,8 @@ public sealed record SettingsState : IWireMessage
     public static readonly SettingsState Empty = new();
     public int? MaxPoolSize { get; init; }
     public int? MaxPorts { get; init; }
+    public bool? Monitor { get; init; }
+    public int? MonitorIntervalSeconds { get; init; }
     public DateTimeOffset Updated { get; init; }
     public TlsChoice Tls { get; init; } = TlsChoice.Configured;
     /// <summary>The SOCKS entry point as last set at run time; null: as config.json says.</summary>
@@ -77,7 +84,9 @@ public sealed record SettingsState : IWireMessage
         GetSettings => Decision.Answer(),
         UpdateTunnelOptions u when u.MaxPoolSize is < 1 or > 64 => Decision.Refuse(ErrorCode.Invalid, "maxPoolSize must be between 1 and 64"),
         UpdateTunnelOptions u when u.MaxPorts is < 0 or > 65535 => Decision.Refuse(ErrorCode.Invalid, "maxPorts must be between 0 and 65535"),
-        UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By)),
+        UpdateTunnelOptions u when u.MonitorIntervalSeconds is < 1 or > 86_400 =>
+            Decision.Refuse(ErrorCode.Invalid, "the monitor interval must be between 1 and 86400 seconds"),
+        UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By, u.Monitor, u.MonitorIntervalSeconds)),
         UpdateSocks u when SocksProblem(u) is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
         UpdateSocks u => Decision.Persist(new SocksChanged(u.Port, u.TlsPort, u.Allow, now, u.By)),
         ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
@@ -90,7 +99,11 @@ public sealed record SettingsState : IWireMessage
 
     public SettingsState Apply(IDomainEvent e) => e switch
     {
-        TunnelOptionsChanged t => this with { MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At },
+        TunnelOptionsChanged t => this with
+        {
+            MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At,
+            Monitor = t.Monitor ?? Monitor, MonitorIntervalSeconds = t.MonitorIntervalSeconds ?? MonitorIntervalSeconds,
+        },
         SocksChanged c => this with { Socks = new Configuration.SocksConfig { Port = c.Port, TlsPort = c.TlsPort, Allow = c.Allow }, Updated = c.At },
         TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },
         AcmeCertificateSaved a => this with { AcmeCertificate = new StoredAcmeCertificate(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter) },

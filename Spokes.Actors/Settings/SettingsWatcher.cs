@@ -54,10 +54,16 @@ public sealed class SettingsWatcher : ReceiveActor, IWithTimers
         {
             MaxPoolSize = s.MaxPoolSize ?? _configured.MaxPoolSize,
             MaxPorts = s.MaxPorts ?? _configured.MaxPorts,
+            Monitor = new MonitorConfig
+            {
+                Enabled = s.Monitor ?? _configured.Monitor.Enabled,
+                IntervalSeconds = s.MonitorIntervalSeconds ?? _configured.Monitor.IntervalSeconds,
+            },
         };
         if (next == _options.Current) return;
         _options.Replace(next);
-        _log.Info("tunnel options now maxPoolSize {0}, maxPorts {1}", next.MaxPoolSize, next.MaxPorts);
+        _log.Info("tunnel options now maxPoolSize {0}, maxPorts {1}, monitor {2} every {3} s", next.MaxPoolSize, next.MaxPorts,
+            next.Monitor.Enabled ? "on" : "off", next.Monitor.IntervalSeconds);
     }
 
     private sealed class Retry

@@ -49,6 +49,13 @@ public sealed record RecordSessionStart(string EntityId, string Address, string 
 /// per flush interval, not one per connection).</summary>
 public sealed record RecordTraffic(string EntityId, ImmutableList<ConnectionRecord> Connections) : ITunnelMessage;
 public sealed record GetTunnel(string EntityId) : ITunnelMessage;
+/// <summary>The agent's upstream monitor's view of every rule's and lease's destination (the whole list: a rule
+/// missing from it is no longer watched; empty when monitoring is off).</summary>
+public sealed record RecordServiceStates(string EntityId, ImmutableList<ServiceState> Services, string By) : ITunnelMessage;
+
+/// <summary>Whether a rule's destination (<c>http:DOMAIN</c>, <c>tcp:PORT</c>) answered the agent's last TCP
+/// connect, and since when.</summary>
+public sealed record ServiceState(string Rule, bool Online, DateTimeOffset Since) : IWireMessage;
 
 public sealed record TunnelReply(TunnelState Tunnel) : IWireMessage;
 public sealed record PortAllocated(int Port) : IWireMessage;
@@ -73,6 +80,15 @@ public sealed record TunnelPortRemoved(string Id, int Port, DateTimeOffset At, s
 public sealed record TunnelRulesCached(string Id, ImmutableList<HttpRuleInfo> Rules, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"tunnel {Id} rules: {(Rules.Count == 0 ? "none" : string.Join(", ", Rules.Select(r => r.Domain)))}";
+}
+public sealed record TunnelServiceChanged(string Id, string Rule, bool? Online, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} service {Rule} " + Online switch
+    {
+        true => "online",
+        false => "unavailable",
+        null => "no longer monitored",
+    };
 }
 public sealed record TunnelSessionStarted(string Id, string Address, DateTimeOffset At, string By) : IDomainEvent
 {

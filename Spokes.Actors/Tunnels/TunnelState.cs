@@ -22,6 +22,8 @@ public sealed record TunnelState : IWireMessage
     public string LastAddress { get; init; } = "";
     public ImmutableSortedSet<int> Ports { get; init; } = [];
     public ImmutableList<HttpRuleInfo> HttpRules { get; init; } = [];
+    /// <summary>What the agent's upstream monitor last reported, by rule (empty while monitoring is off).</summary>
+    public ImmutableDictionary<string, ServiceState> Services { get; init; } = ImmutableDictionary<string, ServiceState>.Empty;
     /// <summary>The latest relayed connections (the journal keeps them all).</summary>
     public ImmutableList<ConnectionRecord> RecentConnections { get; init; } = [];
     public const int RecentLimit = 100;
@@ -57,10 +59,24 @@ public sealed record TunnelState : IWireMessage
         ReleaseTunnelPort r => Decision.Persist(new TunnelPortRemoved(Id, r.Port, now, r.By)),
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
+        RecordServiceStates r => new Decision(ServiceChanges(r, now), null),
         RecordTraffic t when t.Connections.IsEmpty => Decision.Answer(),
         RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, t.Connections.Max(c => c.Closed), "edge")),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
+
+    /// <summary>One event per rule whose state changed (or that is no longer reported); none when nothing did.</summary>
+    private IDomainEvent[] ServiceChanges(RecordServiceStates r, DateTimeOffset now)
+    {
+        var reported = r.Services.Take(MaxServices).GroupBy(s => s.Rule).ToDictionary(g => g.Key, g => g.Last());
+        var changed = reported.Values.Where(s => !Services.TryGetValue(s.Rule, out var known) || known.Online != s.Online)
+            .Select(s => (IDomainEvent)new TunnelServiceChanged(Id, s.Rule, s.Online, s.Since, r.By));
+        var gone = Services.Keys.Where(k => !reported.ContainsKey(k)).Select(k => (IDomainEvent)new TunnelServiceChanged(Id, k, null, now, r.By));
+        return [.. changed, .. gone];
+    }
+
+    /// <summary>Services kept per tunnel (rules plus leases are far fewer).</summary>
+    public const int MaxServices = 256;
 
     /// <summary>Records a port leased by the allocation (see TunnelEntity).</summary>
     public static IDomainEvent PortAdded(string id, int port, DateTimeOffset now, string by) => new TunnelPortAdded(id, port, now, by);
@@ -77,6 +93,8 @@ public sealed record TunnelState : IWireMessage
         TunnelPortRemoved p => this with { Ports = Ports.Remove(p.Port) },
         TunnelRulesCached r => this with { HttpRules = r.Rules },
         TunnelSessionStarted s => this with { LastAddress = s.Address },
+        TunnelServiceChanged { Online: { } online } c => this with { Services = Services.SetItem(c.Rule, new ServiceState(c.Rule, online, c.At)) },
+        TunnelServiceChanged c => this with { Services = Services.Remove(c.Rule) },
         TunnelTrafficRecorded t => AddBytes(t.Bytes, t.At) with
         {
             RecentConnections = RecentConnections.AddRange(t.Connections) is var all && all.Count > RecentLimit

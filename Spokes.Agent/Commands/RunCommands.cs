@@ -39,6 +39,15 @@ internal sealed class RunCommands(ConfigStore store, ICoconaAppContextAccessor c
         }
 
         Console.WriteLine($"Rules:   {status.HttpRules} http, {status.TcpRules} tcp");
+        if (status.Monitoring)
+        {
+            Console.WriteLine(status.Services.Count == 0 ? "Services: (none checked yet)" : "Services:");
+            foreach (var service in status.Services)
+            {
+                Console.WriteLine($"  {service.Rule,-40} {(service.Online ? "online" : "unavailable")} since {service.Since.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
+            }
+        }
+
         if (status.Maps > 0)
         {
             Console.WriteLine(status.Running ? $"Maps:    {status.Maps} ({status.MapsListening} listening)" : $"Maps:    {status.Maps}");

@@ -104,6 +104,10 @@ internal sealed record AgentStatus
     public int HttpRules { get; init; }
     public int TcpRules { get; init; }
 
+    /// <summary>The upstream monitor: on (as the node says) and what its last check found.</summary>
+    public bool Monitoring { get; init; }
+    public IReadOnlyList<ServiceStatus> Services { get; init; } = [];
+
     /// <summary>Port maps and how many of them listen.</summary>
     public int Maps { get; init; }
     public int MapsListening { get; init; }

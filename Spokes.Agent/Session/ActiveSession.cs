@@ -247,6 +247,9 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
                         log.Info($"{leg} is draining: moving this tunnel's connections to another node");
                         Wake();
                         break;
+                    case MonitorSettings monitor:
+                        runtime.Monitor.Configure(monitor);
+                        break;
                     case ControlRequest request:
                         _pushed.Writer.TryWrite((request, leg.Control));
                         break;

@@ -165,6 +165,8 @@ internal sealed partial class AgentRuntime
             Nodes = session?.Nodes ?? [],
             HttpRules = config.Http.Count,
             TcpRules = config.Tcp.Count,
+            Monitoring = Monitor.Enabled,
+            Services = Monitor.States,
             Maps = config.Maps.Count,
             MapsListening = Maps?.Listening ?? 0,
             LastError = session is null ? _lastError : null,
@@ -239,6 +241,7 @@ internal sealed partial class AgentRuntime
 
             _store.Save(change.Config);
             _config = change.Config;
+            Monitor.Wake();
             return null;
         }
         finally

@@ -31,10 +31,14 @@ internal sealed partial class AgentRuntime
         _log = log;
         _options = options ?? AgentOptions.Default;
         _time = time ?? TimeProvider.System;
+        Monitor = new UpstreamMonitor(() => _config, () => Current, _log, _time);
     }
 
     /// <summary>Where streams of rules served by the agent's HTTP stack go (set once running).</summary>
     internal Http.StreamListenerFactory Sites { get; private set; } = new();
+
+    /// <summary>Checks rules' destinations while the node says so.</summary>
+    internal UpstreamMonitor Monitor { get; }
 
     /// <summary>The port maps' listeners (set once running).</summary>
     internal Relay.PortMaps? Maps { get; private set; }
@@ -80,6 +84,8 @@ internal sealed partial class AgentRuntime
         await using var maps = new Relay.PortMaps(() => Current, _log);
         maps.Apply(_config.Maps);
         Maps = maps;
+        using var monitorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var monitoring = Monitor.RunAsync(monitorStop.Token);
         _backoff = new Backoff(Random.Shared, _options.BackoffInitial, _options.BackoffCap);
         _log.Info($"agent started; connecting to {_config.Server}");
         IReadOnlyList<string?> endpoints = [null];
@@ -141,6 +147,8 @@ internal sealed partial class AgentRuntime
             }
         }
 
+        await monitorStop.CancelAsync().ConfigureAwait(false);
+        await monitoring.ConfigureAwait(false);
         _log.Info("agent stopped");
         return 0;
     }
@@ -164,6 +172,7 @@ internal sealed partial class AgentRuntime
         Volatile.Write(ref _session, session);
         _lastError = null;
         _backoff?.Reset();
+        Monitor.SessionStarted();
         _log.Info($"connected to {_config.Hostname}" + (session.Welcome?.Node is { } node ? $" on node {node}" : "")
                   + $" (tunnel {session.Welcome?.TunnelId})");
     }

@@ -1,5 +1,6 @@
 using Cocona;
 using Spokes.Actors.Gateway;
+using Spokes.Cli.Output;
 
 namespace Spokes.Cli.Commands;
 
@@ -7,12 +8,24 @@ public sealed class SettingsCommands(AdminSession session)
 {
     [Command("tunnel", Description = "Show the tunnel options in force; with values, change them for the whole cluster (no restart)")]
     public Task<int> Tunnel([Option("max-pool-size")] int? maxPoolSize = null, [Option("max-ports")] int? maxPorts = null,
+        [Option("monitor", Description = "on|off: agents check their rules' and leases' destinations")] string? monitor = null,
+        [Option("monitor-interval", Description = "seconds between checks (1-86400)")] int? monitorInterval = null,
         [Option("json")] bool json = false) =>
-        session.RunAsync<TunnelOptionsReply>(new TunnelOptionsRequest(maxPoolSize, maxPorts), reply =>
+        session.RunAsync<TunnelOptionsReply>(new TunnelOptionsRequest(maxPoolSize, maxPorts, OnOff("--monitor", monitor), monitorInterval), reply =>
         {
             if (json) AdminSession.PrintJson(reply);
-            else Console.WriteLine($"maxPoolSize: {reply.MaxPoolSize}\nmaxPorts: {reply.MaxPorts}");
+            else
+                Console.WriteLine($"maxPoolSize: {reply.MaxPoolSize}\nmaxPorts: {reply.MaxPorts}\n" +
+                                  $"monitor: {(reply.Monitor ? "on" : "off")}\nmonitorInterval: {reply.MonitorIntervalSeconds} s");
         });
+
+    private static bool? OnOff(string option, string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null => null,
+        "on" or "true" => true,
+        "off" or "false" => false,
+        _ => throw CliException.BadArguments($"{option} takes on or off, not '{value}'"),
+    };
 
     [Command("socks", Description = "Show the SOCKS5 entry point in force; with values, change it for the whole cluster (no restart)")]
     public Task<int> Socks([Option("port", Description = "SOCKS5 port, 0 = off")] int? port = null,

@@ -16,10 +16,17 @@ public sealed class TunnelCommands(AdminSession session)
                 AdminSession.PrintJson(reply.Tunnels);
                 return;
             }
-            Console.WriteLine(AsciiTable.Render(["ID", "User", "Hostname", "Online", "Address", "Uptime", "Daily / Monthly", "Created"],
-                reply.Tunnels.Select(t => (IReadOnlyList<string>)[t.Id, t.User, t.Hostname, Formats.Bool(t.Online), t.Address,
-                    Formats.Uptime(t.UptimeSeconds), $"{Formats.Bytes(t.BytesDaily)} / {Formats.Bytes(t.BytesMonthly)}",
-                    Formats.Minutes(t.Created)]),
+            // The Services column appears once an agent's upstream monitor reported (settings tunnel --monitor on).
+            var monitored = reply.Tunnels.Any(t => t.Services is { Count: > 0 });
+            string[] columns = ["ID", "User", "Hostname", "Online", "Address", "Uptime", "Daily / Monthly", "Created"];
+            Console.WriteLine(AsciiTable.Render(monitored ? [.. columns, "Services"] : columns,
+                reply.Tunnels.Select(t =>
+                {
+                    IReadOnlyList<string> row = [t.Id, t.User, t.Hostname, Formats.Bool(t.Online), t.Address,
+                        Formats.Uptime(t.UptimeSeconds), $"{Formats.Bytes(t.BytesDaily)} / {Formats.Bytes(t.BytesMonthly)}",
+                        Formats.Minutes(t.Created)];
+                    return monitored ? [.. row, Services(t.Services)] : row;
+                }),
                 AsciiTable.Count(reply.Tunnels.Count, "tunnel", "tunnels")));
         });
 
@@ -70,16 +77,27 @@ public sealed class TunnelCommands(AdminSession session)
             }
             if (reply.Message.Length > 0) Console.WriteLine(reply.Message);
             Console.WriteLine($"Tunnel {reply.TunnelId} is {(reply.Online ? "online (live rules)" : "offline (cached rules, read-only)")}");
-            Console.WriteLine(AsciiTable.Render(["Domain", "Destination", "HTTP", "TLS", "Firewall"],
+            var services = reply.Services ?? System.Collections.Immutable.ImmutableDictionary<string, Spokes.Actors.Tunnels.ServiceState>.Empty;
+            Console.WriteLine(AsciiTable.Render(["Domain", "Destination", "HTTP", "TLS", "Firewall", "Service"],
                 reply.Http.Select(r => (IReadOnlyList<string>)[r.Domain, r.Destination, r.HttpPort?.ToString() ?? "", r.TlsPort?.ToString() ?? "",
-                    r.Firewall?.ToString() ?? ""]),
+                    r.Firewall?.ToString() ?? "", Service(services.GetValueOrDefault("http:" + r.Domain))]),
                 AsciiTable.Count(reply.Http.Count, "http rule", "http rules")));
-            Console.WriteLine(AsciiTable.Render(["Port No.", "Destination", "Firewall"],
+            Console.WriteLine(AsciiTable.Render(["Port No.", "Destination", "Firewall", "Service"],
                 reply.Ports.Select(p => (IReadOnlyList<string>)[p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Destination,
-                    reply.PortFirewalls?.GetValueOrDefault(p.Port)?.ToString() ?? ""]),
+                    reply.PortFirewalls?.GetValueOrDefault(p.Port)?.ToString() ?? "",
+                    Service(services.GetValueOrDefault("tcp:" + p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)))]),
                 AsciiTable.Count(reply.Ports.Count, "port", "ports")));
         });
     }
+
+    /// <summary>A service's state as the agent's monitor last reported it ("" when not monitored).</summary>
+    private static string Service(Spokes.Actors.Tunnels.ServiceState? state) =>
+        state is null ? "" : $"{(state.Online ? "online" : "unavailable")} since {Formats.Minutes(state.Since)}";
+
+    private static string Services(System.Collections.Immutable.ImmutableList<Spokes.Actors.Tunnels.ServiceState>? services) =>
+        services is not { Count: > 0 } ? ""
+        : services.All(s => s.Online) ? $"{services.Count}/{services.Count} online"
+        : $"{services.Count(s => s.Online)}/{services.Count} online; unavailable: " + string.Join(", ", services.Where(s => !s.Online).Select(s => s.Rule));
 
     /// <summary>A comma-separated list of networks in canonical form; '' (or an absent option) is no network.</summary>
     private static System.Collections.Immutable.ImmutableList<string> Networks(string option, string? list) =>

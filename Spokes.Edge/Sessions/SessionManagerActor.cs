@@ -16,6 +16,7 @@ public sealed class SessionManagerActor : ReceiveActor
     private readonly SessionContext _ctx;
     private readonly Dictionary<string, (IActorRef Actor, string SessionId)> _byTunnel = new();
     private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
+    private Action<Spokes.Actors.Configuration.TunOptionsConfig>? _optionsChanged;
 
     public SessionManagerActor(SessionContext ctx)
     {
@@ -53,6 +54,10 @@ public sealed class SessionManagerActor : ReceiveActor
         {
             foreach (var (actor, _) in _byTunnel.Values) actor.Tell(d);
         });
+        Receive<MonitorChanged>(m =>
+        {
+            foreach (var (actor, _) in _byTunnel.Values) actor.Tell(m);
+        });
         Receive<Terminated>(t =>
         {
             foreach (var entry in _byTunnel.Where(e => e.Value.Actor.Equals(t.ActorRef)).ToList())
@@ -68,7 +73,22 @@ public sealed class SessionManagerActor : ReceiveActor
         _mediator.Tell(new Subscribe(SessionTopics.Started, Self));
         _mediator.Tell(new Subscribe(SessionTopics.Shutdown, Self));
         Context.System.EventStream.Subscribe(Self, typeof(NodesChanged));
+        var self = Self;
+        var monitor = _ctx.Operations.Options.Current.Monitor;
+        _optionsChanged = options =>
+        {
+            // Only the monitor's part goes to agents; one message per change of it.
+            if (Interlocked.Exchange(ref monitor, options.Monitor) != options.Monitor) self.Tell(new MonitorChanged(options.Monitor));
+        };
+        _ctx.Operations.Options.Changed += _optionsChanged;
     }
 
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        if (_optionsChanged is not null) _ctx.Operations.Options.Changed -= _optionsChanged;
+    }
 }
+
+/// <summary>The cluster's upstream monitor settings changed: every link tells its agent.</summary>
+public sealed record MonitorChanged(Spokes.Actors.Configuration.MonitorConfig Monitor);

@@ -81,6 +81,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         {
             if (_link.HasLegs) Notify(new Drain { Seconds = d.Seconds, Reason = $"node {_ctx.NodeName} is draining" });
         });
+        Receive<MonitorChanged>(m => TellMonitor(m.Monitor));
         Receive<LinkClosed>(_ => Context.Stop(Self));
         Receive<EndSession>(e => End(e.ShutdownReason));
     }
@@ -95,6 +96,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             _ctx.Regions.Tunnels.Tell(new RecordSessionStart(_link.TunnelId, _link.ClientAddress, "agent"), ActorRefs.NoSender);
         PublishLink();
         ControlLoop.Start(_link, Self);
+        TellMonitor(_ctx.Operations.Options.Current.Monitor);
         _log.Info("tunnel {0} online from {1} (session {2}{3})", _link.TunnelId, _link.ClientAddress, _link.SessionId,
             _newSession ? "" : ", another node's session");
     }
@@ -111,6 +113,25 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         var self = Self;
         _link.CloseAsync(reason).ContinueWith(_ => self.Tell(PoisonPill.Instance), TaskScheduler.Default);
+    }
+
+    /// <summary>The upstream monitor's settings, to an agent that runs one.</summary>
+    private void TellMonitor(Spokes.Actors.Configuration.MonitorConfig monitor)
+    {
+        if (_link.AgentFeatures.Contains(AgentFeatures.Monitor))
+            Notify(new MonitorSettings { Enabled = monitor.Enabled, IntervalSeconds = monitor.IntervalSeconds });
+    }
+
+    /// <summary>The agent's monitor reported: the tunnel entity records what changed (an audited event per change).</summary>
+    private async Task<ControlOutcome> RecordServicesAsync(ServiceStates states)
+    {
+        if (states.Services.Count > ServiceStates.MaxServices)
+            return ControlOutcome.Failed($"at most {ServiceStates.MaxServices} services per report");
+        if (states.Services.FirstOrDefault(s => s.Rule.Length is 0 or > 300) is { } bad)
+            return ControlOutcome.Failed($"'{bad.Rule[..Math.Min(bad.Rule.Length, 40)]}' is not a rule name");
+        var services = states.Services.Select(s => new ServiceState(s.Rule, s.Online, s.Since)).ToImmutableList();
+        var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new RecordServiceStates(_link.TunnelId, services, "agent"), SessionContext.AskTimeout);
+        return reply is TunnelReply ? ControlOutcome.Done() : ControlOutcome.Failed((reply as Refusal)?.Message ?? "not recorded");
     }
 
     private void Notify(ControlMessage message)
@@ -132,6 +153,7 @@ public sealed class TunnelSessionActor : ReceiveActor
     private async Task<ControlOutcome> DecideAsync(ControlRequest request) => request switch
     {
         SyncRules s => await SyncAsync(s),
+        ServiceStates s => await RecordServicesAsync(s),
         HttpAdd a => await AddHttpAsync(a.Rule, claimed: false) is { } error ? ControlOutcome.Failed(error) : await CacheAsync(),
         HttpRemove h => await RemoveHttpAsync(h.Domain),
         TcpAllocate => await AllocateAsync(),

@@ -141,10 +141,15 @@ internal sealed class FakeServerSettings : IServerSettings
 
     public ServerSettingsDto Current() => Settings;
 
-    public Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by)
+    public List<(bool? Monitor, int? Interval)> MonitorCalls { get; } = [];
+
+    public Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
+        int? monitorIntervalSeconds = null)
     {
         Calls.Add((maxPoolSize, maxPorts));
-        return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(new TunnelOptionsDto(maxPoolSize, maxPorts)));
+        MonitorCalls.Add((monitor, monitorIntervalSeconds));
+        return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(
+            new TunnelOptionsDto(maxPoolSize, maxPorts, monitor ?? false, monitorIntervalSeconds ?? 60)));
     }
 
     public List<(int Port, int TlsPort, string[] Allow)> SocksCalls { get; } = [];

@@ -313,6 +313,42 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void RuleManager_MonitoredServices_ShowStateAndSince()
+    {
+        var since = new DateTimeOffset(2026, 12, 2, 7, 40, 0, TimeSpan.Zero);
+        var services = ImmutableDictionary<string, ServiceState>.Empty
+            .Add("http:app.example.com", new ServiceState("http:app.example.com", true, since))
+            .Add("tcp:22001", new ServiceState("tcp:22001", false, since));
+        _rules.Rules = Outcome<TunnelRulesDto>.Success(new TunnelRulesDto("t1", true, "", [FakeRules.WebRule], [FakeRules.Port(22001, "db:5432")],
+            Services: services));
+        var cut = RenderRules();
+        var rows = cut.FindAll("[data-testid=service-row]");
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("online", rows[0].TextContent);
+        Assert.Contains("tcp:22001", rows[1].TextContent);
+        Assert.Contains("unavailable", rows[1].TextContent);
+        Assert.Contains("2026-12-02 07:40:00 UTC", rows[1].TextContent);
+    }
+
+    [Fact]
+    public void RuleManager_NotMonitored_NoServicesCard()
+    {
+        _rules.Rules = FakeRules.Online([FakeRules.WebRule], []);
+        Assert.Empty(RenderRules().FindAll("[data-testid=service-table]"));
+    }
+
+    [Fact]
+    public void TunnelOptions_MonitorSwitchAndInterval_AreSent()
+    {
+        var cut = Render<TunnelOptionsForm>(p => p.Add(c => c.MaxPoolSize, 5).Add(c => c.MaxPorts, 5));
+        Input(cut, "monitor").Change(true);
+        Fill(cut, "monitor-interval", "30");
+        cut.Find("[data-testid=options-save]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("monitor on every 30 s", cut.Find("[data-testid=options-saved]").TextContent));
+        Assert.Equal((true, 30), Assert.Single(_settings.MonitorCalls));
+    }
+
+    [Fact]
     public void SocksForm_Apply_SendsEveryEntryAndShowsWhatIsInForce()
     {
         var cut = Render<SocksForm>(p => p.Add(c => c.Socks, new SocksConfig()).Add(c => c.Domain, "spokes.example.com"));

@@ -30,6 +30,8 @@ namespace Spokes.Tunnel.Control;
 [JsonDerivedType(typeof(ErrorReply), "error")]
 [JsonDerivedType(typeof(NodesUpdate), "nodes")]
 [JsonDerivedType(typeof(Drain), "drain")]
+[JsonDerivedType(typeof(MonitorSettings), "monitor")]
+[JsonDerivedType(typeof(ServiceStates), "services")]
 public abstract record ControlMessage;
 
 /// <summary>A message that expects an <see cref="OkReply"/> or <see cref="ErrorReply"/> with the same RequestId.</summary>

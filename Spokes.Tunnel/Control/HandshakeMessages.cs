@@ -38,6 +38,10 @@ public static class AgentFeatures
     /// <summary>The agent serves rules' <c>webroot</c>, <c>hostHeader</c>, <c>password</c>, <c>basicUser/basicPass</c> and
     /// <c>certFile/keyFile</c> and <c>letsEncrypt</c> itself (its own HTTP stack): a node accepts such rules only from such agents.</summary>
     public const string HttpOptions = "httpOptions";
+
+    /// <summary>The agent runs the upstream monitor: it follows <see cref="MonitorSettings"/> and sends
+    /// <see cref="ServiceStates"/>.</summary>
+    public const string Monitor = "monitor";
 }
 
 /// <summary>Values of <see cref="Welcome.Features"/>.</summary>
@@ -149,3 +153,24 @@ public sealed record KeepAlivePong : ControlMessage
 {
     public required long Nonce { get; init; }
 }
+
+/// <summary>Node → agent (agents with <see cref="AgentFeatures.Monitor"/>), after <c>welcome</c> and whenever the
+/// cluster's tunnel options change: whether the agent checks its rules' and leases' destinations, and how often.</summary>
+public sealed record MonitorSettings : ControlMessage
+{
+    public required bool Enabled { get; init; }
+    public required int IntervalSeconds { get; init; }
+}
+
+/// <summary>Agent → node: the upstream monitor's view of every watched destination, sent when one changed (and on a
+/// new session); the whole list each time, empty once monitoring is off. At most <see cref="MaxServices"/>.</summary>
+public sealed record ServiceStates : ControlRequest
+{
+    public const int MaxServices = 256;
+
+    public required IReadOnlyList<ServiceStatus> Services { get; init; }
+}
+
+/// <summary>A rule (<c>http:DOMAIN</c>) or lease (<c>tcp:PORT</c>) whose destination answered a TCP connect
+/// (<see cref="Online"/>) or not, since <see cref="Since"/>.</summary>
+public sealed record ServiceStatus(string Rule, bool Online, DateTimeOffset Since);
