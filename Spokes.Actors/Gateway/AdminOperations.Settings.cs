@@ -14,23 +14,25 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> TunnelOptionsAsync(TunnelOptionsRequest r, string by)
     {
-        if (r.MaxPoolSize is not null || r.MaxPorts is not null || r.Monitor is not null || r.MonitorIntervalSeconds is not null)
+        if (r.MaxPoolSize is not null || r.MaxPorts is not null || r.Monitor is not null || r.MonitorIntervalSeconds is not null
+            || r.AutoHostnames is not null)
         {
             var reply = await UpdateTunnelOptionsAsync(r.MaxPoolSize ?? options.Current.MaxPoolSize, r.MaxPorts ?? options.Current.MaxPorts, by,
-                r.Monitor, r.MonitorIntervalSeconds);
+                r.Monitor, r.MonitorIntervalSeconds, r.AutoHostnames);
             if (reply is Refusal) return reply;
         }
         var now = options.Current;
-        return new TunnelOptionsReply(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds);
+        return new TunnelOptionsReply(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds, now.AutoHostnames);
     }
 
     /// <summary>Changes maxPoolSize and maxPorts (and, when given, the upstream monitor's switch and interval) for the
     /// whole cluster, at once and durably.</summary>
     public async Task<IWireMessage> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
-        int? monitorIntervalSeconds = null)
+        int? monitorIntervalSeconds = null, bool? autoHostnames = null)
     {
         var settings = ActorRegistry.For(system).Get<SettingsEntity>();
-        var reply = await AskAsync(settings, new UpdateTunnelOptions(SettingsIds.Server, maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds));
+        var reply = await AskAsync(settings, new UpdateTunnelOptions(SettingsIds.Server, maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds,
+            autoHostnames));
         if (reply is SettingsReply { Settings: var applied })
         {
             var current = options.Current;
@@ -38,6 +40,7 @@ public sealed partial class AdminOperations
             {
                 MaxPoolSize = applied.MaxPoolSize ?? maxPoolSize,
                 MaxPorts = applied.MaxPorts ?? maxPorts,
+                AutoHostnames = applied.AutoHostnames ?? current.AutoHostnames,
                 Monitor = new Configuration.MonitorConfig
                 {
                     Enabled = applied.Monitor ?? current.Monitor.Enabled,
@@ -47,6 +50,9 @@ public sealed partial class AdminOperations
         }
         return reply;
     }
+
+    /// <summary>Names tunnels get while <c>tunOptions.autoHostnames</c> is on.</summary>
+    public AutoHostnames? AutoNames { get; init; }
 
     /// <summary>The SOCKS entry point in force on this node (config.json until changed at run time).</summary>
     public SocksSettingsSource Socks { get; init; } = new(new Configuration.SocksConfig());

@@ -16,7 +16,7 @@ public sealed partial class AdminOperations
         var now = Now;
         return new TunnelsReply(tunnels
             .Where(t => r.All || t.IsActive)
-            .Select(t => ToDto(t, online.GetValueOrDefault(t.Id), now))
+            .Select(t => ToDto(t, online.GetValueOrDefault(t.Id), now) with { AutoHostname = t.IsActive ? AutoNames?.For(t.Id) : null })
             .Where(t => !r.OnlineOnly || t.Online)
             .ToImmutableList());
     }

@@ -65,7 +65,7 @@ public sealed record ApiKeyDto(string Id, DateTimeOffset Created, string Scope, 
 }
 public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
     long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node,
-    ImmutableList<Tunnels.ServiceState>? Services = null);
+    ImmutableList<Tunnels.ServiceState>? Services = null, string? AutoHostname = null);
 public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
     long BytesMonthly, string Destination);
 public sealed record AuditDto(DateTimeOffset At, string Entity, string By, string Event);
@@ -92,8 +92,10 @@ public sealed record AuditReply(ImmutableList<AuditDto> Entries) : IWireMessage;
 public sealed record ClusterReply(ImmutableList<NodeDto> Nodes) : IWireMessage;
 
 /// <summary>Shows the tunnel options in force; with values, changes them cluster-wide first.</summary>
-public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts, bool? Monitor = null, int? MonitorIntervalSeconds = null) : IAdminRequest;
-public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60) : IWireMessage;
+public sealed record TunnelOptionsRequest(int? MaxPoolSize, int? MaxPorts, bool? Monitor = null, int? MonitorIntervalSeconds = null,
+    bool? AutoHostnames = null) : IAdminRequest;
+public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60,
+    bool AutoHostnames = false) : IWireMessage;
 
 /// <summary>Shows the SOCKS entry point in force; with values, changes it cluster-wide first (null: unchanged;
 /// <paramref name="Allow"/> replaces the whole list, empty clears it).</summary>

@@ -11,9 +11,10 @@ public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }
 /// tunnel options and the SOCKS entry point are the cluster-wide values in force now.</summary>
 public sealed record ServerSettingsDto(string Domain, ConfiguredTls Tls, string Certificate, string AcmeEmail,
     int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks, bool Monitor = false,
-    int MonitorIntervalSeconds = 60);
+    int MonitorIntervalSeconds = 60, bool AutoHostnames = false);
 
-public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60);
+public sealed record TunnelOptionsDto(int MaxPoolSize, int MaxPorts, bool Monitor = false, int MonitorIntervalSeconds = 60,
+    bool AutoHostnames = false);
 
 public interface IServerSettings
 {
@@ -21,7 +22,7 @@ public interface IServerSettings
 
     /// <summary>Changes maxPoolSize and maxPorts for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
-        int? monitorIntervalSeconds = null);
+        int? monitorIntervalSeconds = null, bool? autoHostnames = null);
 
     /// <summary>Changes the SOCKS ports and allow-list for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by);
@@ -41,7 +42,7 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
         var options = operations.CurrentTunnelOptions;
         return new ServerSettingsDto(config.Domain, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
             options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, operations.Socks.Current,
-            options.Monitor.Enabled, options.Monitor.IntervalSeconds);
+            options.Monitor.Enabled, options.Monitor.IntervalSeconds, options.AutoHostnames);
     }
 
     public static ConfiguredTls ModeOf(TlsConfig tls) =>
@@ -50,15 +51,15 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
         : ConfiguredTls.CustomCertificate;
 
     public async Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
-        int? monitorIntervalSeconds = null)
+        int? monitorIntervalSeconds = null, bool? autoHostnames = null)
     {
         try
         {
             // The settings entity validates the ranges; its refusal is the message shown.
-            return (await operations.UpdateTunnelOptionsAsync(maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds)).ToOutcome(r =>
+            return (await operations.UpdateTunnelOptionsAsync(maxPoolSize, maxPorts, by, monitor, monitorIntervalSeconds, autoHostnames)).ToOutcome(r =>
             {
                 var now = operations.CurrentTunnelOptions;
-                return r is SettingsReply ? new TunnelOptionsDto(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds) : null;
+                return r is SettingsReply ? new TunnelOptionsDto(now.MaxPoolSize, now.MaxPorts, now.Monitor.Enabled, now.Monitor.IntervalSeconds, now.AutoHostnames) : null;
             });
         }
         catch (Akka.Actor.AskTimeoutException)

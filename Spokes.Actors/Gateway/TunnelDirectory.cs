@@ -55,7 +55,8 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
                     && l.DestinationHost is not null
                     ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
                     : new PortLeaseDto(p, "")).ToImmutableList();
-            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow());
+            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow())
+                with { AutoHostname = tunnel.IsActive ? operations.AutoNames?.For(tunnel.Id) : null };
             return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, tunnel.BytesTotal, tunnel.HttpRules, ports)
             {
                 Connections = tunnel.RecentConnections.OrderByDescending(c => c.Closed).ToImmutableList(),

@@ -68,3 +68,40 @@ public sealed class SocksSettingsSource(SocksConfig initial, IReadOnlyDictionary
         return true;
     }
 }
+
+/// <summary>
+/// <c>tunOptions.autoHostnames</c>: while on, every tunnel is also reachable as <c>&lt;label&gt;.&lt;domain&gt;</c>, the
+/// label derived from its id under the cluster's key (<see cref="Security.SecretBox.Label"/>): stable across nodes
+/// and restarts, unguessable without the cluster certificate, never stored. The name routes to the tunnel's first
+/// HTTP rule (docs/architecture.md, "Automatic hostnames").
+/// </summary>
+public sealed class AutoHostnames
+{
+    private readonly Security.SecretBox _secrets;
+    private readonly TunnelOptionsSource _options;
+    private readonly string _domain;
+    private bool _enabled;
+
+    public AutoHostnames(Security.SecretBox secrets, TunnelOptionsSource options, string domain)
+    {
+        (_secrets, _options, _domain) = (secrets, options, domain.ToLowerInvariant());
+        _enabled = options.Current.AutoHostnames;
+        options.Changed += next =>
+        {
+            if (next.AutoHostnames == Volatile.Read(ref _enabled)) return;
+            Volatile.Write(ref _enabled, next.AutoHostnames);
+            Changed?.Invoke();
+        };
+    }
+
+    public bool Enabled => _options.Current.AutoHostnames;
+
+    /// <summary>Raised when the option is turned on or off (route tables are rebuilt).</summary>
+    public event Action? Changed;
+
+    /// <summary>The tunnel's automatic hostname, whether the option is on or not.</summary>
+    public string NameFor(string tunnelId) => $"{_secrets.Label("auto-hostname", tunnelId)}.{_domain}";
+
+    /// <summary>The tunnel's automatic hostname while the option is on, else null.</summary>
+    public string? For(string tunnelId) => Enabled ? NameFor(tunnelId) : null;
+}

@@ -178,6 +178,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
         services.AddSingleton(SocksSettingsSource.For(config));
+        services.AddSingleton(sp => new AutoHostnames(sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<TunnelOptionsSource>(), config.Domain));
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
         services.AddSingleton<Nodes.NodeExit>();
@@ -200,6 +201,7 @@ public static class SpokesAkkaExtensions
         {
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
             Socks = sp.GetRequiredService<SocksSettingsSource>(),
+            AutoNames = sp.GetRequiredService<AutoHostnames>(),
         });
         services.AddSingleton<AgentCredentials>();
         services.AddSingleton<HashingGate>();

@@ -12,11 +12,30 @@ namespace Spokes.Actors.Security;
 public sealed class SecretBox
 {
     private readonly byte[] _key;
+    private readonly byte[] _labels;
 
     public SecretBox(byte[] keyMaterial)
     {
         _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, keyMaterial, 32, salt: Encoding.UTF8.GetBytes("spokes-secretbox"),
             info: Encoding.UTF8.GetBytes("v1"));
+        _labels = HKDF.DeriveKey(HashAlgorithmName.SHA256, keyMaterial, 32, salt: Encoding.UTF8.GetBytes("spokes-labels"),
+            info: Encoding.UTF8.GetBytes("v1"));
+    }
+
+    /// <summary>A DNS label for <paramref name="value"/> that every node computes alike and nobody without the cluster
+    /// certificate can: 16 characters of base32 (80 bits) of an HMAC under a key of its own.</summary>
+    public string Label(string purpose, string value)
+    {
+        var mac = HMACSHA256.HashData(_labels, Encoding.UTF8.GetBytes(purpose + "\n" + value));
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        var label = new char[16];
+        for (var i = 0; i < label.Length; i++)
+        {
+            var bit = i * 5;
+            var chunk = (mac[bit / 8] << 8 | mac[bit / 8 + 1]) >> (11 - bit % 8) & 0x1F;
+            label[i] = alphabet[chunk];
+        }
+        return new string(label);
     }
 
     public string Seal(string plaintext)

@@ -14,7 +14,7 @@ public static class SettingsIds
 /// <summary>Sets the tunnel options every node applies from now on (maxPoolSize, maxPorts, and — when given — the
 /// upstream monitor's switch and interval).</summary>
 public sealed record UpdateTunnelOptions(string EntityId, int MaxPoolSize, int MaxPorts, string By, bool? Monitor = null,
-    int? MonitorIntervalSeconds = null) : ISettingsMessage;
+    int? MonitorIntervalSeconds = null, bool? AutoHostnames = null) : ISettingsMessage;
 /// <summary>Sets the SOCKS entry point every node runs from now on (ports, 0 = off, and <c>socks.allow</c> in canonical
 /// form).</summary>
 public sealed record UpdateSocks(string EntityId, int Port, int TlsPort, string[] Allow, string By) : ISettingsMessage;
@@ -31,11 +31,12 @@ public sealed record SaveAcmeAccount(string EntityId, string SealedKey, string B
 public sealed record SettingsReply(SettingsState Settings) : IWireMessage;
 
 public sealed record TunnelOptionsChanged(int MaxPoolSize, int MaxPorts, DateTimeOffset At, string By, bool? Monitor = null,
-    int? MonitorIntervalSeconds = null) : IDomainEvent
+    int? MonitorIntervalSeconds = null, bool? AutoHostnames = null) : IDomainEvent
 {
     public string Describe() => $"tunnel options: maxPoolSize {MaxPoolSize}, maxPorts {MaxPorts}"
                                 + (Monitor is { } on ? $", monitor {(on ? "on" : "off")}" : "")
-                                + (MonitorIntervalSeconds is { } s ? $" every {s} s" : "");
+                                + (MonitorIntervalSeconds is { } s ? $" every {s} s" : "")
+                                + (AutoHostnames is { } auto ? $", automatic hostnames {(auto ? "on" : "off")}" : "");
 }
 
 public sealed record SocksChanged(int Port, int TlsPort, string[] Allow, DateTimeOffset At, string By) : IDomainEvent
@@ -72,6 +73,7 @@ public sealed record SettingsState : IWireMessage
     public int? MaxPorts { get; init; }
     public bool? Monitor { get; init; }
     public int? MonitorIntervalSeconds { get; init; }
+    public bool? AutoHostnames { get; init; }
     public DateTimeOffset Updated { get; init; }
     public TlsChoice Tls { get; init; } = TlsChoice.Configured;
     /// <summary>The SOCKS entry point as last set at run time; null: as config.json says.</summary>
@@ -86,7 +88,7 @@ public sealed record SettingsState : IWireMessage
         UpdateTunnelOptions u when u.MaxPorts is < 0 or > 65535 => Decision.Refuse(ErrorCode.Invalid, "maxPorts must be between 0 and 65535"),
         UpdateTunnelOptions u when u.MonitorIntervalSeconds is < 1 or > 86_400 =>
             Decision.Refuse(ErrorCode.Invalid, "the monitor interval must be between 1 and 86400 seconds"),
-        UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By, u.Monitor, u.MonitorIntervalSeconds)),
+        UpdateTunnelOptions u => Decision.Persist(new TunnelOptionsChanged(u.MaxPoolSize, u.MaxPorts, now, u.By, u.Monitor, u.MonitorIntervalSeconds, u.AutoHostnames)),
         UpdateSocks u when SocksProblem(u) is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
         UpdateSocks u => Decision.Persist(new SocksChanged(u.Port, u.TlsPort, u.Allow, now, u.By)),
         ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
@@ -103,6 +105,7 @@ public sealed record SettingsState : IWireMessage
         {
             MaxPoolSize = t.MaxPoolSize, MaxPorts = t.MaxPorts, Updated = t.At,
             Monitor = t.Monitor ?? Monitor, MonitorIntervalSeconds = t.MonitorIntervalSeconds ?? MonitorIntervalSeconds,
+            AutoHostnames = t.AutoHostnames ?? AutoHostnames,
         },
         SocksChanged c => this with { Socks = new Configuration.SocksConfig { Port = c.Port, TlsPort = c.TlsPort, Allow = c.Allow }, Updated = c.At },
         TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },

@@ -54,6 +54,7 @@ public sealed class SettingsWatcher : ReceiveActor, IWithTimers
         {
             MaxPoolSize = s.MaxPoolSize ?? _configured.MaxPoolSize,
             MaxPorts = s.MaxPorts ?? _configured.MaxPorts,
+            AutoHostnames = s.AutoHostnames ?? _configured.AutoHostnames,
             Monitor = new MonitorConfig
             {
                 Enabled = s.Monitor ?? _configured.Monitor.Enabled,

@@ -113,7 +113,10 @@ internal sealed class RuleSite(Func<AgentConfig> rules, IHttpForwarder forwarder
         }
 
         // The node routed the connection by its first request; every later one on it must name the same site.
-        if (!string.Equals(context.Request.Host.Host.TrimEnd('.'), header.Domain, StringComparison.OrdinalIgnoreCase))
+        // (Or the tunnel's automatic hostname, when the visitor came by that name.)
+        var asked = context.Request.Host.Host.TrimEnd('.');
+        if (!string.Equals(asked, header.Domain, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(asked, header.Alias, StringComparison.OrdinalIgnoreCase))
         {
             await PlainAsync(context, StatusCodes.Status421MisdirectedRequest, "the Host header does not match this connection's site");
             return;

@@ -10,13 +10,16 @@ public sealed class SettingsCommands(AdminSession session)
     public Task<int> Tunnel([Option("max-pool-size")] int? maxPoolSize = null, [Option("max-ports")] int? maxPorts = null,
         [Option("monitor", Description = "on|off: agents check their rules' and leases' destinations")] string? monitor = null,
         [Option("monitor-interval", Description = "seconds between checks (1-86400)")] int? monitorInterval = null,
+        [Option("auto-hostnames", Description = "on|off: every tunnel also answers as <generated name>.<domain> (its first HTTP rule)")] string? autoHostnames = null,
         [Option("json")] bool json = false) =>
-        session.RunAsync<TunnelOptionsReply>(new TunnelOptionsRequest(maxPoolSize, maxPorts, OnOff("--monitor", monitor), monitorInterval), reply =>
+        session.RunAsync<TunnelOptionsReply>(new TunnelOptionsRequest(maxPoolSize, maxPorts, OnOff("--monitor", monitor), monitorInterval,
+            OnOff("--auto-hostnames", autoHostnames)), reply =>
         {
             if (json) AdminSession.PrintJson(reply);
             else
                 Console.WriteLine($"maxPoolSize: {reply.MaxPoolSize}\nmaxPorts: {reply.MaxPorts}\n" +
-                                  $"monitor: {(reply.Monitor ? "on" : "off")}\nmonitorInterval: {reply.MonitorIntervalSeconds} s");
+                                  $"monitor: {(reply.Monitor ? "on" : "off")}\nmonitorInterval: {reply.MonitorIntervalSeconds} s\n" +
+                                  $"autoHostnames: {(reply.AutoHostnames ? "on" : "off")}");
         });
 
     private static bool? OnOff(string option, string? value) => value?.Trim().ToLowerInvariant() switch

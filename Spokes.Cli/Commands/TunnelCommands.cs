@@ -17,15 +17,21 @@ public sealed class TunnelCommands(AdminSession session)
                 return;
             }
             // The Services column appears once an agent's upstream monitor reported (settings tunnel --monitor on).
+            // So does Auto hostname while tunOptions.autoHostnames is on.
             var monitored = reply.Tunnels.Any(t => t.Services is { Count: > 0 });
-            string[] columns = ["ID", "User", "Hostname", "Online", "Address", "Uptime", "Daily / Monthly", "Created"];
-            Console.WriteLine(AsciiTable.Render(monitored ? [.. columns, "Services"] : columns,
+            var named = reply.Tunnels.Any(t => t.AutoHostname is not null);
+            List<string> columns = ["ID", "User", "Hostname", "Online", "Address", "Uptime", "Daily / Monthly", "Created"];
+            if (named) columns.Add("Auto hostname");
+            if (monitored) columns.Add("Services");
+            Console.WriteLine(AsciiTable.Render(columns,
                 reply.Tunnels.Select(t =>
                 {
-                    IReadOnlyList<string> row = [t.Id, t.User, t.Hostname, Formats.Bool(t.Online), t.Address,
+                    List<string> row = [t.Id, t.User, t.Hostname, Formats.Bool(t.Online), t.Address,
                         Formats.Uptime(t.UptimeSeconds), $"{Formats.Bytes(t.BytesDaily)} / {Formats.Bytes(t.BytesMonthly)}",
                         Formats.Minutes(t.Created)];
-                    return monitored ? [.. row, Services(t.Services)] : row;
+                    if (named) row.Add(t.AutoHostname ?? "");
+                    if (monitored) row.Add(Services(t.Services));
+                    return (IReadOnlyList<string>)row;
                 }),
                 AsciiTable.Count(reply.Tunnels.Count, "tunnel", "tunnels")));
         });

@@ -55,6 +55,9 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
             : table.ByPort.TryGetValue(header.Port ?? 0, out target);
         if (!found || !table.Admits(header.Domain, header.Port, visitor)) return null;
         if (admission.TryAdmit(target!.TunnelId, visitor) is not { } ticket) return null;
+        // A tunnel's automatic hostname: the agent hears the rule's own domain, and the name the visitor used.
+        if (header.Domain is { } asked && table.Aliases.TryGetValue(asked, out var ruleDomain))
+            header = header with { Domain = ruleDomain, Alias = asked };
         var opened = await OpenThroughAsync(table, target, header, ticket, ct);
         if (opened is null) ticket.Dispose();
         return opened;

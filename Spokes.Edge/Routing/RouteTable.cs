@@ -23,8 +23,9 @@ public sealed class RouteTable
 
     /// <param name="nodes">The live nodes (reachable members), by node name.</param>
     /// <param name="allNodes">Every node's last info, live or not (for status).</param>
+    /// <param name="autoHostname">A tunnel's automatic hostname, or null (off): it routes like the tunnel's first HTTP rule.</param>
     public RouteTable(IEnumerable<TunnelRoutes> routes, IEnumerable<LinkPresence> links, IReadOnlyDictionary<string, NodeInfo> nodes,
-        IReadOnlyDictionary<string, NodeInfo>? allNodes = null)
+        IReadOnlyDictionary<string, NodeInfo>? allNodes = null, Func<string, string?>? autoHostname = null)
     {
         Nodes = nodes as FrozenDictionary<string, NodeInfo> ?? nodes.ToFrozenDictionary();
         AllNodes = allNodes?.ToFrozenDictionary() ?? Nodes;
@@ -39,10 +40,24 @@ public sealed class RouteTable
         var domains = routable.SelectMany(r => r.Rules.Select(rule => (Rule: rule, Routes: r)))
             .GroupBy(x => x.Rule.Domain, StringComparer.OrdinalIgnoreCase)
             .Select(g => g.OrderByDescending(x => x.Routes.Updated).First())
+            .Select(x => (Name: x.Rule.Domain, x.Rule, x.Routes))
             .ToList();
-        ByDomain = domains.ToFrozenDictionary(x => x.Rule.Domain, x => ByTunnel[x.Routes.TunnelId], StringComparer.OrdinalIgnoreCase);
-        HttpRules = domains.ToFrozenDictionary(x => x.Rule.Domain, x => x.Rule, StringComparer.OrdinalIgnoreCase);
-        DomainFilters = domains.Select(x => (x.Rule.Domain, Filter: Compile(x.Rule.Firewall)))
+        // Automatic hostnames: the tunnel's first rule (ordinal order of domains, wildcards excepted) under one more name;
+        // a rule an agent added for that very name wins.
+        var claimed = domains.Select(d => d.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var aliases = autoHostname is null ? [] : routable
+            .Select(r => (Routes: r, Rule: r.Rules.Where(x => !x.Domain.StartsWith("*.", StringComparison.Ordinal))
+                .OrderBy(x => x.Domain, StringComparer.OrdinalIgnoreCase).FirstOrDefault()))
+            .Where(x => x.Rule is not null)
+            .Select(x => (Name: autoHostname(x.Routes.TunnelId), Rule: x.Rule!, x.Routes))
+            .Where(x => x.Name is not null && !claimed.Contains(x.Name))
+            .Select(x => (Name: x.Name!, x.Rule, x.Routes))
+            .ToList();
+        Aliases = aliases.ToFrozenDictionary(x => x.Name, x => x.Rule.Domain, StringComparer.OrdinalIgnoreCase);
+        domains = [.. domains, .. aliases];
+        ByDomain = domains.ToFrozenDictionary(x => x.Name, x => ByTunnel[x.Routes.TunnelId], StringComparer.OrdinalIgnoreCase);
+        HttpRules = domains.ToFrozenDictionary(x => x.Name, x => x.Rule, StringComparer.OrdinalIgnoreCase);
+        DomainFilters = domains.Select(x => (Domain: x.Name, Filter: Compile(x.Rule.Firewall)))
             .Where(x => x.Filter is not null)
             .ToFrozenDictionary(x => x.Domain, x => x.Filter!, StringComparer.OrdinalIgnoreCase);
         var ports = routable.SelectMany(r => r.Ports.Select(p => (Port: p, Routes: r)))
@@ -54,6 +69,9 @@ public sealed class RouteTable
             .Where(x => x.Filter is not null)
             .ToFrozenDictionary(x => x.Port, x => x.Filter!);
     }
+
+    /// <summary>Automatic hostnames in force, each to the domain of the rule it stands for.</summary>
+    public FrozenDictionary<string, string> Aliases { get; }
 
     /// <summary>The rule of each routed domain (what the edge itself enforces: redirect, firewall lists).</summary>
     public FrozenDictionary<string, HttpRuleInfo> HttpRules { get; }

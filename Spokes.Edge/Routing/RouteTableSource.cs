@@ -6,8 +6,11 @@ namespace Spokes.Edge.Routing;
 
 /// <summary>Holds the current <see cref="RouteTable"/>; the presence actor swaps it, listeners read it.
 /// It also answers the admin side's "which tunnels are online" from the same snapshot.</summary>
-public sealed class RouteTableSource : ITunnelPresence, INodeDirectory
+public sealed class RouteTableSource(AutoHostnames? autoHostnames = null) : ITunnelPresence, INodeDirectory
 {
+    /// <summary>Names tunnels get while <c>tunOptions.autoHostnames</c> is on (null in a process without them).</summary>
+    public AutoHostnames? AutoHostnames => autoHostnames;
+
     private RouteTable _current = RouteTable.Empty;
 
     public RouteTable Current => Volatile.Read(ref _current);

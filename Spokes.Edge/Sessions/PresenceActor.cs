@@ -80,6 +80,7 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
             RemoveNode(NodeName(m.Member.Address));
             ScheduleRebuild();
         });
+        Receive<AutoHostnamesToggled>(_ => ScheduleRebuild());
         Receive<ClusterEvent.IMemberEvent>(_ => ScheduleRebuild());
         Receive<ClusterEvent.IReachabilityEvent>(_ => ScheduleRebuild());
         Receive<UpdateSuccess>(_ => { });
@@ -107,9 +108,27 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
         _replicator.Tell(Dsl.Get(LinksKey, ReadLocal.Instance));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        if (_routes.AutoHostnames is { } names)
+        {
+            var self = Self;
+            _toggled = () => self.Tell(AutoHostnamesToggled.Instance);
+            names.Changed += _toggled;
+        }
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        if (_toggled is not null && _routes.AutoHostnames is { } names) names.Changed -= _toggled;
+    }
+
+    private Action? _toggled;
+
+    /// <summary>tunOptions.autoHostnames was turned on or off: the table gains or loses the names.</summary>
+    private sealed class AutoHostnamesToggled
+    {
+        public static readonly AutoHostnamesToggled Instance = new();
+    }
 
     /// <summary>Writes again this incarnation's links that the replicated map no longer holds as written.</summary>
     private void ReassertOwnLinks()
@@ -155,7 +174,9 @@ public sealed class PresenceActor : ReceiveActor, IWithTimers
             .Select(m => NodeName(m.Address)).ToHashSet();
         live.Add(_self);
         var nodes = _nodes.Value.Entries.Values.Where(n => live.Contains(n.Node)).ToFrozenDictionary(n => n.Node);
-        _routes.Swap(new RouteTable(_tunnelRoutes.Value.Entries.Values, _links.Value.Entries.Values, nodes, _nodes.Value.Entries));
+        var names = _routes.AutoHostnames;
+        _routes.Swap(new RouteTable(_tunnelRoutes.Value.Entries.Values, _links.Value.Entries.Values, nodes, _nodes.Value.Entries,
+            names is { Enabled: true } ? names.NameFor : null));
         foreach (var waiter in _waiting) waiter.Tell(PresenceAck.Instance);
         _waiting.Clear();
         var endpoints = nodes.Values.OrderBy(n => n.Node, StringComparer.Ordinal)

@@ -151,6 +151,20 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void TunnelDetails_AutoHostname_ShownOnlyWhenOn()
+    {
+        Services.AddSingleton<ITunnelRules>(new FakeRules());
+        var tunnel = new TunnelDto("0123456789abcdef", "jack", "", false, "", 0, 0, 0, DateTimeOffset.UnixEpoch, "active", [], "");
+        _directory.Details = Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(tunnel with { AutoHostname = "abcdefghijklmnop.spokes.example.com" },
+            "k1", 0, [], []));
+        var cut = Render<TunnelDetails>(p => p.Add(c => c.Id, tunnel.Id));
+        Assert.Contains("abcdefghijklmnop.spokes.example.com", cut.Find("[data-testid=auto-hostname]").TextContent);
+
+        _directory.Details = Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(tunnel, "k1", 0, [], []));
+        Assert.Empty(Render<TunnelDetails>(p => p.Add(c => c.Id, tunnel.Id)).FindAll("[data-testid=auto-hostname]"));
+    }
+
+    [Fact]
     public void PasswordForm_Mismatch_RefusedWithoutCallingTheService()
     {
         var cut = Render<PasswordForm>();

@@ -143,13 +143,16 @@ internal sealed class FakeServerSettings : IServerSettings
 
     public List<(bool? Monitor, int? Interval)> MonitorCalls { get; } = [];
 
+    public List<bool?> AutoHostnameCalls { get; } = [];
+
     public Task<Outcome<TunnelOptionsDto>> UpdateTunnelOptionsAsync(int maxPoolSize, int maxPorts, string by, bool? monitor = null,
-        int? monitorIntervalSeconds = null)
+        int? monitorIntervalSeconds = null, bool? autoHostnames = null)
     {
+        AutoHostnameCalls.Add(autoHostnames);
         Calls.Add((maxPoolSize, maxPorts));
         MonitorCalls.Add((monitor, monitorIntervalSeconds));
         return Task.FromResult(Update ?? Outcome<TunnelOptionsDto>.Success(
-            new TunnelOptionsDto(maxPoolSize, maxPorts, monitor ?? false, monitorIntervalSeconds ?? 60)));
+            new TunnelOptionsDto(maxPoolSize, maxPorts, monitor ?? false, monitorIntervalSeconds ?? 60, autoHostnames ?? false)));
     }
 
     public List<(int Port, int TlsPort, string[] Allow)> SocksCalls { get; } = [];

@@ -26,6 +26,10 @@ public sealed record StreamOpenHeader
     /// its visitor-auth cookie Secure).</summary>
     public bool? EdgeTls { get; init; }
 
+    /// <summary>Set when the visitor asked for the tunnel's automatic hostname, which routes to the rule for
+    /// <see cref="Domain"/>: the name the visitor uses (its Host and SNI).</summary>
+    public string? Alias { get; init; }
+
     public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this, ControlJsonContext.Default.StreamOpenHeader);
 
     public static StreamOpenHeader Decode(ReadOnlySpan<byte> utf8Json)
