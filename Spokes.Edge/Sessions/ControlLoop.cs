@@ -39,6 +39,11 @@ internal static class ControlLoop
         {
             reason = ex.Message;
         }
+        catch (Exception ex)
+        {
+            // Whatever else went wrong, the link must not outlive its channel.
+            reason = $"control channel failed: {ex.GetType().Name}: {ex.Message}";
+        }
         session.Tell(new LinkClosed(reason));
     }
 

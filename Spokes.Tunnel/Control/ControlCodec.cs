@@ -63,7 +63,8 @@ public static class ControlCodec
             return JsonSerializer.Deserialize(ref reader, ControlJsonContext.Default.ControlMessage)
                 ?? throw new ControlProtocolException("control message is null");
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        // Invalid UTF-8 in a string surfaces as InvalidOperationException (a fuzzed input found it: ParserFuzzTests).
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
         {
             string? type = PeekType(body);
             throw type is null || !KnownTypes.Contains(type)
@@ -84,7 +85,7 @@ public static class ControlCodec
                 && document.RootElement.TryGetProperty("type", out var type)
                 && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return null;
         }

@@ -39,7 +39,7 @@ public sealed record StreamOpenHeader
             return JsonSerializer.Deserialize(utf8Json, ControlJsonContext.Default.StreamOpenHeader)
                 ?? throw new ControlProtocolException("empty stream open header");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
         {
             throw new ControlProtocolException($"malformed stream open header: {ex.Message}", ex);
         }
@@ -70,7 +70,7 @@ public sealed record MapOpenHeader
         {
             return JsonSerializer.Deserialize(utf8Json, ControlJsonContext.Default.MapOpenHeader) is { To.Length: > 0 } header ? header : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
         {
             return null;
         }
