@@ -44,6 +44,10 @@ public sealed record LimitsConfig
     /// <summary>Networks whose connections the per-address limits do not count: a TCP balancer in front of the nodes,
     /// which every visitor's connection appears to come from.</summary>
     public string[] Exempt { get; init; } = [];
+
+    /// <summary>Reads through an API key are written to the audit trail as one entry per key per node and period of this
+    /// many seconds, with counts (changes are audited one by one).</summary>
+    public int ApiKeyAuditSeconds { get; init; } = 300;
 }
 
 public sealed record DatabaseConfig

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Collections.Immutable;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
@@ -49,4 +50,7 @@ public sealed partial class AdminOperations
             ? key
             : null;
     }
+
+    /// <summary>Writes one period's reads through a key to its entity (and so to the audit trail); fire and forget.</summary>
+    public void RecordApiKeyUse(RecordApiKeyUse use) => regions.ApiKeys.Tell(use, ActorRefs.NoSender);
 }

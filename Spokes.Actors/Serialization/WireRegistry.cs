@@ -168,6 +168,8 @@ public static class WireRegistry
         ("tun.session.opened", typeof(SessionOpened)),
         ("tun.traffic", typeof(RecordTraffic)),
         ("tun.services", typeof(RecordServiceStates)),
+        ("apikey.use", typeof(Tokens.RecordApiKeyUse)),
+        ("ev.apikey.used", typeof(Tokens.ApiKeyUsed)),
         ("tun.service", typeof(ServiceState)),
         ("ev.tun.service", typeof(TunnelServiceChanged)),
         ("ev.tun.traffic", typeof(TunnelTrafficRecorded)),

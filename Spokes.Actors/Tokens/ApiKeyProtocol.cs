@@ -25,6 +25,9 @@ public static class ApiKeyIds
 public sealed record CreateApiKey(string EntityId, string SealedValue, ApiKeyScope Scope, string Description, string By) : IApiKeyMessage;
 public sealed record RevokeApiKey(string EntityId, string By) : IApiKeyMessage;
 public sealed record GetApiKey(string EntityId) : IApiKeyMessage;
+/// <summary>The reads one node served with the key over a period, summed (docs/reliability.md): what, how often, from where.</summary>
+public sealed record RecordApiKeyUse(string EntityId, int Count, string Requests, string From, DateTimeOffset First, DateTimeOffset Last, string By)
+    : IApiKeyMessage;
 
 public sealed record ApiKeyReply(ApiKeyState Key) : IWireMessage;
 
@@ -35,6 +38,12 @@ public sealed record ApiKeyCreated(string Id, string SealedValue, ApiKeyScope Sc
 public sealed record ApiKeyRevoked(string Id, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"API key {Id} revoked";
+}
+public sealed record ApiKeyUsed(string Id, int Count, string Requests, string From, DateTimeOffset First, DateTimeOffset Last, DateTimeOffset At,
+    string By) : IDomainEvent
+{
+    public string Describe() =>
+        $"API key {Id} read {Count} time{(Count == 1 ? "" : "s")} {First:HH:mm:ss}–{Last:HH:mm:ss} UTC from {From}: {Requests}";
 }
 
 /// <summary>An API key for the admin REST API and <c>/metrics</c>; its value is sealed, shown once at creation.</summary>
@@ -48,6 +57,7 @@ public sealed record ApiKeyState : IWireMessage
     public bool Active { get; init; }
     public DateTimeOffset Created { get; init; }
     public string CreatedBy { get; init; } = "";
+    public DateTimeOffset? LastUsed { get; init; }
     public bool Exists => Id.Length > 0;
 
     public Decision Decide(IApiKeyMessage command, DateTimeOffset now) => command switch
@@ -58,6 +68,8 @@ public sealed record ApiKeyState : IWireMessage
         GetApiKey => Decision.Answer(),
         RevokeApiKey when !Active => Decision.Answer(),
         RevokeApiKey r => Decision.Persist(new ApiKeyRevoked(Id, now, r.By)),
+        RecordApiKeyUse { Count: <= 0 } => Decision.Answer(),
+        RecordApiKeyUse u => Decision.Persist(new ApiKeyUsed(Id, u.Count, u.Requests, u.From, u.First, u.Last, now, u.By)),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 
@@ -68,6 +80,7 @@ public sealed record ApiKeyState : IWireMessage
             Id = c.Id, SealedValue = c.SealedValue, Scope = c.Scope, Description = c.Description, Active = true, Created = c.At, CreatedBy = c.By,
         },
         ApiKeyRevoked => this with { Active = false },
+        ApiKeyUsed u => this with { LastUsed = u.Last },
         _ => this,
     };
 }

@@ -15,7 +15,7 @@ namespace Spokes.Cli.Node;
 /// same window as agents' keys (<see cref="AgentGate"/>). Refusals are RFC 9457 problem details and are logged once
 /// per 10 s with a count; the key itself never is.
 /// </summary>
-internal sealed class ApiKeyAuthentication(AdminOperations operations, AgentGate gate, ILogger<ApiKeyAuthentication> log)
+internal sealed class ApiKeyAuthentication(AdminOperations operations, AgentGate gate, ApiKeyUsage usage, ILogger<ApiKeyAuthentication> log)
 {
     private readonly RefusalTally _refusals = RefusalTally.Every10Seconds();
 
@@ -33,7 +33,13 @@ internal sealed class ApiKeyAuthentication(AdminOperations operations, AgentGate
         var header = context.Request.Headers.Authorization.ToString();
         var value = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
         var key = value.Length == 0 ? null : await operations.AuthenticateApiKeyAsync(value);
-        if (key is not null) return key;
+        if (key is not null)
+        {
+            // Reads are summed into the audit trail per period; a change is audited by its operation, as the key.
+            if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                usage.Record(key.Id, context.Request.Method, context.Request.Path.Value ?? "/", address?.ToString() ?? "unknown");
+            return key;
+        }
         if (value.Length > 0) gate.Failed(address);
         if (_refusals.Note(out var more))
             log.LogInformation("{Path} from {Client} refused: {Reason}{More}", context.Request.Path, address,

@@ -81,6 +81,8 @@ public static class NodeHost
             builder.Services.AddSpokesEdge(config);
             builder.Services.AddSingleton<IHostLifetime, NodeLifetime>();
             builder.Services.AddSingleton<ApiKeyAuthentication>();
+            builder.Services.AddSingleton<ApiKeyUsage>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
             builder.Services.AddAdminApi();
             // Bounded: a drain has already waited for what matters; what is still open after this is cut.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));

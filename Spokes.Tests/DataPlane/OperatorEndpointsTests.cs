@@ -132,6 +132,10 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             Assert.Contains(page.RootElement.GetProperty("items").EnumerateArray(), e =>
                 e.GetProperty("by").GetString() == "apikey " + admin.Id && e.GetProperty("event").GetString()!.Contains(tokenId, StringComparison.Ordinal));
         }
+        // Reads are audited too, summed per key and period (limits.apiKeyAuditSeconds: 2 s on this bed).
+        await Expect.Within(30.Seconds()).That("the read key's use in the audit trail", async () =>
+            (await bed.Bed.CliAsync("audit", "ls")).Output.Contains($"API key {read.Id} read", StringComparison.Ordinal));
+        (await bed.Bed.CliAsync("audit", "ls")).ExpectExit(0).ExpectOutput("GET /api/v1/");
         using (var small = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/audit?limit=2"))
         {
             using var page = JsonDocument.Parse(await small.Content.ReadAsStringAsync());

@@ -31,7 +31,8 @@ public sealed class TrafficFixture : IAsyncLifetime
         HttpBackend = await HttpBackend.StartAsync();
         TlsBackend = TlsBackend.Start();
         TcpBackend = new TcpEchoBackend();
-        Bed = await SpokesTestbed.StartAsync(MaxPorts);
+        // API key reads go to the audit trail every 2 s here (5 min by default), so a test sees them.
+        Bed = await SpokesTestbed.StartAsync(MaxPorts, limits: new { apiKeyAuditSeconds = 2 });
         Visitor = new Visitor(Bed);
         try
         {
