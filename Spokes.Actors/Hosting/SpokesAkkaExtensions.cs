@@ -102,6 +102,8 @@ public static class SpokesAkkaExtensions
                 new EntityExtractor<Access.IConsoleKeysMessage>(), shard)
             .WithShardRegion<Access.SignInGuardEntity>(Access.SignInGuardEntity.Kind, (_, _, _) => id => Access.SignInGuardEntity.Props(id, time),
                 new EntityExtractor<Access.ISignInGuardMessage>(), shard)
+            .WithShardRegion<Access.ConsoleSecurityEntity>(Access.ConsoleSecurityEntity.Kind, (_, _, _) =>
+                id => Access.ConsoleSecurityEntity.Props(id, time), new EntityExtractor<Access.IConsoleSecurityMessage>(), shard)
             .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
                 new EntityExtractor<ISettingsMessage>(), shard)
             .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
@@ -178,6 +180,8 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(new SecretBox(ClusterCertificate.KeyMaterial(clusterCertificate)));
         services.AddSingleton(new TunnelOptionsSource(config.TunOptions, config.PortRange));
         services.AddSingleton(SocksSettingsSource.For(config));
+        services.AddSingleton<Access.ConsoleSecurityLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<Access.ConsoleSecurityLog>());
         services.AddSingleton(sp => new AutoHostnames(sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<TunnelOptionsSource>(), config.Domain));
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));

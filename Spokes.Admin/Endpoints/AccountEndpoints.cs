@@ -35,12 +35,20 @@ internal static class AccountEndpoints
     internal const int MaxEmail = 254, MaxPassword = 1024;
 
     private static async Task<IResult> SignInAsync(HttpContext http, [FromForm] string? email, [FromForm] string? password,
-        [FromForm] string? returnUrl, IAccountService accounts, ISignInGuard guard, ConsoleOptions options)
+        [FromForm] string? returnUrl, IAccountService accounts, ISignInGuard guard, ConsoleOptions options, ConsoleSecurityLog security)
     {
         email = (email ?? "").Trim();
-        if (email.Length > MaxEmail || password?.Length > MaxPassword) return Back("/account/login", "credentials", returnUrl);
         var address = Address(http);
-        if (await guard.RetryAfterAsync(email, address) is { } wait) return Back("/account/login", "throttled", returnUrl, wait);
+        if (email.Length > MaxEmail || password?.Length > MaxPassword)
+        {
+            security.Note(SecurityKinds.FailedSignIn, "(oversized)", address);
+            return Back("/account/login", "credentials", returnUrl);
+        }
+        if (await guard.RetryAfterAsync(email, address) is { } wait)
+        {
+            security.Note(SecurityKinds.Throttled, email, address);
+            return Back("/account/login", "throttled", returnUrl, wait);
+        }
         UserState? user;
         try
         {
@@ -53,11 +61,13 @@ internal static class AccountEndpoints
         if (user is null)
         {
             await guard.FailedAsync(email, address);
+            security.Note(SecurityKinds.FailedSignIn, email, address);
             return Back("/account/login", "credentials", returnUrl);
         }
         if (!user.TwoFactor)
         {
             await guard.SucceededAsync(email, address);
+            security.Note(SecurityKinds.SignedIn, user.Email, address);
             return await CompleteAsync(http, user, returnUrl);
         }
         var enrol = user.TwoFactorPending ? TotpCodes.NewSecret() : null;
@@ -66,19 +76,19 @@ internal static class AccountEndpoints
     }
 
     private static Task<IResult> VerifyAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
-        IAccountService accounts, ISignInGuard guard, TimeProvider time) =>
-        SecondFactorAsync(http, code, returnUrl, "/account/code", accounts, guard, time, async (user, secret, step) =>
+        IAccountService accounts, ISignInGuard guard, TimeProvider time, ConsoleSecurityLog security) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/code", accounts, guard, time, security, async (user, secret, step) =>
             secret is null ? null : await accounts.AcceptTotpStepAsync(user.Id, step));
 
     private static Task<IResult> EnrolAsync(HttpContext http, [FromForm] string? code, [FromForm] string? returnUrl,
-        IAccountService accounts, ISignInGuard guard, TimeProvider time) =>
-        SecondFactorAsync(http, code, returnUrl, "/account/enrol", accounts, guard, time, async (user, secret, step) =>
+        IAccountService accounts, ISignInGuard guard, TimeProvider time, ConsoleSecurityLog security) =>
+        SecondFactorAsync(http, code, returnUrl, "/account/enrol", accounts, guard, time, security, async (user, secret, step) =>
             secret is null ? null : await accounts.CompleteEnrolmentAsync(user.Id, secret, step));
 
     /// <summary>The shared part of the code and enrolment steps: the pending cookie must still match the
     /// user, the code must match a step of the seed, and the entity must accept that step (once).</summary>
     private static async Task<IResult> SecondFactorAsync(HttpContext http, string? code, string? returnUrl, string page,
-        IAccountService accounts, ISignInGuard guard, TimeProvider time,
+        IAccountService accounts, ISignInGuard guard, TimeProvider time, ConsoleSecurityLog security,
         Func<UserState, string?, long, Task<Outcome<UserState>?>> accept)
     {
         var pending = await http.AuthenticateAsync(ConsoleClaims.PendingScheme);
@@ -87,22 +97,29 @@ internal static class AccountEndpoints
         if (user is null || user.SecurityStamp != ConsoleClaims.StampOf(pending.Principal) || !user.TwoFactor)
             return Back("/account/login", "expired", returnUrl);
         var address = Address(http);
-        if (await guard.RetryAfterAsync(user.Email, address) is { } wait) return Back(page, "throttled", returnUrl, wait);
+        if (await guard.RetryAfterAsync(user.Email, address) is { } wait)
+        {
+            security.Note(SecurityKinds.Throttled, user.Email, address);
+            return Back(page, "throttled", returnUrl, wait);
+        }
         var enrolling = pending.Principal!.FindFirst(ConsoleClaims.EnrolSecret)?.Value;
         var secret = page == "/account/enrol" ? enrolling : accounts.OpenTotpSecret(user);
         var step = secret is null ? null : TotpCodes.MatchStep(secret, code, time.GetUtcNow());
         if (step is null)
         {
             await guard.FailedAsync(user.Email, address);
+            security.Note(SecurityKinds.WrongCode, user.Email, address);
             return Back(page, secret is null ? "expired" : "code", returnUrl);
         }
         var outcome = await accept(user, secret, step.Value);
         if (outcome is not { Value: { } signedIn })
         {
             await guard.FailedAsync(user.Email, address);
+            security.Note(SecurityKinds.ReplayedCode, user.Email, address);
             return Back(page, "used", returnUrl);
         }
         await guard.SucceededAsync(user.Email, address);
+        security.Note(SecurityKinds.SignedIn, user.Email, address);
         await http.SignOutAsync(ConsoleClaims.PendingScheme);
         return await CompleteAsync(http, signedIn, returnUrl);
     }

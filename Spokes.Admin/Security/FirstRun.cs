@@ -9,7 +9,8 @@ namespace Spokes.Admin.Security;
 /// <summary>The first-run "Configure" path: open only while <c>ADMIN_SECRET</c> is set and no admin exists. Once the
 /// secret is accepted, the form's second step carries a ticket (signed, bound to the address, 15 minutes), never the
 /// secret itself.</summary>
-public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, ISignInGuard guard, IDataProtectionProvider protection)
+public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, ISignInGuard guard, IDataProtectionProvider protection,
+    ConsoleSecurityLog? security = null)
 {
     private const string ThrottleAccount = "(setup)";
     private static readonly TimeSpan TicketLifetime = TimeSpan.FromMinutes(15);
@@ -38,13 +39,18 @@ public sealed class FirstRun(ConsoleOptions options, IAccountService accounts, I
     public async Task<SetupCheck> UnlocksAsync(string? secret, string address)
     {
         if (string.IsNullOrEmpty(options.AdminSecret)) return SetupCheck.Wrong;
-        if (await guard.RetryAfterAsync(ThrottleAccount, address) is { } wait) return new SetupCheck(false, wait);
+        if (await guard.RetryAfterAsync(ThrottleAccount, address) is { } wait)
+        {
+            security?.Note(SecurityKinds.Throttled, ThrottleAccount, address);
+            return new SetupCheck(false, wait);
+        }
         if (secret is not null && secret.Length <= 1024 && SecretValues.FixedTimeEquals(secret, options.AdminSecret))
         {
             await guard.SucceededAsync(ThrottleAccount, address);
             return SetupCheck.Right;
         }
         await guard.FailedAsync(ThrottleAccount, address);
+        security?.Note(SecurityKinds.WrongSetupSecret, "", address);
         return SetupCheck.Wrong;
     }
 

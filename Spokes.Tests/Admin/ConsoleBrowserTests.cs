@@ -80,6 +80,18 @@ public sealed class ConsoleBrowserTests
         await SubmitCodeAsync(browser, TotpCodes.CodeAt(secret, DateTimeOffset.UtcNow.AddSeconds(TotpCodes.StepSeconds)));
         await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
 
+        // The door's events are in the audit trail (summed per minute; flushed here), never a secret or a code.
+        host.Get<Spokes.Actors.Access.ConsoleSecurityLog>().Flush();
+        var door = await Spokes.Tests.DataPlane.Testbed.Expect.Within(TimeSpan.FromSeconds(20)).That("the sign-in events audited", async () =>
+            string.Join("\n", ((AuditReply)await host.Get<AdminOperations>().HandleAsync(new AuditRequest(null), "test")).Entries.Select(e => e.Event)),
+            text => text.Contains("wrong ADMIN_SECRET", StringComparison.Ordinal));
+        Assert.Contains($"failed sign-in(s) for {Email}", door);
+        Assert.Contains($"wrong two-factor code(s) for {Email}", door);
+        Assert.Contains($"replayed two-factor code(s) for {Email}", door);
+        Assert.Contains($"sign-in(s) for {Email}", door);
+        Assert.DoesNotContain("not-the-secret", door);
+        Assert.DoesNotContain(enrolCode, door);
+
         // Tokens: a registration token, and an auth token (which opens a tunnel).
         await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
         await Expect(browser.ByTestId("reg-empty")).ToBeVisibleAsync();
