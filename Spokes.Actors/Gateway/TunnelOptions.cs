@@ -49,6 +49,14 @@ public sealed class SocksSettingsSource(SocksConfig initial, IReadOnlyDictionary
         return new SocksSettingsSource(config.Socks, reserved);
     }
 
+    /// <summary>True when this node listens on <paramref name="port"/> itself: config.json's listeners, the SOCKS ports in
+    /// force, the leased range.</summary>
+    public bool IsOwnPort(int port, PortRangeConfig range)
+    {
+        var now = _current;
+        return Reserved.ContainsKey(port) || port == now.Port || port == now.TlsPort || port >= range.Begin && port <= range.End;
+    }
+
     /// <summary>Why <paramref name="port"/> cannot be a SOCKS port on this node, or null.</summary>
     public string? Conflict(int port, PortRangeConfig range) =>
         port == 0 ? null

@@ -46,42 +46,18 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
             foreach (var port in table.ByPort.Keys.Where(p => !_listening.ContainsKey(p)))
             {
                 if (_stopping.IsCancellationRequested) return;
-                var socket = new Socket(bindAddress.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                try
+                if (PlainListener.TryListen(bindAddress.Address, port, out var error) is not { } socket)
                 {
-                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                    socket.Bind(new IPEndPoint(bindAddress.Address, port));
-                    socket.Listen(512);
-                    _listening[port] = socket;
-                    _ = AcceptAsync(socket, port);
+                    log.LogWarning("cannot listen on leased port {Port}: {Reason}", port, error);
+                    continue;
                 }
-                catch (SocketException ex)
-                {
-                    socket.Dispose();
-                    log.LogWarning("cannot listen on leased port {Port}: {Reason}", port, ex.SocketErrorCode);
-                }
+                _listening[port] = socket;
+                _ = PlainListener.AcceptAsync(socket, client => ServeAsync(client, port), _stopping);
             }
         }
         finally
         {
             _sync.Release();
-        }
-    }
-
-    private async Task AcceptAsync(Socket listener, int port)
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(_stopping);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                return;
-            }
-            _ = ServeAsync(client, port);
         }
     }
 

@@ -39,12 +39,7 @@ public sealed class SocksConnector(
     private OwnListeners? _own;
 
     /// <summary>This node's listening ports: the listeners of config.json, the SOCKS ports in force, the leased range.</summary>
-    private OwnListeners Own => _own ??= OwnListeners.OfThisMachine(port =>
-    {
-        var now = settings.Current;
-        return settings.Reserved.ContainsKey(port) || port == now.Port || port == now.TlsPort
-               || port >= options.Range.Begin && port <= options.Range.End;
-    });
+    private OwnListeners Own => _own ??= OwnListeners.OfThisMachine(port => settings.IsOwnPort(port, options.Range));
 
     /// <summary>Connects <paramref name="connection"/> (authenticated as tunnel <paramref name="tunnelId"/>) to
     /// <paramref name="request"/>'s destination and relays until either side ends; <paramref name="answer"/> tells

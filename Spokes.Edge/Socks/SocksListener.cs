@@ -77,45 +77,19 @@ public sealed class SocksListener(
                     }
                 }
                 if (port == 0) continue;
-                var socket = new Socket(bindAddress.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                try
+                if (PlainListener.TryListen(bindAddress.Address, port, out var error) is not { } socket)
                 {
-                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                    socket.Bind(new IPEndPoint(bindAddress.Address, port));
-                    socket.Listen(512);
-                }
-                catch (SocketException ex)
-                {
-                    socket.Dispose();
-                    _log.LogWarning("socks: cannot listen on {Address}:{Port}{Tls}: {Reason}", bindAddress.Address, port, tls ? " (TLS)" : "",
-                        ex.SocketErrorCode);
+                    _log.LogWarning("socks: cannot listen on {Address}:{Port}{Tls}: {Reason}", bindAddress.Address, port, tls ? " (TLS)" : "", error);
                     continue;
                 }
                 lock (_bound) _bound[tls] = (port, socket);
                 _log.LogInformation("socks: listening on {Address}:{Port}{Tls}", bindAddress.Address, port, tls ? " (TLS)" : "");
-                _ = AcceptAsync(socket, tls);
+                _ = PlainListener.AcceptAsync(socket, client => ServeSocketAsync(client, tls), _stopping);
             }
         }
         finally
         {
             _sync.Release();
-        }
-    }
-
-    private async Task AcceptAsync(Socket listener, bool tls)
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(_stopping);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                return;
-            }
-            _ = ServeSocketAsync(client, tls);
         }
     }
 

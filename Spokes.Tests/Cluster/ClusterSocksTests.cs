@@ -4,6 +4,7 @@ using System.Text;
 using Spokes.Tests.Cluster.Testbed;
 using Spokes.Tests.DataPlane;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.Cluster;
@@ -26,7 +27,7 @@ public sealed class ClusterSocksTests(ClusterFixture cluster, ITestOutputHelper 
             foreach (var node in bed.Nodes)
             {
                 var address = IPAddress.Parse(node.Host);
-                await Expect.Within(30.Seconds()).That($"SOCKS on {node.Name}", () => AcceptsAsync(address, port));
+                await Expect.Within(30.Seconds()).That($"SOCKS on {node.Name}", () => Loopback.AcceptsAsync(port, address));
                 var (web, reply) = await SocksClient.ConnectAsync(port, ada.TunnelId, ada.Key, TrafficFixture.AppDomain, 80, address);
                 await using (web)
                 {
@@ -61,26 +62,12 @@ public sealed class ClusterSocksTests(ClusterFixture cluster, ITestOutputHelper 
             (await bed.CliAsync("settings", "socks", "--port", "0", "--allow", "")).ExpectExit(0);
         }
         foreach (var node in bed.Nodes)
-            await Expect.Within(30.Seconds()).That($"SOCKS closed on {node.Name}", async () => !await AcceptsAsync(IPAddress.Parse(node.Host), port));
+            await Expect.Within(30.Seconds()).That($"SOCKS closed on {node.Name}", async () => !await Loopback.AcceptsAsync(port, IPAddress.Parse(node.Host)));
     });
 
     private async Task ExpectReplyAsync(int port, IPAddress node, string host, int destination, byte expected)
     {
         var (client, reply) = await SocksClient.ConnectAsync(port, cluster.Agent.TunnelId, cluster.Agent.Key, host, destination, node);
         await using (client) Assert.Equal(expected, reply);
-    }
-
-    private static async Task<bool> AcceptsAsync(IPAddress address, int port)
-    {
-        using var tcp = new TcpClient();
-        try
-        {
-            await tcp.ConnectAsync(address, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

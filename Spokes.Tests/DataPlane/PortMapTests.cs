@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.DataPlane;
@@ -46,11 +47,11 @@ public sealed class PortMapTests(TrafficFixture bed, ITestOutputHelper output)
         // Saved: the maps listen again when the agent starts.
         await mesh.KillAsync();
         await mesh.StartAsync();
-        await Expect.Within(20.Seconds()).That("the map listening after start", () => AcceptsAsync(leasePort));
+        await Expect.Within(20.Seconds()).That("the map listening after start", () => Loopback.AcceptsAsync(leasePort));
         await ExpectHashEchoAsync(leasePort, 256 * 1024);
 
         (await mesh.RunAsync("map", "rm", "--listen", $"127.0.0.1:{leasePort}")).ExpectExit(0).ExpectOutput("removed");
-        Assert.False(await AcceptsAsync(leasePort), "a removed map stops listening at once");
+        Assert.False(await Loopback.AcceptsAsync(leasePort), "a removed map stops listening at once");
         (await mesh.RunAsync("map", "rm", "--listen", $"127.0.0.1:{leasePort}")).ExpectExit(4).ExpectError("no port map listens");
         (await mesh.RunAsync("map", "rm", "--listen", $"127.0.0.1:{webPort}")).ExpectExit(0);
         (await mesh.RunAsync("map", "rm", "--listen", $"127.0.0.1:{refusedPort}")).ExpectExit(0);
@@ -102,20 +103,6 @@ public sealed class PortMapTests(TrafficFixture bed, ITestOutputHelper output)
         catch (IOException)
         {
             return "";
-        }
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var tcp = new TcpClient();
-        try
-        {
-            await tcp.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Spokes.Tests.DataPlane.Testbed;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.DataPlane;
@@ -32,7 +33,7 @@ public sealed class SocksTests(TrafficFixture bed, ITestOutputHelper output)
             .ExpectOutput($"port: {port}").ExpectOutput($"tlsPort: {tlsPort}").ExpectOutput("allow: (none)");
         try
         {
-            await Expect.Within(20.Seconds()).That("the SOCKS port listening", () => AcceptsAsync(port));
+            await Expect.Within(20.Seconds()).That("the SOCKS port listening", () => Loopback.AcceptsAsync(port));
 
             // curl's own SOCKS5 client, the name resolved by the node; the credentials from a file, not argv.
             var curl = Path.Combine(bed.Bed.Directory, "socks-curl.cfg");
@@ -100,7 +101,7 @@ public sealed class SocksTests(TrafficFixture bed, ITestOutputHelper output)
         {
             (await bed.Bed.CliAsync("settings", "socks", "--port", "0", "--tls-port", "0", "--allow", "")).ExpectExit(0).ExpectOutput("port: 0 (off)");
         }
-        await Expect.Within(20.Seconds()).That("the SOCKS port closed", async () => !await AcceptsAsync(port));
+        await Expect.Within(20.Seconds()).That("the SOCKS port closed", async () => !await Loopback.AcceptsAsync(port));
     });
 
     private async Task RefusalsAsync(int port, TestAgent jack)
@@ -197,20 +198,6 @@ public sealed class SocksTests(TrafficFixture bed, ITestOutputHelper output)
         await using var client = await LoggedInAsync(port);
         Assert.Equal(reply, await client.RequestAsync(host, destination, command));
         Assert.True(await client.ClosedAsync(), $"closed after reply {reply} for {host}:{destination}");
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var tcp = new TcpClient();
-        try
-        {
-            await tcp.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static async Task<(int Exit, string Output)> CurlAsync(params string[] args)

@@ -57,4 +57,19 @@ internal static class Loopback
         }
         return output.ToArray();
     }
+
+    /// <summary>True when something accepts TCP connections on <paramref name="address"/> (127.0.0.1 by default):<paramref name="port"/>.</summary>
+    public static async Task<bool> AcceptsAsync(int port, IPAddress? address = null)
+    {
+        using var tcp = new TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(address ?? IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }
