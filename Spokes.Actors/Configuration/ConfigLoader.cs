@@ -102,6 +102,18 @@ public static partial class ConfigLoader
     private static string KeyFromPath(string? jsonPath) =>
         (jsonPath ?? "$").TrimStart('$').TrimStart('.').Replace("['", ".").Replace("']", "");
 
+    /// <summary>Why <paramref name="domain"/> cannot be the server's domain set at run time, or null: a host name of
+    /// letters, digits and inner hyphens per label (international names in their xn-- form), no address literal, no
+    /// wildcard, no trailing dot, at most 253 characters.</summary>
+    public static string? DomainProblem(string? domain) =>
+        string.IsNullOrWhiteSpace(domain) ? "a domain name is required"
+        : domain.Length > 253 || !HostName().IsMatch(domain) || Uri.CheckHostName(domain) != UriHostNameType.Dns
+            ? $"'{(domain.Length > 64 ? domain[..64] + "..." : domain)}' is not a valid domain name"
+        : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?=.*[a-zA-Z-])([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")]
+    private static partial System.Text.RegularExpressions.Regex HostName();
+
     public static void Validate(SpokesConfig c)
     {
         if (string.IsNullOrWhiteSpace(c.Domain) || Uri.CheckHostName(c.Domain) == UriHostNameType.Unknown)

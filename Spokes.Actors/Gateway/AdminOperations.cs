@@ -52,6 +52,7 @@ public sealed partial class AdminOperations(
                 TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change),
                 TunnelOptionsRequest r => await TunnelOptionsAsync(r, by),
                 SocksSettingsRequest r => await SocksSettingsAsync(r, by),
+                DomainSettingsRequest r => await DomainSettingsAsync(r, by),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

@@ -101,3 +101,9 @@ public sealed record TunnelOptionsReply(int MaxPoolSize, int MaxPorts, bool Moni
 /// <paramref name="Allow"/> replaces the whole list, empty clears it).</summary>
 public sealed record SocksSettingsRequest(int? Port, int? TlsPort, string[]? Allow) : IAdminRequest;
 public sealed record SocksSettingsReply(int Port, int TlsPort, string[] Allow) : IWireMessage;
+
+/// <summary>Shows the server's domain; with <paramref name="Name"/>, moves the cluster to it after checking that it
+/// resolves to this node and the ports answer (<paramref name="Force"/>: without checking).</summary>
+public sealed record DomainSettingsRequest(string? Name, bool Force) : IAdminRequest;
+/// <summary>The domain in force and what the check found (empty when nothing was changed).</summary>
+public sealed record DomainSettingsReply(string Domain, string Check) : IWireMessage;

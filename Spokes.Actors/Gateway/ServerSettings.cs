@@ -7,8 +7,8 @@ namespace Spokes.Actors.Gateway;
 /// <summary>What config.json asks for (shown as the meaning of <see cref="TlsMode.Configured"/>).</summary>
 public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }
 
-/// <summary>What the settings page shows. The domain comes from config.json (changed there, applied on restart); the
-/// tunnel options and the SOCKS entry point are the cluster-wide values in force now.</summary>
+/// <summary>What the settings page shows: the domain, the tunnel options and the SOCKS entry point in force now
+/// (config.json's values until changed at run time); the TLS mode config.json asks for.</summary>
 public sealed record ServerSettingsDto(string Domain, ConfiguredTls Tls, string Certificate, string AcmeEmail,
     int MaxPoolSize, int MaxPorts, int PortRangeBegin, int PortRangeEnd, SocksConfig Socks, bool Monitor = false,
     int MonitorIntervalSeconds = 60, bool AutoHostnames = false);
@@ -27,6 +27,9 @@ public interface IServerSettings
     /// <summary>Changes the SOCKS ports and allow-list for the whole cluster, durably and without a restart.</summary>
     Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by);
 
+    /// <summary>Moves the cluster to <paramref name="domain"/>, after the DNS and port check unless <paramref name="force"/>.</summary>
+    Task<Outcome<DomainSettingsReply>> ChangeDomainAsync(string domain, bool force, string by);
+
     /// <summary>The TLS mode in force cluster-wide.</summary>
     Task<Outcome<TlsChoiceDto>> CurrentTlsAsync();
 
@@ -40,7 +43,7 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
     public ServerSettingsDto Current()
     {
         var options = operations.CurrentTunnelOptions;
-        return new ServerSettingsDto(config.Domain, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
+        return new ServerSettingsDto(operations.ServerDomain.Current, ModeOf(config.Tls), config.Tls.Certificate, config.Tls.AcmeEmail,
             options.MaxPoolSize, options.MaxPorts, config.PortRange.Begin, config.PortRange.End, operations.Socks.Current,
             options.Monitor.Enabled, options.Monitor.IntervalSeconds, options.AutoHostnames);
     }
@@ -67,6 +70,10 @@ public sealed partial class ServerSettings(SpokesConfig config, AdminOperations 
             return Outcome<TunnelOptionsDto>.Failure("the cluster did not answer in time");
         }
     }
+
+    // HandleAsync answers a timeout with a refusal itself.
+    public async Task<Outcome<DomainSettingsReply>> ChangeDomainAsync(string domain, bool force, string by) =>
+        (await operations.HandleAsync(new DomainSettingsRequest(domain, force), by)).ToOutcome(r => r as DomainSettingsReply);
 
     public async Task<Outcome<SocksSettingsReply>> UpdateSocksAsync(int port, int tlsPort, IReadOnlyList<string> allow, string by)
     {

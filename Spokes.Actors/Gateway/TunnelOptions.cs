@@ -87,12 +87,13 @@ public sealed class AutoHostnames
 {
     private readonly Security.SecretBox _secrets;
     private readonly TunnelOptionsSource _options;
-    private readonly string _domain;
+    private readonly DomainSource _domain;
     private bool _enabled;
 
-    public AutoHostnames(Security.SecretBox secrets, TunnelOptionsSource options, string domain)
+    public AutoHostnames(Security.SecretBox secrets, TunnelOptionsSource options, DomainSource domain)
     {
-        (_secrets, _options, _domain) = (secrets, options, domain.ToLowerInvariant());
+        (_secrets, _options, _domain) = (secrets, options, domain);
+        domain.Changed += _ => Changed?.Invoke();
         _enabled = options.Current.AutoHostnames;
         options.Changed += next =>
         {
@@ -104,11 +105,11 @@ public sealed class AutoHostnames
 
     public bool Enabled => _options.Current.AutoHostnames;
 
-    /// <summary>Raised when the option is turned on or off (route tables are rebuilt).</summary>
+    /// <summary>Raised when the option is turned on or off, or the domain changed (route tables are rebuilt).</summary>
     public event Action? Changed;
 
     /// <summary>The tunnel's automatic hostname, whether the option is on or not.</summary>
-    public string NameFor(string tunnelId) => $"{_secrets.Label("auto-hostname", tunnelId)}.{_domain}";
+    public string NameFor(string tunnelId) => $"{_secrets.Label("auto-hostname", tunnelId)}.{_domain.Current}";
 
     /// <summary>The tunnel's automatic hostname while the option is on, else null.</summary>
     public string? For(string tunnelId) => Enabled ? NameFor(tunnelId) : null;

@@ -182,7 +182,10 @@ public static class SpokesAkkaExtensions
         services.AddSingleton(SocksSettingsSource.For(config));
         services.AddSingleton<Access.ConsoleSecurityLog>();
         services.AddHostedService(sp => sp.GetRequiredService<Access.ConsoleSecurityLog>());
-        services.AddSingleton(sp => new AutoHostnames(sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<TunnelOptionsSource>(), config.Domain));
+        services.AddSingleton(new DomainSource(config.Domain));
+        services.AddSingleton<IDomainCheck>(new DomainCheck(config));
+        services.AddSingleton(sp => new AutoHostnames(sp.GetRequiredService<SecretBox>(), sp.GetRequiredService<TunnelOptionsSource>(),
+            sp.GetRequiredService<DomainSource>()));
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
         services.AddSingleton<Nodes.NodeExit>();
@@ -206,6 +209,10 @@ public static class SpokesAkkaExtensions
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
             Socks = sp.GetRequiredService<SocksSettingsSource>(),
             AutoNames = sp.GetRequiredService<AutoHostnames>(),
+            ServerDomain = sp.GetRequiredService<DomainSource>(),
+            ConfiguredDomain = config.Domain,
+            DomainChecks = sp.GetRequiredService<IDomainCheck>(),
+            Certificates = sp.GetRequiredService<ITlsCertificateCheck>(),
         });
         services.AddSingleton<AgentCredentials>();
         services.AddSingleton<HashingGate>();

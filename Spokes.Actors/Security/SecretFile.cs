@@ -10,23 +10,26 @@ public static class SecretFile
 
     public static void Write(string path, byte[] bytes, bool secret)
     {
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // A temp name of its own: nodes sharing a data folder may write the same file at once (last one wins whole).
+        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (secret && !OperatingSystem.IsWindows())
         {
             // Created 0600, so the key is never readable by others, not even briefly.
             options.UnixCreateMode = OwnerOnly;
         }
-        using (var stream = new FileStream(temp, options))
+        try
         {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        if (secret && !OperatingSystem.IsWindows())
+        finally
         {
-            // UnixCreateMode does not apply when a stale temp file already existed.
-            File.SetUnixFileMode(temp, OwnerOnly);
+            File.Delete(temp);
         }
-        File.Move(temp, path, overwrite: true);
     }
 }

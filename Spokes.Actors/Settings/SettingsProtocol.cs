@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Spokes.Actors.Entities;
 
 namespace Spokes.Actors.Settings;
@@ -22,6 +23,10 @@ public sealed record UpdateSocks(string EntityId, int Port, int TlsPort, string[
 /// first; <paramref name="SealedPrivateKey"/> is sealed with <c>SecretBox</c> (the entity never sees a plain key).</summary>
 public sealed record ChooseTls(string EntityId, TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
     string By) : ISettingsMessage;
+/// <summary>Moves the whole cluster to another domain (<c>spokes settings domain</c>); the caller has checked DNS and the
+/// ports (or was told to skip that). <paramref name="Domain"/> is lower case; <paramref name="Configured"/> is the asking
+/// node's config.json domain, the previous one while none was set at run time.</summary>
+public sealed record ChangeDomain(string EntityId, string Domain, string Configured, string By) : ISettingsMessage;
 public sealed record GetSettings(string EntityId) : ISettingsMessage;
 /// <summary>The ACME certificate the cluster obtained (chain PEM, key sealed), stored once and served by every node.</summary>
 public sealed record SaveAcmeCertificate(string EntityId, string Domain, string ChainPem, string SealedKey, DateTimeOffset NotAfter, string By)
@@ -43,6 +48,11 @@ public sealed record SocksChanged(int Port, int TlsPort, string[] Allow, DateTim
 {
     public string Describe() =>
         $"SOCKS: port {(Port == 0 ? "off" : Port)}, TLS port {(TlsPort == 0 ? "off" : TlsPort)}, allow {(Allow.Length == 0 ? "(none)" : string.Join(", ", Allow))}";
+}
+
+public sealed record DomainChanged(string Domain, string Previous, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"domain changed from {Previous} to {Domain}";
 }
 
 public sealed record TlsChosen(TlsMode Mode, string CertificatePem, string SealedPrivateKey, string AcmeEmail,
@@ -80,6 +90,13 @@ public sealed record SettingsState : IWireMessage
     public Configuration.SocksConfig? Socks { get; init; }
     public StoredAcmeCertificate? AcmeCertificate { get; init; }
     public string? SealedAcmeAccountKey { get; init; }
+    /// <summary>The server's domain as last changed at run time; null: config.json's.</summary>
+    public string? Domain { get; init; }
+    /// <summary>Domains the cluster had before, newest first (at most <see cref="MaxFormerDomains"/>): agents that dial
+    /// one of them are still recognised as agents.</summary>
+    public ImmutableList<string> FormerDomains { get; init; } = [];
+
+    public const int MaxFormerDomains = 8;
 
     public Decision Decide(ISettingsMessage command, DateTimeOffset now) => command switch
     {
@@ -93,6 +110,9 @@ public sealed record SettingsState : IWireMessage
         UpdateSocks u => Decision.Persist(new SocksChanged(u.Port, u.TlsPort, u.Allow, now, u.By)),
         ChooseTls c when TlsChoice.Of(c).Problem() is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
         ChooseTls c => Decision.Persist(new TlsChosen(c.Mode, c.CertificatePem, c.SealedPrivateKey, c.AcmeEmail, now, c.By)),
+        ChangeDomain c when Configuration.ConfigLoader.DomainProblem(c.Domain) is { } problem => Decision.Refuse(ErrorCode.Invalid, problem),
+        ChangeDomain c when string.Equals(c.Domain, Domain ?? c.Configured, StringComparison.OrdinalIgnoreCase) => Decision.Answer(),
+        ChangeDomain c => Decision.Persist(new DomainChanged(c.Domain, Domain ?? c.Configured, now, c.By)),
         SaveAcmeCertificate a => Decision.Persist(new AcmeCertificateSaved(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter, now, a.By)),
         SaveAcmeAccount when SealedAcmeAccountKey is not null => Decision.Answer(),
         SaveAcmeAccount a => Decision.Persist(new AcmeAccountSaved(a.SealedKey, now, a.By)),
@@ -111,6 +131,13 @@ public sealed record SettingsState : IWireMessage
         TlsChosen t => this with { Tls = new TlsChoice(t.Mode, t.CertificatePem, t.SealedPrivateKey, t.AcmeEmail), Updated = t.At },
         AcmeCertificateSaved a => this with { AcmeCertificate = new StoredAcmeCertificate(a.Domain, a.ChainPem, a.SealedKey, a.NotAfter) },
         AcmeAccountSaved a => this with { SealedAcmeAccountKey = a.SealedKey },
+        DomainChanged d => this with
+        {
+            Domain = d.Domain, Updated = d.At,
+            FormerDomains = (d.Previous.Length == 0 ? FormerDomains : FormerDomains.Insert(0, d.Previous))
+                .Where(f => !string.Equals(f, d.Domain, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase)
+                .Take(MaxFormerDomains).ToImmutableList(),
+        },
         _ => this,
     };
 

@@ -36,7 +36,8 @@ internal static partial class RuleValidation
     }
 
     /// <summary>The features this agent names in its hello: what <see cref="RuleSupport.NotEnforced"/> may count on.</summary>
-    public static readonly IReadOnlyList<string> Features = [AgentFeatures.Legs, AgentFeatures.HttpOptions, AgentFeatures.Monitor];
+    public static readonly IReadOnlyList<string> Features =
+        [AgentFeatures.Legs, AgentFeatures.HttpOptions, AgentFeatures.Monitor, AgentFeatures.ServerName];
 
     public static string? Http(HttpRule rule) =>
         RuleSupport.NotEnforced(rule, Features)

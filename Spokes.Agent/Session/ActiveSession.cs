@@ -250,6 +250,10 @@ internal sealed class ActiveSession(AgentRuntime runtime, NodeDialer dialer, Age
                     case MonitorSettings monitor:
                         runtime.Monitor.Configure(monitor);
                         break;
+                    case ServerName name:
+                        // Not awaited: saving takes the rule lock, which a rule change holds while it waits for this loop.
+                        runtime.FollowServerName(name);
+                        break;
                     case ControlRequest request:
                         _pushed.Writer.TryWrite((request, leg.Control));
                         break;

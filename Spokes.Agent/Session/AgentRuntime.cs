@@ -24,6 +24,7 @@ internal sealed partial class AgentRuntime
     private ActiveSession? _session;
     private volatile string? _lastError;
     private Backoff? _backoff;
+    private NodeDialer? _dialer;
 
     public AgentRuntime(ConfigStore store, AgentLog log, AgentOptions? options = null, TimeProvider? time = null)
     {
@@ -59,7 +60,7 @@ internal sealed partial class AgentRuntime
                 return 1;
             }
 
-            dialer = new NodeDialer(_config);
+            dialer = _dialer = new NodeDialer(_config);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {

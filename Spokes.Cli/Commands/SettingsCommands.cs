@@ -44,5 +44,19 @@ public sealed class SettingsCommands(AdminSession session)
                                       (reply.Allow.Length == 0 ? "(none)" : string.Join(", ", reply.Allow)));
             });
 
+    [Command("domain", Description = "Show the server's domain; with --name, move the whole cluster to it (no restart)")]
+    public Task<int> Domain([Option("name", Description = "the new domain; checked first: it resolves to this node and the HTTP/HTTPS ports answer")] string? name = null,
+        [Option("force", Description = "apply without the DNS and port check")] bool force = false,
+        [Option("json")] bool json = false)
+    {
+        if (force && name is null) throw CliException.BadArguments("--force goes with --name");
+        return session.RunAsync<DomainSettingsReply>(new DomainSettingsRequest(name, force), reply =>
+        {
+            if (json) AdminSession.PrintJson(reply);
+            else if (name is null) Console.WriteLine($"domain: {reply.Domain}");
+            else Console.WriteLine($"domain: {reply.Domain}\ncheck: {reply.Check}");
+        });
+    }
+
     private static string Off(int port) => port == 0 ? "0 (off)" : port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -103,6 +103,9 @@ internal static class AdminApi
         api.MapGet("/settings/tunnel", Handler(h => Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(null, null), Results.Ok)));
         api.MapPut("/settings/tunnel", Handler(async h => await Body<TunnelSettingsBody>(h) is not { } b ? BadBody
             : await Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(b.MaxPoolSize, b.MaxPorts, b.Monitor, b.MonitorIntervalSeconds, b.AutoHostnames), Results.Ok)));
+        api.MapGet("/settings/domain", Handler(h => Run<DomainSettingsReply>(h, new DomainSettingsRequest(null, false), Results.Ok)));
+        api.MapPut("/settings/domain", Handler(async h => await Body<DomainSettingsBody>(h) is not { Name: not null } b ? BadBody
+            : await Run<DomainSettingsReply>(h, new DomainSettingsRequest(b.Name, b.Force ?? false), Results.Ok)));
         api.MapGet("/settings/socks", Handler(h => Run<SocksSettingsReply>(h, new SocksSettingsRequest(null, null, null), Results.Ok)));
         api.MapPut("/settings/socks", Handler(async h => await Body<SocksSettingsBody>(h) is not { } b ? BadBody
             : await Run<SocksSettingsReply>(h, new SocksSettingsRequest(b.Port, b.TlsPort, b.Allow), Results.Ok)));
@@ -126,6 +129,7 @@ internal static class AdminApi
     public sealed record ApiKeyBody(string? Scope, string? Description);
     public sealed record QuotaBody(int? MaxTunnels, int? MaxPorts, System.Collections.Immutable.ImmutableList<string>? Domains, long? MonthlyBytes);
     public sealed record TunnelSettingsBody(int? MaxPoolSize, int? MaxPorts, bool? Monitor, int? MonitorIntervalSeconds, bool? AutoHostnames);
+    public sealed record DomainSettingsBody(string? Name, bool? Force);
     public sealed record SocksSettingsBody(int? Port, int? TlsPort, string[]? Allow);
     public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Offset, int Limit);
 

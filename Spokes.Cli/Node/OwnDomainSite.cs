@@ -19,7 +19,8 @@ internal static class OwnDomainSite
     public static void Map(WebApplication app, SpokesConfig config)
     {
         var httpsPort = ConfigLoader.ParseEndpoint("listen.https", config.Listen.Https).Port;
-        var authority = httpsPort == 443 ? config.Domain : $"{config.Domain}:{httpsPort}";
+        var domains = app.Services.GetRequiredService<Spokes.Actors.Gateway.DomainSource>();
+        string Authority() => httpsPort == 443 ? domains.Current : $"{domains.Current}:{httpsPort}";
         var challenges = app.Services.GetRequiredService<AcmeChallengeStore>();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         app.Use(async (context, next) =>
@@ -53,7 +54,7 @@ internal static class OwnDomainSite
             }
             if (!context.Request.IsHttps)
             {
-                context.Response.Redirect($"https://{authority}{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
+                context.Response.Redirect($"https://{Authority()}{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
                     permanent: true, preserveMethod: true);
                 return;
             }

@@ -20,6 +20,7 @@ namespace Spokes.Edge.Acme;
 /// </summary>
 public sealed class CertificateRenewer(
     SpokesConfig config,
+    Spokes.Actors.Gateway.DomainSource domains,
     ServerCertificate server,
     AcmeChallengeStore challenges,
     AcmeOptions options,
@@ -36,6 +37,10 @@ public sealed class CertificateRenewer(
     private readonly IAcmeStorage _storage = storage ?? new FileAcmeStorage(config.DataPath);
     private DateTimeOffset? _notAfter;
     private string? _installedThumbprint;
+    private string _servedDomain = domains.Current;
+
+    /// <summary>The server's domain in force (it can change at run time: a new one is ordered at once).</summary>
+    private string Domain => domains.Current;
 
     /// <summary>Completed each time a certificate was put in service (for tests and diagnostics).</summary>
     public int Installed { get; private set; }
@@ -66,12 +71,12 @@ public sealed class CertificateRenewer(
     private void ServeSaved(AcmeCertificate saved)
     {
         if (saved.Certificate.Thumbprint == _installedThumbprint) return;
-        if (CertificateMatcher.ValidateForDomain(saved.Certificate, config.Domain, _time) is { } problem)
+        if (CertificateMatcher.ValidateForDomain(saved.Certificate, Domain, _time) is { } problem)
             log.LogInformation("acme: saved certificate not used: {Problem}", problem);
         else if (!IsDue(saved.Certificate.NotAfter))
             Install(saved.Certificate, saved.Intermediates, "loaded");
         else
-            log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", config.Domain,
+            log.LogInformation("acme: saved certificate for {Domain} expires {NotAfter:yyyy-MM-dd}, renewing", Domain,
                 saved.Certificate.NotAfter.ToUniversalTime());
     }
 
@@ -99,9 +104,9 @@ public sealed class CertificateRenewer(
                 }
                 continue;
             }
-            if (!active)
+            if (!active || _servedDomain != Domain)
             {
-                (active, _notAfter) = (true, null);
+                (active, _notAfter, _servedDomain) = (true, null, Domain);
                 await ServeSavedAsync(stoppingToken);
             }
             TimeSpan wait;
@@ -136,7 +141,7 @@ public sealed class CertificateRenewer(
                     failures++;
                     wait = RetryDelay(failures);
                     log.LogWarning("acme: certificate for {Domain} not obtained (attempt {Attempt}): {Error}; next try in {Wait}",
-                        config.Domain, failures, e.Message.ReplaceLineEndings(" "), wait.ToString(@"d\.hh\:mm\:ss"));
+                        Domain, failures, e.Message.ReplaceLineEndings(" "), wait.ToString(@"d\.hh\:mm\:ss"));
                 }
             }
             // A change of the switch, or a certificate another node stored, ends the wait early.
@@ -159,9 +164,9 @@ public sealed class CertificateRenewer(
         if (_notAfter is { } current && !IsDue(current.UtcDateTime)) return true;
         using var accountKey = await _storage.AccountKeyAsync(ct);
         using var client = new AcmeClient(new Uri(config.Tls.AcmeDirectory), accountKey, challenges, options.Handler, log, _time);
-        var result = await client.OrderCertificateAsync([config.Domain], _acme.Email, ct);
+        var result = await client.OrderCertificateAsync([Domain], _acme.Email, ct);
         var (certificate, intermediates) = AcmeCertificateFiles.FromPem(result.ChainPem, result.PrivateKeyPem);
-        if (CertificateMatcher.ValidateForDomain(certificate, config.Domain, _time) is { } problem)
+        if (CertificateMatcher.ValidateForDomain(certificate, Domain, _time) is { } problem)
             throw new AcmeException($"the issued certificate is not usable: {problem}");
         await _storage.SaveAsync(result, new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero), ct);
         Install(certificate, intermediates, "issued");
@@ -174,14 +179,14 @@ public sealed class CertificateRenewer(
         _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         if (!_acme.RunIfWanted(() => server.Replace(certificate, intermediates)))
         {
-            log.LogInformation("acme: certificate for {Domain} {How} but not served: another TLS mode is chosen", config.Domain, how);
+            log.LogInformation("acme: certificate for {Domain} {How} but not served: another TLS mode is chosen", Domain, how);
             return;
         }
         _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         _installedThumbprint = certificate.Thumbprint;
         Installed++;
         log.LogInformation("acme: certificate for {Domain} {How} (issuer {Issuer}, valid until {NotAfter:yyyy-MM-dd HH:mm} UTC), serving it",
-            config.Domain, how, certificate.Issuer, _notAfter.Value);
+            Domain, how, certificate.Issuer, _notAfter.Value);
     }
 
     private bool IsDue(DateTime notAfter) => notAfter.ToUniversalTime() - _time.GetUtcNow().UtcDateTime <= options.RenewBefore;

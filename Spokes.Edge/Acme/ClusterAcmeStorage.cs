@@ -16,7 +16,7 @@ namespace Spokes.Edge.Acme;
 /// certificate is obtained once and served by every node, and a store lease (<c>spokes-acme</c>) so only one node
 /// orders at a time. Every node's renewer hears about a stored certificate through <see cref="AcmeCertificateBoard"/>.
 /// </summary>
-public sealed class ClusterAcmeStorage(IServiceProvider services, SpokesConfig config, SecretBox secrets, StoreLeases leases,
+public sealed class ClusterAcmeStorage(IServiceProvider services, Spokes.Actors.Gateway.DomainSource domains, SecretBox secrets, StoreLeases leases,
     AcmeCertificateBoard board, string node) : IAcmeStorage
 {
     public const string LeaseName = "spokes-acme";
@@ -35,7 +35,7 @@ public sealed class ClusterAcmeStorage(IServiceProvider services, SpokesConfig c
     public async Task<AcmeCertificate?> LoadAsync(CancellationToken ct)
     {
         var stored = (await ReadAsync(ct)).AcmeCertificate;
-        if (stored is null || !string.Equals(stored.Domain, config.Domain, StringComparison.OrdinalIgnoreCase)) return null;
+        if (stored is null || !string.Equals(stored.Domain, domains.Current, StringComparison.OrdinalIgnoreCase)) return null;
         var (certificate, intermediates) = AcmeCertificateFiles.FromPem(stored.ChainPem, secrets.Open(stored.SealedKey));
         return new AcmeCertificate(certificate, intermediates);
     }
@@ -57,7 +57,7 @@ public sealed class ClusterAcmeStorage(IServiceProvider services, SpokesConfig c
     }
 
     public async Task SaveAsync(AcmeCertificateResult result, DateTimeOffset notAfter, CancellationToken ct) =>
-        await Settings.Ask<SettingsReply>(new SaveAcmeCertificate(SettingsIds.Server, config.Domain, result.ChainPem,
+        await Settings.Ask<SettingsReply>(new SaveAcmeCertificate(SettingsIds.Server, domains.Current, result.ChainPem,
             secrets.Seal(result.PrivateKeyPem), notAfter, node), AskTimeout, ct);
 
     public async Task<IAsyncDisposable?> TryOrderAloneAsync(CancellationToken ct) =>

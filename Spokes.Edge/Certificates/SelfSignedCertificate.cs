@@ -58,7 +58,9 @@ internal static class SelfSignedCertificate
 
     /// <summary>
     /// Loads <c>&lt;dataPath&gt;/certs/self-signed.{crt,key}</c>, or (re)creates them when missing, unreadable,
-    /// made for another domain or within <see cref="RenewBefore"/> of expiry. The key file is mode 0600.
+    /// made for another domain or within <see cref="RenewBefore"/> of expiry. The key file is mode 0600. Nodes sharing
+    /// the data folder (re)create the pair one at a time under <c>certs/.lock</c>, so the pair on disk is always one
+    /// certificate with its own key, and a node that comes second takes the first one's.
     /// </summary>
     public static X509Certificate2 EnsureSelfSigned(string dataPath, string domain, TimeProvider? time = null)
     {
@@ -66,16 +68,41 @@ internal static class SelfSignedCertificate
         var certPath = Path.Combine(directory, CertificateFileName);
         var keyPath = Path.Combine(directory, KeyFileName);
 
-        if (File.Exists(certPath) && File.Exists(keyPath)
-            && CertificateLoader.TryLoadPem(certPath, keyPath, out var existing, out _))
-        {
-            if (IsCurrent(existing!, domain, time)) return existing!;
-            existing!.Dispose();
-        }
-
+        if (Current(certPath, keyPath, domain, time) is { } existing) return existing;
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
         else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var held = Lock(Path.Combine(directory, ".lock"));
+        return Current(certPath, keyPath, domain, time) ?? Write(certPath, keyPath, domain, time);
+    }
 
+    private static X509Certificate2? Current(string certPath, string keyPath, string domain, TimeProvider? time)
+    {
+        if (!File.Exists(certPath) || !File.Exists(keyPath) || !CertificateLoader.TryLoadPem(certPath, keyPath, out var existing, out _))
+            return null;
+        if (IsCurrent(existing!, domain, time)) return existing;
+        existing!.Dispose();
+        return null;
+    }
+
+    /// <summary>An exclusive lock on <paramref name="path"/> shared by every process on this folder (10 s at most).</summary>
+    private static FileStream Lock(string path)
+    {
+        var deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    private static X509Certificate2 Write(string certPath, string keyPath, string domain, TimeProvider? time)
+    {
         var created = Create(domain, time);
         using (var key = created.GetECDsaPrivateKey()!)
         {

@@ -44,7 +44,7 @@ public static class EdgeHosting
         services.AddSingleton<LocalLinks>();
         services.AddSingleton(new ServerCertificate(ServerCertificate.Load(config)));
         services.AddSingleton(sp => new EdgeIdentity(
-            PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), config.Domain,
+            PresenceActor.NodeName(Akka.Cluster.Cluster.Get(sp.GetRequiredService<ActorSystem>()).SelfAddress), sp.GetRequiredService<DomainSource>(),
             RelayEndpoint(config), ConfigLoader.AdvertisedEndpoint(config)));
         services.AddSingleton(new AgentTopology(config.Cluster.AgentNodes));
         services.AddSingleton(new DrainOptions(config.Cluster.DrainSeconds));
@@ -80,16 +80,17 @@ public static class EdgeHosting
         services.TryAddSingleton(new AcmeOptions());
         services.AddSingleton(new AcmeSwitch(config.Tls.UseLE, config.Tls.AcmeEmail));
         services.AddSingleton<AcmeCertificateBoard>();
-        services.AddSingleton<IAcmeStorage>(sp => new ClusterAcmeStorage(sp, config, sp.GetRequiredService<SecretBox>(),
+        services.AddSingleton<IAcmeStorage>(sp => new ClusterAcmeStorage(sp, sp.GetRequiredService<DomainSource>(), sp.GetRequiredService<SecretBox>(),
             sp.GetRequiredService<Spokes.Actors.Store.StoreLeases>(), sp.GetRequiredService<AcmeCertificateBoard>(),
             $"{config.Cluster.Host}:{config.Cluster.Port}"));
-        services.AddSingleton(sp => new CertificateRenewer(config, sp.GetRequiredService<ServerCertificate>(),
+        services.AddSingleton(sp => new CertificateRenewer(config, sp.GetRequiredService<DomainSource>(), sp.GetRequiredService<ServerCertificate>(),
             sp.GetRequiredService<AcmeChallengeStore>(), sp.GetRequiredService<AcmeOptions>(),
             sp.GetRequiredService<ILogger<CertificateRenewer>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AcmeSwitch>(),
             sp.GetRequiredService<IAcmeStorage>()));
         services.AddHostedService(sp => sp.GetRequiredService<CertificateRenewer>());
         services.AddSingleton<ITlsCertificateCheck, PemCertificateCheck>();
         services.AddSingleton<TlsApplier>();
+        services.AddSingleton<ServerNameBoard>();
         services.AddSingleton<Metrics.NodeMetrics>();
         return services;
     }
@@ -105,14 +106,15 @@ public static class EdgeHosting
                 var identity = resolver.GetService<EdgeIdentity>();
                 var links = resolver.GetService<LocalLinks>();
                 var context = new SessionContext(resolver.GetService<SpokesRegions>(), resolver.GetService<AdminOperations>(), presence,
-                    links, routes, identity, TimeProvider.System);
+                    links, routes, identity, TimeProvider.System) { ServerNames = resolver.GetService<ServerNameBoard>() };
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
                 registry.Register<NodeStatusActor>(system.ActorOf(NodeStatusActor.Props(presence, identity, links,
                     resolver.GetService<TrafficMeter>(), resolver.GetService<NodeReadiness>(), TimeProvider.System), "node-status"));
                 system.ActorOf(DrainActor.Props(resolver.GetService<NodeDrain>(), resolver.GetService<NodeExit>(), identity.NodeName),
                     DrainActor.Name);
                 registry.Register<TlsWatcher>(system.ActorOf(
-                    TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>(), resolver.GetService<AcmeCertificateBoard>()),
+                    TlsWatcher.Props(resolver.GetService<TlsApplier>(), registry.Get<SettingsEntity>(), resolver.GetService<AcmeCertificateBoard>(),
+                        resolver.GetService<DomainSource>(), config.Domain),
                     "tls-watcher"));
                 system.ActorOf(AcmeChallengeReplica.Props(resolver.GetService<AcmeChallengeStore>()), "acme-challenges");
             });

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Spokes.Actors.Gateway;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Sessions;
 using Spokes.Edge.Sniffing;
@@ -42,13 +43,13 @@ internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFacto
 {
     private readonly Lazy<IAgentConnections> _agents = new(services.GetRequiredService<IAgentConnections>);
     private readonly Lazy<ServerCertificate> _certificate = new(services.GetRequiredService<ServerCertificate>);
-    private readonly Lazy<string> _domain = new(() => services.GetRequiredService<EdgeIdentity>().Domain);
+    private readonly Lazy<DomainSource> _domains = new(() => services.GetRequiredService<EdgeIdentity>().Domains);
 
     private IAgentConnections Agents => _agents.Value;
 
     private ServerCertificate Certificate => _certificate.Value;
 
-    private string Domain => _domain.Value;
+    private DomainSource Domains => _domains.Value;
 
     /// <summary>How long a connection may stay silent before its first bytes; the SNI router waits as long.</summary>
     internal TimeSpan PeekTimeout { get; init; } = HttpsRouter.PeekTimeout;
@@ -81,11 +82,12 @@ internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFacto
     }
 
     /// <summary>Whether a complete ClientHello at the start of <paramref name="start"/> is an agent's.</summary>
-    internal static bool IsAgentHello(ReadOnlyMemory<byte> start, string domain)
+    /// <summary>ALPN <c>spokes/1</c> with no SNI, the domain's, or a former domain's (an agent that has not heard of the
+    /// change yet: docs/operations.md, "Changing the domain").</summary>
+    internal static bool IsAgentHello(ReadOnlyMemory<byte> start, DomainSource domains)
     {
         if (ClientHelloParser.TryParse(new ReadOnlySequence<byte>(start), out var hello) != SniffResult.Found) return false;
-        return hello!.Offers(ControlProtocol.Alpn)
-            && (string.IsNullOrEmpty(hello.ServerName) || string.Equals(hello.ServerName, domain, StringComparison.OrdinalIgnoreCase));
+        return hello!.Offers(ControlProtocol.Alpn) && (string.IsNullOrEmpty(hello.ServerName) || domains.IsCurrentOrFormer(hello.ServerName));
     }
 
     private sealed class Listener : IConnectionListener
@@ -189,7 +191,7 @@ internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFacto
                 try
                 {
                     var seen = await socket.ReceiveAsync(buffer, SocketFlags.Peek, deadline.Token);
-                    agent = seen > 0 && IsAgentHello(buffer.AsMemory(0, seen), _transport.Domain);
+                    agent = seen > 0 && IsAgentHello(buffer.AsMemory(0, seen), _transport.Domains);
                 }
                 finally
                 {

@@ -160,6 +160,14 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
 }
 
 /// <summary>This node's names: its name in presence entries (host:port of its cluster address), the server
-/// domain, the endpoint peers relay through (cluster host, HTTPS port) and the endpoint agents dial
-/// (<c>cluster.advertise</c>).</summary>
-public sealed record EdgeIdentity(string NodeName, string Domain, string RelayEndpoint, string Advertise);
+/// domain (in force now: it can change at run time), the endpoint peers relay through (cluster host, HTTPS port) and
+/// the endpoint agents dial (<c>cluster.advertise</c>).</summary>
+public sealed record EdgeIdentity(string NodeName, Spokes.Actors.Gateway.DomainSource Domains, string RelayEndpoint, string Advertise)
+{
+    public EdgeIdentity(string nodeName, string domain, string relayEndpoint, string advertise)
+        : this(nodeName, new Spokes.Actors.Gateway.DomainSource(domain), relayEndpoint, advertise)
+    {
+    }
+
+    public string Domain => Domains.Current;
+}

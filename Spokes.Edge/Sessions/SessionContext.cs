@@ -11,6 +11,9 @@ public sealed record SessionContext(SpokesRegions Regions, AdminOperations Opera
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>What agents are told about the server's name and certificate; null where nothing is told.</summary>
+    public Tls.ServerNameBoard? ServerNames { get; init; }
+
     public string NodeName => Identity.NodeName;
     public string ServerDomain => Identity.Domain;
 }

@@ -17,6 +17,7 @@ public sealed class SessionManagerActor : ReceiveActor
     private readonly Dictionary<string, (IActorRef Actor, string SessionId)> _byTunnel = new();
     private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
     private Action<Spokes.Actors.Configuration.TunOptionsConfig>? _optionsChanged;
+    private Action<Spokes.Tunnel.Control.ServerName>? _serverNameChanged;
 
     public SessionManagerActor(SessionContext ctx)
     {
@@ -58,6 +59,10 @@ public sealed class SessionManagerActor : ReceiveActor
         {
             foreach (var (actor, _) in _byTunnel.Values) actor.Tell(m);
         });
+        Receive<ServerNameChanged>(m =>
+        {
+            foreach (var (actor, _) in _byTunnel.Values) actor.Tell(m);
+        });
         Receive<Terminated>(t =>
         {
             foreach (var entry in _byTunnel.Where(e => e.Value.Actor.Equals(t.ActorRef)).ToList())
@@ -81,14 +86,20 @@ public sealed class SessionManagerActor : ReceiveActor
             if (Interlocked.Exchange(ref monitor, options.Monitor) != options.Monitor) self.Tell(new MonitorChanged(options.Monitor));
         };
         _ctx.Operations.Options.Changed += _optionsChanged;
+        _serverNameChanged = name => self.Tell(new ServerNameChanged(name));
+        if (_ctx.ServerNames is { } names) names.Changed += _serverNameChanged;
     }
 
     protected override void PostStop()
     {
         Context.System.EventStream.Unsubscribe(Self);
         if (_optionsChanged is not null) _ctx.Operations.Options.Changed -= _optionsChanged;
+        if (_ctx.ServerNames is { } names && _serverNameChanged is not null) names.Changed -= _serverNameChanged;
     }
 }
+
+/// <summary>This node serves another domain or certificate: every link tells its agent.</summary>
+public sealed record ServerNameChanged(Spokes.Tunnel.Control.ServerName Name);
 
 /// <summary>The cluster's upstream monitor settings changed: every link tells its agent.</summary>
 public sealed record MonitorChanged(Spokes.Actors.Configuration.MonitorConfig Monitor);

@@ -82,6 +82,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             if (_link.HasLegs) Notify(new Drain { Seconds = d.Seconds, Reason = $"node {_ctx.NodeName} is draining" });
         });
         Receive<MonitorChanged>(m => TellMonitor(m.Monitor));
+        Receive<ServerNameChanged>(m => TellServerName(m.Name));
         Receive<LinkClosed>(_ => Context.Stop(Self));
         Receive<EndSession>(e => End(e.ShutdownReason));
     }
@@ -97,6 +98,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         PublishLink();
         ControlLoop.Start(_link, Self);
         TellMonitor(_ctx.Operations.Options.Current.Monitor);
+        if (_ctx.ServerNames?.Current is { } name) TellServerName(name);
         _log.Info("tunnel {0} online from {1} (session {2}{3})", _link.TunnelId, _link.ClientAddress, _link.SessionId,
             _newSession ? "" : ", another node's session");
     }
@@ -120,6 +122,12 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         if (_link.AgentFeatures.Contains(AgentFeatures.Monitor))
             Notify(new MonitorSettings { Enabled = monitor.Enabled, IntervalSeconds = monitor.IntervalSeconds });
+    }
+
+    /// <summary>The server's name and (self-signed) certificate, to an agent that follows them.</summary>
+    private void TellServerName(ServerName name)
+    {
+        if (_link.AgentFeatures.Contains(AgentFeatures.ServerName)) Notify(name);
     }
 
     /// <summary>The agent's monitor reported: the tunnel entity records what changed (an audited event per change).</summary>

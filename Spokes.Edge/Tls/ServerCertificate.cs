@@ -24,18 +24,27 @@ public sealed class ServerCertificate(X509Certificate2 initial)
     public void Replace(X509Certificate2 certificate) => Replace(certificate, null);
 
     /// <summary>Swaps the served certificate; <paramref name="intermediates"/> go out with it in every handshake.</summary>
-    public void Replace(X509Certificate2 certificate, X509Certificate2Collection? intermediates) =>
+    public void Replace(X509Certificate2 certificate, X509Certificate2Collection? intermediates)
+    {
         Interlocked.Exchange(ref _current, new Served(certificate, SslStreamCertificateContext.Create(certificate, intermediates, offline: true)));
+        Replaced?.Invoke();
+    }
+
+    /// <summary>Raised after every <see cref="Replace(X509Certificate2, X509Certificate2Collection?)"/>.</summary>
+    public event Action? Replaced;
 
     /// <summary>Loads the certificate config.json names, or the self-signed one; a custom certificate that
     /// cannot be loaded or does not cover the domain is a configuration error naming the key.</summary>
-    public static X509Certificate2 Load(SpokesConfig config)
+    public static X509Certificate2 Load(SpokesConfig config) => Load(config, config.Domain);
+
+    /// <summary>As <see cref="Load(SpokesConfig)"/>, for the domain in force (set at run time).</summary>
+    public static X509Certificate2 Load(SpokesConfig config, string domain)
     {
         if (string.IsNullOrEmpty(config.Tls.Certificate))
-            return Usable(SelfSignedCertificate.EnsureSelfSigned(config.DataPath, config.Domain));
+            return Usable(SelfSignedCertificate.EnsureSelfSigned(config.DataPath, domain));
         if (!CertificateLoader.TryLoadPem(config.Tls.Certificate, config.Tls.PrivateKey, out var custom, out var error))
             throw new ConfigException($"config: 'tls.certificate' cannot be loaded: {error}");
-        if (CertificateMatcher.ValidateForDomain(custom!, config.Domain) is { } problem)
+        if (CertificateMatcher.ValidateForDomain(custom!, domain) is { } problem)
             throw new ConfigException($"config: 'tls.certificate' {problem}");
         return Usable(custom!);
     }

@@ -1,24 +1,29 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Settings;
 
 namespace Spokes.Edge.Tls;
 
-/// <summary>One per node, beside <see cref="SettingsWatcher"/>: reads the TLS choice at start and follows its changes
-/// (pub-sub <see cref="SettingsChanged.Topic"/>), handing each to the <see cref="TlsApplier"/>, and the cluster's
+/// <summary>One per node, beside <see cref="SettingsWatcher"/>: reads the domain and TLS choice at start and follows their
+/// changes (pub-sub <see cref="SettingsChanged.Topic"/>), putting the domain in <see cref="DomainSource"/> and handing
+/// both to the <see cref="TlsApplier"/>, and the cluster's
 /// stored ACME certificate to the <see cref="Acme.AcmeCertificateBoard"/> (the node's renewer serves a new one).</summary>
 public sealed class TlsWatcher : ReceiveActor, IWithTimers
 {
     private readonly TlsApplier _applier;
     private readonly IActorRef _settings;
     private readonly Acme.AcmeCertificateBoard _acme;
+    private readonly DomainSource _domains;
+    private readonly string _configuredDomain;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public TlsWatcher(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme)
+    public TlsWatcher(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme, DomainSource domains, string configuredDomain)
     {
+        (_domains, _configuredDomain) = (domains, configuredDomain);
         _applier = applier;
         _settings = settings;
         _acme = acme;
@@ -29,8 +34,9 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
         Receive<SubscribeAck>(_ => { });
     }
 
-    public static Props Props(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme) =>
-        Akka.Actor.Props.Create(() => new TlsWatcher(applier, settings, acme));
+    public static Props Props(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme, DomainSource domains,
+        string configuredDomain) =>
+        Akka.Actor.Props.Create(() => new TlsWatcher(applier, settings, acme, domains, configuredDomain));
 
     protected override void PreStart()
     {
@@ -41,10 +47,14 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
     private void Load() =>
         _settings.Ask<SettingsReply>(new GetSettings(SettingsIds.Server), TimeSpan.FromSeconds(10)).PipeTo(Self);
 
+    /// <summary>The domain first (routers, ACME challenges and agents' hellos take the new name at once), then the
+    /// certificate for it; this actor is the node's one writer of both.</summary>
     private void Apply(SettingsState s)
     {
+        var domain = s.Domain ?? _configuredDomain;
+        if (_domains.Replace(domain, s.FormerDomains)) _log.Info("domain now {0}", domain);
         _acme.Observe(s.AcmeCertificate);
-        if (_applier.Apply(s.Tls) is not { } applied) return;
+        if (_applier.Apply(s.Tls, domain) is not { } applied) return;
         if (applied.Ok) _log.Info(applied.Line);
         else _log.Warning(applied.Line);
     }

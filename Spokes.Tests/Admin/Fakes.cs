@@ -164,6 +164,15 @@ internal sealed class FakeServerSettings : IServerSettings
         return Task.FromResult(SocksResult ?? Outcome<SocksSettingsReply>.Success(new SocksSettingsReply(port, tlsPort, [.. allow])));
     }
 
+    public List<(string Domain, bool Force)> DomainCalls { get; } = [];
+    public Outcome<DomainSettingsReply>? DomainResult { get; set; }
+
+    public Task<Outcome<DomainSettingsReply>> ChangeDomainAsync(string domain, bool force, string by)
+    {
+        DomainCalls.Add((domain, force));
+        return Task.FromResult(DomainResult ?? Outcome<DomainSettingsReply>.Success(new DomainSettingsReply(domain, force ? "not checked (--force)" : "checked")));
+    }
+
     public TlsChoiceDto Tls { get; set; } = new(Spokes.Actors.Settings.TlsMode.Configured, "", "");
     public Outcome<TlsChoiceDto>? TlsResult { get; set; }
     public List<TlsRequest> TlsCalls { get; } = [];

@@ -296,7 +296,7 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void SettingsPage_LetsEncrypt_ShowsModeConfigNoteAndTheSocksForm()
+    public void SettingsPage_LetsEncrypt_ShowsModeDomainFormAndTheSocksForm()
     {
         _settings.Settings = _settings.Settings with
         {
@@ -306,10 +306,34 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         var cut = Render<SettingsPage>();
         Assert.Equal("spokes.example.com", cut.Find("[data-testid=domain]").TextContent);
         Assert.Contains("Let's Encrypt", cut.Find("[data-testid=tls-mode]").TextContent);
-        Assert.Contains("config.json", cut.Find("[data-testid=config-note]").TextContent);
-        Assert.Contains("cookies", cut.Find("[data-testid=config-note]").TextContent);
+        Assert.NotNull(cut.Find("[data-testid=domain-apply]"));
         Assert.Equal("1080", Input(cut, "socks-port").GetAttribute("value"));
         Assert.Contains("*.corp.example", Input(cut, "socks-allow").TextContent + Input(cut, "socks-allow").GetAttribute("value"));
+    }
+
+    [Fact]
+    public void DomainForm_Applied_MovesTheConsoleToTheNewName()
+    {
+        var navigation = Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
+        navigation.NavigateTo("https://spokes.example.com:8443/settings");
+        var cut = Render<DomainForm>(p => p.Add(c => c.Domain, "spokes.example.com"));
+        Fill(cut, "domain-name", "edge.example.org");
+        cut.Find("[data-testid=domain-apply]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("https://edge.example.org:8443/settings", navigation.Uri));
+        Assert.Equal([("edge.example.org", false)], _settings.DomainCalls);
+    }
+
+    [Fact]
+    public void DomainForm_FailedCheck_ShowsTheReasonAndStays()
+    {
+        _settings.DomainResult = Outcome<DomainSettingsReply>.Failure("edge.example.org resolves to 192.0.2.7, which is not an address of this node");
+        var navigation = Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
+        navigation.NavigateTo("https://spokes.example.com:8443/settings");
+        var cut = Render<DomainForm>(p => p.Add(c => c.Domain, "spokes.example.com"));
+        Fill(cut, "domain-name", "edge.example.org");
+        cut.Find("[data-testid=domain-apply]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("not an address of this node", cut.Find("[data-testid=domain-error]").TextContent));
+        Assert.Equal("https://spokes.example.com:8443/settings", navigation.Uri);
     }
 
     [Fact]

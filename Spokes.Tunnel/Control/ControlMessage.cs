@@ -32,6 +32,7 @@ namespace Spokes.Tunnel.Control;
 [JsonDerivedType(typeof(Drain), "drain")]
 [JsonDerivedType(typeof(MonitorSettings), "monitor")]
 [JsonDerivedType(typeof(ServiceStates), "services")]
+[JsonDerivedType(typeof(ServerName), "serverName")]
 public abstract record ControlMessage;
 
 /// <summary>A message that expects an <see cref="OkReply"/> or <see cref="ErrorReply"/> with the same RequestId.</summary>

@@ -42,6 +42,10 @@ public static class AgentFeatures
     /// <summary>The agent runs the upstream monitor: it follows <see cref="MonitorSettings"/> and sends
     /// <see cref="ServiceStates"/>.</summary>
     public const string Monitor = "monitor";
+
+    /// <summary>The agent follows <see cref="ServerName"/>: it saves the server's new name (and, when it trusts a CA file,
+    /// the node's self-signed certificate) and dials that from then on.</summary>
+    public const string ServerName = "serverName";
 }
 
 /// <summary>Values of <see cref="Welcome.Features"/>.</summary>
@@ -160,6 +164,18 @@ public sealed record MonitorSettings : ControlMessage
 {
     public required bool Enabled { get; init; }
     public required int IntervalSeconds { get; init; }
+}
+
+/// <summary>Node → agent (agents with <see cref="AgentFeatures.ServerName"/>), after <c>welcome</c> and whenever the node
+/// starts serving another domain or certificate: the name agents dial and check the certificate against, and — when the
+/// node serves a self-signed certificate — that certificate (PEM), which an agent that trusts a CA file adds to what it
+/// trusts (the node is already authenticated on this channel).</summary>
+public sealed record ServerName : ControlMessage
+{
+    public const int MaxPemLength = 16 * 1024;
+
+    public required string Hostname { get; init; }
+    public string? CertificatePem { get; init; }
 }
 
 /// <summary>Agent → node: the upstream monitor's view of every watched destination, sent when one changed (and on a

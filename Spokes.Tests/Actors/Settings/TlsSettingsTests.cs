@@ -16,7 +16,7 @@ public sealed class TlsSettingsTests
     private static readonly SpokesConfig Config = new() { Domain = "localhost" };
     private readonly SecretBox _secrets = new(RandomNumberGenerator.GetBytes(32));
 
-    private ServerSettings Service() => new(Config, null!, _secrets, new PemCertificateCheck(Config, TimeProvider.System));
+    private ServerSettings Service() => new(Config, null!, _secrets, new PemCertificateCheck(new DomainSource(Config.Domain), null!, null!, TimeProvider.System));
 
     [Fact]
     public void Validate_CertificateForTheDomain_IsAccepted()

@@ -29,9 +29,11 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     /// <param name="agentNodes">cluster.agentNodes of every node (on how many nodes an agent keeps connections).</param>
     /// <param name="limits">the config's <c>limits</c> section, or null for the defaults.</param>
-    public SpokesTestbed(int maxPorts = 5, int agentNodes = 2, object? limits = null)
+    /// <param name="domain">the config's <c>domain</c> (agents dial 127.0.0.1 with it as the TLS name).</param>
+    public SpokesTestbed(int maxPorts = 5, int agentNodes = 2, object? limits = null, string domain = Domain)
     {
         _agentNodes = agentNodes;
+        ServerDomain = domain;
         // Short: agent sockets live under it and a Unix socket path must stay under ~100 bytes.
         Directory = Path.Combine(Path.GetTempPath(), "sd-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(Directory);
@@ -43,7 +45,7 @@ internal sealed class SpokesTestbed : IAsyncDisposable
         PortRangeBegin = FreePorts.Run(21);
         File.WriteAllText(ConfigPath, JsonSerializer.Serialize(new
         {
-            domain = Domain,
+            domain,
             dataPath = DataPath,
             listen = new { http = $"127.0.0.1:{HttpPort}", https = $"127.0.0.1:{HttpsPort}" },
             portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
@@ -54,6 +56,9 @@ internal sealed class SpokesTestbed : IAsyncDisposable
     }
 
     public ProcessLog Log { get; } = new();
+
+    /// <summary>The domain the nodes start with (config.json).</summary>
+    public string ServerDomain { get; }
 
     public string Directory { get; }
 
@@ -71,9 +76,9 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     public int PortRangeBegin { get; }
 
-    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5, int agentNodes = 2, object? limits = null)
+    public static async Task<SpokesTestbed> StartAsync(int maxPorts = 5, int agentNodes = 2, object? limits = null, string domain = Domain)
     {
-        var bed = new SpokesTestbed(maxPorts, agentNodes, limits);
+        var bed = new SpokesTestbed(maxPorts, agentNodes, limits, domain);
         try
         {
             await bed.StartNodeAsync();
@@ -113,7 +118,7 @@ internal sealed class SpokesTestbed : IAsyncDisposable
         var path = Path.Combine(Directory, $"peer-{_peers.Count + 1}.json");
         File.WriteAllText(path, JsonSerializer.Serialize(new
         {
-            domain = Domain,
+            domain = ServerDomain,
             dataPath = DataPath,
             listen = new { http = $"127.0.0.1:{peer.HttpPort}", https = $"127.0.0.1:{peer.HttpsPort}" },
             portRange = new { begin = PortRangeBegin, end = PortRangeBegin + 20 },
@@ -153,14 +158,15 @@ internal sealed class SpokesTestbed : IAsyncDisposable
 
     /// <summary>An agent configured with a fresh registration token and <c>--id <paramref name="user"/></c>, and what
     /// <c>configure</c> answered.</summary>
+    /// <param name="ca">the CA file the agent trusts; null: the node's self-signed certificate file itself.</param>
     public async Task<(TestAgent Agent, CliResult Configured)> ConfigureAgentAsync(string name, string user, int? httpsPort = null,
-        string? registrationToken = null)
+        string? registrationToken = null, string? ca = null)
     {
         string token = registrationToken ?? await NewRegistrationTokenAsync();
         var agent = new TestAgent(this, name);
         _agents.Add(agent);
-        var configured = await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", (httpsPort ?? HttpsPort).ToString(),
-            "--address", "127.0.0.1", "--registration", "-", "--id", user, "--ca", CaPath);
+        var configured = await agent.RunWithStdinAsync(token, "configure", "--hostname", ServerDomain, "--port", (httpsPort ?? HttpsPort).ToString(),
+            "--address", "127.0.0.1", "--registration", "-", "--id", user, "--ca", ca ?? CaPath);
         return (agent, configured);
     }
 

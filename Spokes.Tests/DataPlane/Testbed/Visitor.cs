@@ -33,10 +33,11 @@ internal sealed class Visitor(SpokesTestbed bed)
         return socket;
     }
 
-    /// <summary>A TLS handshake with <paramref name="serverName"/> as SNI on the node's HTTPS port; any certificate is accepted and returned.</summary>
-    public async Task<(SslStream Stream, X509Certificate2 Certificate)> TlsAsync(string serverName)
+    /// <summary>A TLS handshake with <paramref name="serverName"/> as SNI on the node's HTTPS port (or <paramref name="port"/>);
+    /// any certificate is accepted and returned.</summary>
+    public async Task<(SslStream Stream, X509Certificate2 Certificate)> TlsAsync(string serverName, int? port = null)
     {
-        var socket = await ConnectAsync(bed.HttpsPort);
+        var socket = await ConnectAsync(port ?? bed.HttpsPort);
         X509Certificate2? seen = null;
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false, (_, certificate, _, _) =>
         {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Configuration;
+using Spokes.Actors.Gateway;
 using Spokes.Acme;
 using Spokes.Edge.Acme;
 using Spokes.Edge.Certificates;
@@ -24,7 +25,7 @@ public sealed class CertificateRenewerTests
         new AcmeCertificateFiles(temp.Path).Save(new AcmeCertificateResult(saved.Chain, saved.Key));
         var server = new ServerCertificate(SelfSignedCertificate.Create(Domain));
         var log = new LineLogger();
-        using var renewer = new CertificateRenewer(config, server, new AcmeChallengeStore(), new AcmeOptions(), log);
+        using var renewer = new CertificateRenewer(config, new DomainSource(config.Domain), server, new AcmeChallengeStore(), new AcmeOptions(), log);
 
         await renewer.StartAsync(CancellationToken.None);
         try
@@ -50,7 +51,7 @@ public sealed class CertificateRenewerTests
         var selfSigned = SelfSignedCertificate.Create(Domain);
         var server = new ServerCertificate(selfSigned);
         var log = new LineLogger();
-        using var renewer = new CertificateRenewer(config, server, new AcmeChallengeStore(), new AcmeOptions(), log);
+        using var renewer = new CertificateRenewer(config, new DomainSource(config.Domain), server, new AcmeChallengeStore(), new AcmeOptions(), log);
 
         await renewer.StartAsync(CancellationToken.None);
         var failure = await log.WaitForAsync("not obtained (attempt 1)", TimeSpan.FromSeconds(30));
@@ -66,7 +67,7 @@ public sealed class CertificateRenewerTests
     public void Retry_delays_grow_with_jitter_and_are_capped()
     {
         using var temp = new TempDirectory();
-        using var renewer = new CertificateRenewer(Config(temp.Path, "https://127.0.0.1:1/dir"),
+        using var renewer = new CertificateRenewer(Config(temp.Path, "https://127.0.0.1:1/dir"), new DomainSource(Domain),
             new ServerCertificate(SelfSignedCertificate.Create(Domain)), new AcmeChallengeStore(), new AcmeOptions(), new LineLogger());
         Assert.InRange(renewer.RetryDelay(1), TimeSpan.FromSeconds(48), TimeSpan.FromSeconds(72));
         Assert.InRange(renewer.RetryDelay(3), TimeSpan.FromSeconds(192), TimeSpan.FromSeconds(288));

@@ -35,11 +35,11 @@ public sealed class TlsApplierTests : IDisposable
         var selfSigned = _server.Current.Thumbprint;
         var pem = TestCertificates.Issue("localhost");
 
-        Assert.True(_applier.Apply(Custom(pem))!.Value.Ok);
+        Assert.True(_applier.Apply(Custom(pem), "localhost")!.Value.Ok);
         Assert.Equal(pem.Thumbprint, _server.Current.Thumbprint);
         Assert.True(_server.Current.HasPrivateKey);
 
-        var line = _applier.Apply(new TlsChoice(TlsMode.SelfSigned, "", "", ""))!.Value;
+        var line = _applier.Apply(new TlsChoice(TlsMode.SelfSigned, "", "", ""), "localhost")!.Value;
         Assert.True(line.Ok);
         Assert.Contains(selfSigned, line.Line);
         Assert.Equal(selfSigned, _server.Current.Thumbprint);
@@ -49,16 +49,16 @@ public sealed class TlsApplierTests : IDisposable
     public void SameChoice_Twice_IsAppliedOnce()
     {
         var choice = Custom(TestCertificates.Issue("localhost"));
-        Assert.NotNull(_applier.Apply(choice));
-        Assert.Null(_applier.Apply(choice));
-        Assert.Null(new TlsApplier(_config, _server, _acme, _secrets, TimeProvider.System).Apply(TlsChoice.Configured));
+        Assert.NotNull(_applier.Apply(choice, "localhost"));
+        Assert.Null(_applier.Apply(choice, "localhost"));
+        Assert.Null(new TlsApplier(_config, _server, _acme, _secrets, TimeProvider.System).Apply(TlsChoice.Configured, "localhost"));
     }
 
     [Fact]
     public void Custom_ExpiredSinceUpload_KeepsTheCurrentCertificate()
     {
         var before = _server.Current.Thumbprint;
-        var applied = _applier.Apply(Custom(TestCertificates.Issue("localhost", TimeSpan.FromDays(-1))))!.Value;
+        var applied = _applier.Apply(Custom(TestCertificates.Issue("localhost", TimeSpan.FromDays(-1))), "localhost")!.Value;
         Assert.False(applied.Ok);
         Assert.Contains("expired", applied.Line);
         Assert.Equal(before, _server.Current.Thumbprint);
@@ -68,17 +68,17 @@ public sealed class TlsApplierTests : IDisposable
     public void LetsEncrypt_TurnsTheRenewerOn_OtherModesTurnItOff()
     {
         var changed = _acme.Changed;
-        _applier.Apply(new TlsChoice(TlsMode.LetsEncrypt, "", "", "ops@example.com"));
+        _applier.Apply(new TlsChoice(TlsMode.LetsEncrypt, "", "", "ops@example.com"), "localhost");
         Assert.True(changed.IsCompleted);
         Assert.True(_acme.Wanted);
         Assert.Equal("ops@example.com", _acme.Email);
 
-        _applier.Apply(Custom(TestCertificates.Issue("localhost")));
+        _applier.Apply(Custom(TestCertificates.Issue("localhost")), "localhost");
         Assert.False(_acme.Wanted);
         Assert.False(_acme.RunIfWanted(() => throw new InvalidOperationException("must not install")));
 
-        _applier.Apply(new TlsChoice(TlsMode.LetsEncrypt, "", "", "ops@example.com"));
-        _applier.Apply(TlsChoice.Configured);
+        _applier.Apply(new TlsChoice(TlsMode.LetsEncrypt, "", "", "ops@example.com"), "localhost");
+        _applier.Apply(TlsChoice.Configured, "localhost");
         Assert.False(_acme.Wanted); // config.json has no tls.useLE
     }
 }
