@@ -5,8 +5,8 @@ using Spokes.Actors.Configuration;
 
 namespace Spokes.Actors.Gateway;
 
-/// <summary>What <c>spokes settings domain</c> checks before moving the cluster to a name (docs/operations.md,
-/// "Changing the domain"): one line why the name is not ready, or null.</summary>
+/// <summary>What <c>spokes settings domain</c> checks before moving the cluster to a name (docs/architecture.md,
+/// "Domain at run time"): one line why the name is not ready, or null.</summary>
 public interface IDomainCheck
 {
     Task<string?> ProblemAsync(string domain, CancellationToken cancellationToken);

@@ -16,6 +16,9 @@ public sealed class ConsoleOptions
     /// <summary>Name shown in authenticator apps (the server's domain is a good choice).</summary>
     public string TotpIssuer { get; set; } = "Spokes";
 
+    /// <summary>When set, the issuer in force now (the server's domain, which can change at run time); else <see cref="TotpIssuer"/>.</summary>
+    public Func<string>? TotpIssuerNow { get; set; }
+
     /// <summary>Data-protection keys in the cluster's store, sealed, shared by every node (what a node does).</summary>
     public bool KeysInStore { get; set; }
 

@@ -92,6 +92,8 @@ public static class NodeHost
                 o.KeysInStore = true;
             });
             app = builder.Build();
+            var domains = app.Services.GetRequiredService<Spokes.Actors.Gateway.DomainSource>();
+            app.Services.GetRequiredService<Spokes.Admin.Hosting.ConsoleOptions>().TotpIssuerNow = () => domains.Current;
             OwnDomainSite.Map(app, config);
             var readiness = app.Services.GetRequiredService<NodeReadiness>();
             // "node up" once the node may serve and Kestrel has bound its listeners (the cluster may let it serve first).

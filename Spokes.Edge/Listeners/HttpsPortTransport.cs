@@ -83,7 +83,7 @@ internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFacto
 
     /// <summary>Whether a complete ClientHello at the start of <paramref name="start"/> is an agent's.</summary>
     /// <summary>ALPN <c>spokes/1</c> with no SNI, the domain's, or a former domain's (an agent that has not heard of the
-    /// change yet: docs/operations.md, "Changing the domain").</summary>
+    /// change yet: docs/architecture.md, "Domain at run time").</summary>
     internal static bool IsAgentHello(ReadOnlyMemory<byte> start, DomainSource domains)
     {
         if (ClientHelloParser.TryParse(new ReadOnlySequence<byte>(start), out var hello) != SniffResult.Found) return false;
