@@ -104,9 +104,66 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Handshakes (SNI = the domain) until the node serves a certificate that chains to <paramref name="root"/>;
-    /// also says whether the chain builds from what the server sent alone.</summary>
-    private static async Task<(X509Certificate2 Served, bool SentChainBuilds)> WaitForCertificateAsync(int port, X509Certificate2 root)
+    /// <summary>
+    /// The domain moved at run time (<c>spokes settings domain --force</c>) with Let's Encrypt in force: the node orders a
+    /// certificate for the new name at once — pebble's http-01 for it reaches the node's HTTP port (a loopback DNS answers
+    /// every name with 127.0.0.1) and is answered as the own domain's — and serves it for that name.
+    /// </summary>
+    [Fact]
+    public async Task A_domain_changed_at_run_time_gets_its_own_acme_certificate()
+    {
+        const string moved = "edge.example.com";
+        var log = new ProcessLog();
+        var directory = Path.Combine(Path.GetTempPath(), "sa-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        SpokesProcess? node = null;
+        var httpPort = FreePorts.One();
+        var httpsPort = FreePorts.One();
+        try
+        {
+            using var dns = new LoopbackDns();
+            await using var pebble = await PebbleServer.StartAsync(httpPort, dnsServer: dns.Endpoint);
+            var configPath = Path.Combine(directory, "config.json");
+            var portRange = FreePorts.Run(3);
+            File.WriteAllText(configPath, JsonSerializer.Serialize(new
+            {
+                domain = Domain,
+                dataPath = Path.Combine(directory, "data"),
+                listen = new { http = $"127.0.0.1:{httpPort}", https = $"127.0.0.1:{httpsPort}" },
+                portRange = new { begin = portRange, end = portRange + 2 },
+                cluster = new { host = "127.0.0.1", port = FreePorts.One() },
+                tls = new { useLE = true, acmeDirectory = pebble.DirectoryUrl.ToString(), acmeEmail = "ops@example.com" },
+            }));
+            var environment = new Dictionary<string, string?> { ["SSL_CERT_FILE"] = pebble.TlsCertificatePath };
+            using var root = await pebble.GetRootAsync();
+            node = SpokesProcess.Start("node", Binaries.Spokes, ["--config", configPath, "start"], log, environment: environment);
+            await node.WaitForLineAsync("acme: certificate for localhost issued", Timeout);
+
+            await using (var cli = SpokesProcess.Start("spokes settings domain", Binaries.Spokes,
+                             ["--config", configPath, "settings", "domain", "--name", moved, "--force"], log))
+                Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            await node.WaitForLineAsync($"acme: certificate for {moved} issued", Timeout);
+            var (served, _) = await WaitForCertificateAsync(httpsPort, root, moved);
+            Assert.True(served.MatchesHostname(moved));
+            Assert.False(served.MatchesHostname(Domain));
+        }
+        catch
+        {
+            output.WriteLine(log.Since(0));
+            throw;
+        }
+        finally
+        {
+            if (node is not null) await node.DisposeAsync();
+            try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>Handshakes (SNI = <paramref name="serverName"/>, by default the domain) until the node serves a certificate
+    /// that chains to <paramref name="root"/> and covers that name; also says whether the chain builds from what the
+    /// server sent alone.</summary>
+    private static async Task<(X509Certificate2 Served, bool SentChainBuilds)> WaitForCertificateAsync(int port, X509Certificate2 root,
+        string serverName = Domain)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
@@ -120,7 +177,7 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
                 await using var tls = new SslStream(tcp.GetStream());
                 await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
                 {
-                    TargetHost = Domain,
+                    TargetHost = serverName,
                     RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
                     {
                         served = new X509Certificate2(certificate!);
@@ -139,7 +196,7 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
             {
                 // not listening yet
             }
-            if (served is not null && sentChainBuilds) return (served, true);
+            if (served is not null && sentChainBuilds && served.MatchesHostname(serverName)) return (served, true);
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"the node still serves {served?.Subject ?? "nothing"} (issuer {served?.Issuer})");
             await Task.Delay(200);
