@@ -120,6 +120,12 @@ public static partial class ConfigLoader
             throw new ConfigException($"config: 'domain' is not a valid host name: '{c.Domain}'");
         if (string.IsNullOrWhiteSpace(c.DataPath))
             throw new ConfigException("config: 'dataPath' must not be empty");
+        if (c.Console.SessionIdleMinutes is < 5 or > 10_080)
+            throw new ConfigException($"config: 'console.sessionIdleMinutes' must be between 5 and 10080, not {c.Console.SessionIdleMinutes}");
+        if (c.Console.SessionLifetimeHours is < 1 or > 720)
+            throw new ConfigException($"config: 'console.sessionLifetimeHours' must be between 1 and 720, not {c.Console.SessionLifetimeHours}");
+        if (c.Console.SessionLifetimeHours * 60 < c.Console.SessionIdleMinutes)
+            throw new ConfigException("config: 'console.sessionLifetimeHours' must not be shorter than 'console.sessionIdleMinutes'");
         ValidatePort("portRange.begin", c.PortRange.Begin);
         ValidatePort("portRange.end", c.PortRange.End);
         if (c.PortRange.Begin > c.PortRange.End)

@@ -14,6 +14,17 @@ public sealed record SpokesConfig
     public ClusterConfig Cluster { get; init; } = new();
     public LimitsConfig Limits { get; init; } = new();
     public LogConfig Log { get; init; } = new();
+    public ConsoleConfig Console { get; init; } = new();
+}
+
+/// <summary>How long a console session lives (docs/console.md, "Sessions").</summary>
+public sealed record ConsoleConfig
+{
+    /// <summary>A session unused this long ends (5–10080 minutes).</summary>
+    public int SessionIdleMinutes { get; init; } = 480;
+
+    /// <summary>A session ends this long after its sign-in, used or not (1–720 hours, at least the idle time).</summary>
+    public int SessionLifetimeHours { get; init; } = 24;
 }
 
 /// <summary>How the node logs: one line per event on standard output.</summary>

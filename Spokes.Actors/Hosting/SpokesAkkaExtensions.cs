@@ -104,6 +104,8 @@ public static class SpokesAkkaExtensions
                 new EntityExtractor<Access.ISignInGuardMessage>(), shard)
             .WithShardRegion<Access.ConsoleSecurityEntity>(Access.ConsoleSecurityEntity.Kind, (_, _, _) =>
                 id => Access.ConsoleSecurityEntity.Props(id, time), new EntityExtractor<Access.IConsoleSecurityMessage>(), shard)
+            .WithShardRegion<Access.ConsoleSessionsEntity>(Access.ConsoleSessionsEntity.Kind, (_, _, _) =>
+                id => Access.ConsoleSessionsEntity.Props(id, time), new EntityExtractor<Access.IConsoleSessionMessage>(), shard)
             .WithShardRegion<SettingsEntity>(SettingsEntity.Kind, (_, _, _) => id => SettingsEntity.Props(id, time),
                 new EntityExtractor<ISettingsMessage>(), shard)
             .WithActors((system, registry, resolver) => registry.Register<SettingsWatcher>(system.ActorOf(
@@ -216,6 +218,9 @@ public static class SpokesAkkaExtensions
         });
         services.AddSingleton<AgentCredentials>();
         services.AddSingleton<HashingGate>();
+        services.AddSingleton<Access.IConsoleSessions>(sp => new Access.ConsoleSessions(
+            sp.GetRequiredService<ActorRegistry>().Get<Access.ConsoleSessionsEntity>(),
+            Akka.Event.Logging.GetLogger(sp.GetRequiredService<Akka.Actor.ActorSystem>(), typeof(Access.ConsoleSessions))));
         services.AddSingleton<Access.ISignInGuard>(sp => new Access.SignInGuard(sp.GetRequiredService<ActorRegistry>().Get<Access.SignInGuardEntity>(),
             Akka.Event.Logging.GetLogger(sp.GetRequiredService<Akka.Actor.ActorSystem>(), typeof(Access.SignInGuard))));
         services.AddSingleton<Access.IConsoleKeyStore>(sp => new Access.ConsoleKeyStore(

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
@@ -124,16 +125,16 @@ internal static class AccountEndpoints
         return await CompleteAsync(http, signedIn, returnUrl);
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http, [FromForm] string? returnUrl, IAccountService accounts,
-        SessionValidator sessions)
+    private static async Task<IResult> SignOutAsync(HttpContext http, [FromForm] string? returnUrl, IConsoleSessions sessions,
+        SessionValidator validator)
     {
-        // The cookie alone proves nothing once signed out: the user's stamp moves on, so every session of the user
-        // (a copy of this cookie, other browsers) is refused on every node within the validator's cache time.
+        // The cookie alone proves nothing once signed out: its session ends in the cluster, so a copy of this cookie
+        // is refused on every node within the validator's cache time; the user's other sessions go on.
         var signedIn = await http.AuthenticateAsync(ConsoleClaims.Scheme);
-        if (ConsoleClaims.UserIdOf(signedIn.Principal) is { } userId)
+        if (ConsoleClaims.UserIdOf(signedIn.Principal) is { } userId && ConsoleClaims.SessionOf(signedIn.Principal) is { } sessionId)
         {
-            await accounts.EndSessionsAsync(userId);
-            sessions.Forget(userId);
+            await sessions.EndAsync(userId, sessionId, "signed out", "console " + ConsoleClaims.EmailOf(signedIn.Principal));
+            validator.Forget(userId);
         }
         await http.SignOutAsync(ConsoleClaims.PendingScheme);
         await http.SignOutAsync(ConsoleClaims.Scheme);
@@ -142,7 +143,10 @@ internal static class AccountEndpoints
 
     private static async Task<IResult> CompleteAsync(HttpContext http, UserState user, string? returnUrl)
     {
-        await http.SignInAsync(ConsoleClaims.Scheme, ConsoleClaims.Session(user));
+        var sessions = http.RequestServices.GetRequiredService<IConsoleSessions>();
+        var agent = http.Request.Headers.UserAgent.ToString();
+        var sessionId = await sessions.StartAsync(user.Id, Address(http), agent, "console " + user.Email);
+        await http.SignInAsync(ConsoleClaims.Scheme, ConsoleClaims.Session(user, sessionId));
         return Results.Redirect(LocalUrl(returnUrl) ?? "/");
     }
 

@@ -10,8 +10,11 @@ public sealed class ConsoleOptions
     public string CookieName { get; set; } = "__Host-spokes";
     public string PendingCookieName { get; set; } = "__Host-spokes-2fa";
 
-    /// <summary>A session expires after this long without a request (sliding).</summary>
+    /// <summary>A session expires after this long without a request (sliding; checked on the server too).</summary>
     public TimeSpan SessionIdle { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>A session ends this long after its sign-in, however much it is used.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>Name shown in authenticator apps (the server's domain is a good choice).</summary>
     public string TotpIssuer { get; set; } = "Spokes";

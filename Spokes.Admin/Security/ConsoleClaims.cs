@@ -15,12 +15,15 @@ public static class ConsoleClaims
     public const string Email = ClaimTypes.Name;
     public const string Stamp = "spokes:stamp";
     public const string EnrolSecret = "spokes:enrol";
+    public const string SessionId = "spokes:sid";
 
-    public static ClaimsPrincipal Session(UserState user) => new(new ClaimsIdentity(
+    /// <summary>The session cookie's principal: the user, their stamp, and the server-side session it belongs to.</summary>
+    public static ClaimsPrincipal Session(UserState user, string sessionId) => new(new ClaimsIdentity(
     [
         new Claim(UserId, user.Id),
         new Claim(Email, user.Email),
         new Claim(Stamp, user.SecurityStamp.ToString(CultureInfo.InvariantCulture)),
+        new Claim(SessionId, sessionId),
     ], Scheme));
 
     public static ClaimsPrincipal Pending(UserState user, string? enrolSecret)
@@ -37,6 +40,8 @@ public static class ConsoleClaims
 
     public static string? UserIdOf(ClaimsPrincipal? p) => p?.FindFirstValue(UserId);
     public static string EmailOf(ClaimsPrincipal? p) => p?.FindFirstValue(Email) ?? "";
+    public static string? SessionOf(ClaimsPrincipal? p) => p?.FindFirstValue(SessionId);
+
     public static int? StampOf(ClaimsPrincipal? p) =>
         int.TryParse(p?.FindFirstValue(Stamp), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
 }

@@ -89,6 +89,8 @@ public static class NodeHost
             builder.Services.AddSpokesConsole(o =>
             {
                 o.TotpIssuer = config.Domain;
+                o.SessionIdle = TimeSpan.FromMinutes(config.Console.SessionIdleMinutes);
+                o.SessionLifetime = TimeSpan.FromHours(config.Console.SessionLifetimeHours);
                 o.KeysInStore = true;
             });
             app = builder.Build();

@@ -28,6 +28,8 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<ITunnelDirectory>(_directory);
         Services.AddSingleton<IAccountService>(_accounts);
         Services.AddSingleton<IMemoryCache>(new MemoryCache(new MemoryCacheOptions()));
+        Services.AddSingleton<Spokes.Actors.Access.IConsoleSessions>(new FakeConsoleSessions(TimeProvider.System));
+        Services.AddSingleton(new Spokes.Admin.Hosting.ConsoleOptions());
         Services.AddSingleton<SessionValidator>();
         Services.AddSingleton<Spokes.Actors.Access.ISignInGuard>(new FakeSignInGuard(TimeProvider.System));
     }

@@ -221,6 +221,46 @@ public sealed class ConsoleBrowserTests
         await Expect(second.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
     }
 
+    /// <summary>Signing out ends that session only (its copied cookie is refused, another browser stays in); the
+    /// Account page lists both sessions and ends the other one, whose cookie is then refused too.</summary>
+    [Fact]
+    public async Task SignOut_EndsThatSessionOnly_AndTheAccountPageEndsAnother()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
+        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
+        Assert.True(created.Ok, created.Error);
+        await using var first = await Browser.OpenAsync(host.Address);
+        await using var second = await Browser.OpenAsync(host.Address);
+        foreach (var b in new[] { first, second })
+        {
+            await SignInAsync(b, Password);
+            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        }
+        async Task<string> CookiesOf(Browser b) => string.Join("; ", (await b.Context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+        var firstCookie = await CookiesOf(first);
+        var secondCookie = await CookiesOf(second);
+
+        await SignOutAsync(first);
+        Assert.Equal("", await WhoAmIAsync(host.Address, firstCookie));
+        Assert.Equal(Email, await WhoAmIAsync(host.Address, secondCookie));
+
+        await SignInAsync(first, Password);
+        await Expect(first.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        var again = await CookiesOf(first);
+        await second.Page.GotoAsync("/profile");
+        var rows = second.Page.Locator("[data-testid=session-row]");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(second.Page.Locator("[data-testid=session-current]")).ToHaveCountAsync(1);
+        await second.ByTestId("session-end").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Spokes.Tests.DataPlane.Testbed.Expect.Within(TimeSpan.FromSeconds(20))
+            .That("the ended session's cookie refused", async () => await WhoAmIAsync(host.Address, again) == "");
+        Assert.Equal(Email, await WhoAmIAsync(host.Address, secondCookie));
+        var audit = ((AuditReply)await host.Get<AdminOperations>().HandleAsync(new AuditRequest(null), "test")).Entries;
+        Assert.Contains(audit, e => e.Event.Contains("ended (signed out)", StringComparison.Ordinal) && e.By == "console " + Email);
+        Assert.Contains(audit, e => e.Event.Contains("ended (ended on the Account page)", StringComparison.Ordinal));
+    }
+
     private static async Task SignInAsync(Browser browser, string password)
     {
         await browser.Page.GotoAsync("/account/login");

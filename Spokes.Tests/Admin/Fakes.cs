@@ -78,7 +78,10 @@ internal sealed class FakeAccounts : IAccountService
     public bool AdminExists { get; set; }
     public List<string> Calls { get; } = [];
 
-    public Task<UserState?> GetUserAsync(string userId) => Task.FromResult<UserState?>(null);
+    /// <summary>The one user <see cref="GetUserAsync"/> finds (by id), if any.</summary>
+    public UserState? User { get; set; }
+
+    public Task<UserState?> GetUserAsync(string userId) => Task.FromResult(User?.Id == userId ? User : null);
     public Task<UserState?> VerifyPasswordAsync(string email, string password) => Task.FromResult<UserState?>(null);
     public Task<bool> AdminExistsAsync() => Task.FromResult(AdminExists);
     public Task<Outcome<UserState>> CreateFirstAdminAsync(string email, string fullName, string password, bool twoFactor)
@@ -221,4 +224,43 @@ internal sealed class FakeSignInGuard(TimeProvider time) : Spokes.Actors.Access.
         ("addr:" + address, Spokes.Actors.Access.ThrottleScope.Address),
         ("acct:" + account.ToLowerInvariant(), Spokes.Actors.Access.ThrottleScope.Account),
     ];
+}
+
+/// <summary>The cluster's console sessions in one process, with the entity's own decisions.</summary>
+internal sealed class FakeConsoleSessions(TimeProvider time) : Spokes.Actors.Access.IConsoleSessions
+{
+    private readonly Dictionary<string, Spokes.Actors.Access.ConsoleSessionsState> _users = new();
+    private readonly Dictionary<string, DateTimeOffset> _seen = new();
+    public List<string> Touched { get; } = [];
+    public List<(string Session, string Reason)> Ended { get; } = [];
+
+    public Task<string> StartAsync(string userId, string address, string agent, string by)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        Run(userId, new Spokes.Actors.Access.StartConsoleSession(userId, id, address, agent, by));
+        return Task.FromResult(id);
+    }
+
+    public Task<System.Collections.Immutable.ImmutableList<Spokes.Actors.Access.ConsoleSession>?> ListAsync(string userId) =>
+        Task.FromResult<System.Collections.Immutable.ImmutableList<Spokes.Actors.Access.ConsoleSession>?>(
+            [.. State(userId).Sessions.Values.Select(s => s with { LastSeen = _seen.GetValueOrDefault(s.Id, s.Started) }).OrderByDescending(s => s.Started)]);
+
+    public void Touch(string userId, string sessionId)
+    {
+        Touched.Add(sessionId);
+        _seen[sessionId] = time.GetUtcNow();
+    }
+
+    public Task EndAsync(string userId, string sessionId, string reason, string by)
+    {
+        Ended.Add((sessionId, reason));
+        Run(userId, new Spokes.Actors.Access.EndConsoleSession(userId, sessionId, reason, by));
+        return Task.CompletedTask;
+    }
+
+    private Spokes.Actors.Access.ConsoleSessionsState State(string userId) =>
+        _users.GetValueOrDefault(userId) ?? Spokes.Actors.Access.ConsoleSessionsState.Empty;
+
+    private void Run(string userId, Spokes.Actors.Access.IConsoleSessionMessage message) =>
+        _users[userId] = State(userId).Decide(message, time.GetUtcNow()).Events.Aggregate(State(userId), (s, e) => s.Apply(e));
 }
