@@ -49,6 +49,9 @@ public sealed class CliConfigTests : IDisposable
     [InlineData("""{ "limits": { "perAddress": 3 } }""", "limits.perAddress")]
     [InlineData("""{ "log": { "format": "xml" } }""", "log.format")]
     [InlineData("""{ "log": { "akka": "verbose" } }""", "log.akka")]
+    [InlineData("""{ "console": { "sessionIdleMinutes": 1 } }""", "console.sessionIdleMinutes")]
+    [InlineData("""{ "console": { "sessionLifetimeHours": 1000 } }""", "console.sessionLifetimeHours")]
+    [InlineData("""{ "console": { "sessionIdleMinutes": 600, "sessionLifetimeHours": 2 } }""", "console.sessionLifetimeHours")]
     public async Task Start_BadValue_Exit2NamingTheKey(string json, string key)
     {
         AssertOneLine(await CliRunner.RunAsync(Write(json), null, "start"), 2, key);
