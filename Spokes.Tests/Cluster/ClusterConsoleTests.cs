@@ -7,8 +7,9 @@ using Xunit.Abstractions;
 namespace Spokes.Tests.Cluster;
 
 /// <summary>The console behind a balancer without sticky sessions: the sign-in form fetched from one node is
-/// posted to another, the session cookie it sets opens pages on the third (one key ring, kept in the store), and
-/// failed sign-ins count the same on every node.</summary>
+/// posted to another, the session cookie it sets opens pages on the third (one key ring, kept in the store), signing
+/// out on one node ends that session on the others (the user's other session lives on), and failed sign-ins count
+/// the same on every node.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed partial class ClusterConsoleTests(ClusterFixture cluster, ITestOutputHelper output)
 {
@@ -44,6 +45,28 @@ public sealed partial class ClusterConsoleTests(ClusterFixture cluster, ITestOut
         using var whoami = await n3.GetAsync("/account/whoami");
         Assert.Equal(HttpStatusCode.OK, whoami.StatusCode);
         Assert.Equal(Email, await whoami.Content.ReadAsStringAsync());
+
+        // Signing out on n1 ends that session on every node: a copy of its cookie is refused on n3 (within the
+        // validators' 5 s cache), while a second session of the same user, opened on n2, stays good on n3.
+        var other = new CookieContainer();
+        using (var o2 = Client(Bed.Nodes[1], other))
+        {
+            var otherToken = AntiforgeryToken().Match(await o2.GetStringAsync("/account/login")).Groups[1].Value;
+            using var second = await o2.PostAsync("/account/signin", Form(Email, Password, otherToken));
+            Assert.Equal(HttpStatusCode.Redirect, second.StatusCode);
+        }
+        var copy = new CookieContainer();
+        foreach (Cookie c in cookies.GetAllCookies()) copy.Add(c);
+        // The sign-in page is plain HTML: fetched with the session cookie, its form token belongs to the signed-in user.
+        var signOutToken = AntiforgeryToken().Match(await n1.GetStringAsync("/account/login")).Groups[1].Value;
+        using (var signOut = await n1.PostAsync("/account/signout",
+                   new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = signOutToken })))
+            Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        using var stolen = Client(Bed.Nodes[2], copy);
+        using var still = Client(Bed.Nodes[2], other);
+        await Spokes.Tests.DataPlane.Testbed.Expect.Within(TimeSpan.FromSeconds(20)).That("the signed-out cookie refused on n3",
+            async () => (await stolen.GetAsync("/account/whoami")).StatusCode == HttpStatusCode.Redirect);
+        Assert.Equal(HttpStatusCode.OK, (await still.GetAsync("/account/whoami")).StatusCode);
 
         // Wrong passwords on n1 and n2 (a visitor without a session): the next try from this address, even with the
         // right password, waits — on n3 as well.
