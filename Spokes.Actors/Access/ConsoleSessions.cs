@@ -8,8 +8,10 @@ namespace Spokes.Actors.Access;
 
 public interface IConsoleSessionMessage : IEntityMessage;
 
-/// <summary>A sign-in completed: the console's new session (its id goes into the cookie).</summary>
-public sealed record StartConsoleSession(string EntityId, string SessionId, string Address, string Agent, string By) : IConsoleSessionMessage;
+/// <summary>A sign-in completed: the console's new session (its id goes into the cookie).
+/// <paramref name="Stamp"/> is the user's security stamp at sign-in: a later stamp (password, 2FA, "sign out everywhere")
+/// leaves the session dead, and lists leave it out.</summary>
+public sealed record StartConsoleSession(string EntityId, string SessionId, int Stamp, string Address, string Agent, string By) : IConsoleSessionMessage;
 /// <summary>The session was used: kept in memory only (docs/console.md, "Sessions"), never journaled.</summary>
 public sealed record TouchConsoleSession(string EntityId, string SessionId) : IConsoleSessionMessage;
 /// <summary>Ends one session (signing out, revoked on the Account page); an unknown or ended one: nothing to do.</summary>
@@ -17,11 +19,12 @@ public sealed record EndConsoleSession(string EntityId, string SessionId, string
 public sealed record GetConsoleSessions(string EntityId) : IConsoleSessionMessage;
 
 /// <summary>One open console session: where it signed in from, with what browser, and when it was last used.</summary>
-public sealed record ConsoleSession(string Id, DateTimeOffset Started, string Address, string Agent, DateTimeOffset LastSeen) : IWireMessage;
+public sealed record ConsoleSession(string Id, DateTimeOffset Started, string Address, string Agent, DateTimeOffset LastSeen, int Stamp = 0)
+    : IWireMessage;
 
 public sealed record ConsoleSessionsReply(ImmutableList<ConsoleSession> Sessions) : IWireMessage;
 
-public sealed record ConsoleSessionStarted(string SessionId, string Address, string Agent, DateTimeOffset At, string By) : IDomainEvent
+public sealed record ConsoleSessionStarted(string SessionId, string Address, string Agent, DateTimeOffset At, string By, int Stamp = 0) : IDomainEvent
 {
     public string Describe() => $"console session {ConsoleSessionsState.Short(SessionId)} started from {Address}";
 }
@@ -51,7 +54,7 @@ public sealed record ConsoleSessionsState : IWireMessage
         GetConsoleSessions => Decision.Answer(),
         StartConsoleSession s when s.SessionId.Length is < 16 or > 64 => Decision.Refuse(ErrorCode.Invalid, "bad session id"),
         StartConsoleSession s when Sessions.ContainsKey(s.SessionId) => Decision.Answer(),
-        StartConsoleSession s => Decision.Persist(new ConsoleSessionStarted(s.SessionId, Clip(s.Address, 64), Clip(s.Agent, 160), now, s.By)),
+        StartConsoleSession s => Decision.Persist(new ConsoleSessionStarted(s.SessionId, Clip(s.Address, 64), Clip(s.Agent, 160), now, s.By, s.Stamp)),
         EndConsoleSession e when !Sessions.ContainsKey(e.SessionId) => Decision.Answer(),
         EndConsoleSession e => Decision.Persist(new ConsoleSessionEnded(e.SessionId, Clip(e.Reason, 80), now, e.By)),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
@@ -62,7 +65,7 @@ public sealed record ConsoleSessionsState : IWireMessage
         ConsoleSessionStarted s => this with
         {
             Sessions = Sessions.Values.Where(x => s.At - x.Started < MaxAge).OrderByDescending(x => x.Started).Take(MaxSessions - 1)
-                .Append(new ConsoleSession(s.SessionId, s.At, s.Address, s.Agent, s.At))
+                .Append(new ConsoleSession(s.SessionId, s.At, s.Address, s.Agent, s.At, s.Stamp))
                 .ToImmutableDictionary(x => x.Id),
         },
         ConsoleSessionEnded x => this with { Sessions = Sessions.Remove(x.SessionId) },
@@ -117,7 +120,7 @@ public sealed class ConsoleSessionsEntity : EntityActor<ConsoleSessionsState, IC
 public interface IConsoleSessions
 {
     /// <summary>A new session for <paramref name="userId"/>; its id, for the cookie.</summary>
-    Task<string> StartAsync(string userId, string address, string agent, string by);
+    Task<string> StartAsync(string userId, int stamp, string address, string agent, string by);
 
     /// <summary>The user's open sessions, newest first; null when the cluster did not answer.</summary>
     Task<ImmutableList<ConsoleSession>?> ListAsync(string userId);
@@ -132,10 +135,10 @@ public sealed class ConsoleSessions(IActorRef entities, ILoggingAdapter log) : I
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task<string> StartAsync(string userId, string address, string agent, string by)
+    public async Task<string> StartAsync(string userId, int stamp, string address, string agent, string by)
     {
         var id = SecretValues.NewToken();
-        await entities.Ask<ConsoleSessionsReply>(new StartConsoleSession(userId, id, address, agent, by), AskTimeout);
+        await entities.Ask<ConsoleSessionsReply>(new StartConsoleSession(userId, id, stamp, address, agent, by), AskTimeout);
         return id;
     }
 

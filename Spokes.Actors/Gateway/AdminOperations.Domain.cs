@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Spokes.Actors.Configuration;
 using Spokes.Actors.Entities;
@@ -19,6 +20,8 @@ public sealed partial class AdminOperations
     /// <summary>Why the certificate in force could not serve another domain (a fixed, uploaded one), or null.</summary>
     public ITlsCertificateCheck? Certificates { get; init; }
 
+    private static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(4);
+
     private async Task<IWireMessage> DomainSettingsAsync(DomainSettingsRequest r, string by)
     {
         if (r.Name is null) return new DomainSettingsReply(ServerDomain.Current, "");
@@ -26,7 +29,8 @@ public sealed partial class AdminOperations
         if (ConfigLoader.DomainProblem(name) is { } bad) return new Refusal(ErrorCode.Invalid, bad);
         if (name == ServerDomain.Current) return new DomainSettingsReply(name, $"the domain is already {name}");
         if (Certificates?.ServesOnly(name) is { } fixedCertificate) return new Refusal(ErrorCode.Invalid, fixedCertificate);
-        var claim = await AskForAsync<Domains.DomainReply>(regions.Domains, new Domains.GetDomain(name));
+        // 4 s + the check's 10 s + the settings entity's 15 s stay inside the CLI's 30 s.
+        var claim = await regions.Domains.Ask<Domains.DomainReply>(new Domains.GetDomain(name), ClaimTimeout);
         if (claim.Domain.TunnelId is { } owner)
             return new Refusal(ErrorCode.Conflict, $"{name} is claimed by an HTTP rule of tunnel {owner}; remove that rule first");
         string check;

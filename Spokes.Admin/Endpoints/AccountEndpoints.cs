@@ -145,7 +145,7 @@ internal static class AccountEndpoints
     {
         var sessions = http.RequestServices.GetRequiredService<IConsoleSessions>();
         var agent = http.Request.Headers.UserAgent.ToString();
-        var sessionId = await sessions.StartAsync(user.Id, Address(http), agent, "console " + user.Email);
+        var sessionId = await sessions.StartAsync(user.Id, user.SecurityStamp, Address(http), agent, "console " + user.Email);
         await http.SignInAsync(ConsoleClaims.Scheme, ConsoleClaims.Session(user, sessionId));
         return Results.Redirect(LocalUrl(returnUrl) ?? "/");
     }

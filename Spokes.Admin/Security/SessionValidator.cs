@@ -45,6 +45,7 @@ public sealed class SessionValidator(IAccountService accounts, IConsoleSessions 
             session = fresh;
         }
         var now = time.GetUtcNow();
+        if (session.Stamp != stamp) return false;
         if (now - session.Started > options.SessionLifetime || now - session.LastSeen > options.SessionIdle) return false;
         if (now - session.LastSeen > TouchEvery && now - _touched.GetValueOrDefault(sessionId) > TouchEvery)
         {

@@ -19,6 +19,8 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
     private readonly string _configuredDomain;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
+    private static readonly TimeSpan RetryFailedApply = TimeSpan.FromMinutes(5);
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public TlsWatcher(TlsApplier applier, IActorRef settings, Acme.AcmeCertificateBoard acme, DomainSource domains, string configuredDomain)
@@ -55,8 +57,14 @@ public sealed class TlsWatcher : ReceiveActor, IWithTimers
         if (_domains.Replace(domain, s.FormerDomains)) _log.Info("domain now {0}", domain);
         _acme.Observe(s.AcmeCertificate);
         if (_applier.Apply(s.Tls, domain) is not { } applied) return;
-        if (applied.Ok) _log.Info(applied.Line);
-        else _log.Warning(applied.Line);
+        if (applied.Ok)
+        {
+            _log.Info(applied.Line);
+            return;
+        }
+        _log.Warning(applied.Line);
+        // Not in force (a certificate file being written by another node, an expired upload): read again later.
+        Timers.StartSingleTimer("retry", Retry.Instance, RetryFailedApply);
     }
 
     private sealed class Retry

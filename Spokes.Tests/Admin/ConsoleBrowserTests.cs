@@ -126,6 +126,7 @@ public sealed class ConsoleBrowserTests
         await browser.ByTestId("tunnel-link").ClickAsync();
         await Expect(browser.ByTestId("hostname")).ToHaveTextAsync("demo.example.com");
         await browser.ScreenshotAsync("tunnel-details");
+        var tunnelPath = new Uri(page.Url).AbsolutePath;
         // An id no tunnel has is an address the console does not serve.
         Assert.Equal(404, (await browser.Context.APIRequest.GetAsync("/tunnels/doesnotexist")).Status);
         Assert.Equal(200, (await browser.Context.APIRequest.GetAsync(new Uri(page.Url).AbsolutePath)).Status);
@@ -180,6 +181,31 @@ public sealed class ConsoleBrowserTests
         await page.GotoAsync("/nope");
         await Expect(browser.ByTestId("not-found")).ToBeVisibleAsync();
         await page.GotoAsync("/");
+
+        // At a phone's width (390 px) the menu is a drawer behind a button and no page is wider than the screen.
+        await page.SetViewportSizeAsync(390, 844);
+        foreach (var (path, name) in new[] { ("/", "overview"), ("/tunnels", "tunnels"), (tunnelPath, "tunnel-details"), ("/tokens", "tokens"),
+                     ("/users", "users"), ("/cluster", "cluster"), ("/audit", "audit"), ("/settings", "settings"), ("/profile", "account") })
+        {
+            await page.GotoAsync(path);
+            await Expect(browser.ByTestId("signed-in-as")).ToBeAttachedAsync();
+            await Expect(page.Locator("h4").First).ToBeVisibleAsync();
+            await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Tokens" })).Not.ToBeInViewportAsync();
+            var sizes = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
+            if (sizes[0] > sizes[1])
+            {
+                var wide = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('body *')].filter(e => " +
+                    "e.getBoundingClientRect().right > innerWidth + 1).map(e => e.tagName + '.' + e.className + ' ' + (e.getAttribute('data-testid') ?? '')).slice(0, 6)");
+                Assert.Fail($"{path} is {sizes[0]} px wide at a {sizes[1]} px viewport: {string.Join(" | ", wide)}");
+            }
+            await browser.ScreenshotAsync("phone-" + name);
+        }
+        await browser.ByTestId("menu").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Tokens" })).ToBeInViewportAsync();
+        await browser.ScreenshotAsync("phone-menu");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await page.WaitForURLAsync("**/tokens");
+        await page.SetViewportSizeAsync(1280, 800);
 
         await SignOutAsync(browser);
         await page.GotoAsync("/tokens");

@@ -49,7 +49,7 @@ public sealed class ConsoleSessionTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task Validator_AnOpenSession_Passes_AnEndedOne_OneWithoutId_OrAnOldStamp_DoNot()
     {
-        var id = await _sessions.StartAsync(UserId, "127.0.0.1", "Chromium", "t");
+        var id = await _sessions.StartAsync(UserId, 0, "127.0.0.1", "Chromium", "t");
         Assert.True(await Validator.IsCurrentAsync(Cookie(id)));
         Assert.False(await Validator.IsCurrentAsync(Cookie(id, stamp: 1)));
         var withoutSession = new ClaimsPrincipal(new ClaimsIdentity(Cookie(id).Claims.Where(c => c.Type != ConsoleClaims.SessionId), "x"));
@@ -63,7 +63,7 @@ public sealed class ConsoleSessionTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task Validator_IdleTooLong_OrPastTheLifetime_Refuses_UseKeepsItWithinBoth()
     {
-        var id = await _sessions.StartAsync(UserId, "127.0.0.1", "Chromium", "t");
+        var id = await _sessions.StartAsync(UserId, 0, "127.0.0.1", "Chromium", "t");
         // Used every 20 minutes (idle 30): alive, and each use noted, until the 2 h lifetime ends it.
         for (var minutes = 20; minutes < 120; minutes += 20)
         {
@@ -76,7 +76,7 @@ public sealed class ConsoleSessionTests : BunitContext, IAsyncLifetime
         Validator.Forget(UserId);
         Assert.False(await Validator.IsCurrentAsync(Cookie(id)));
 
-        var idle = await _sessions.StartAsync(UserId, "127.0.0.1", "Chromium", "t");
+        var idle = await _sessions.StartAsync(UserId, 0, "127.0.0.1", "Chromium", "t");
         Advance(TimeSpan.FromMinutes(31));
         Validator.Forget(UserId);
         Assert.False(await Validator.IsCurrentAsync(Cookie(idle)));
@@ -89,22 +89,23 @@ public sealed class ConsoleSessionTests : BunitContext, IAsyncLifetime
         var at = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
         ConsoleSessionsState Run(IConsoleSessionMessage m, DateTimeOffset now) => state.Decide(m, now).Events.Aggregate(state, (s, e) => s.Apply(e));
         for (var i = 0; i < ConsoleSessionsState.MaxSessions + 5; i++)
-            state = Run(new StartConsoleSession(UserId, $"session-{i:D4}-0123456789", "a", "b", "t"), at.AddMinutes(i));
+            state = Run(new StartConsoleSession(UserId, $"session-{i:D4}-0123456789", 0, "a", "b", "t"), at.AddMinutes(i));
         Assert.Equal(ConsoleSessionsState.MaxSessions, state.Sessions.Count);
         Assert.DoesNotContain("session-0000-0123456789", state.Sessions.Keys);
-        state = Run(new StartConsoleSession(UserId, "late-session-0123456789", "a", "b", "t"), at + ConsoleSessionsState.MaxAge + TimeSpan.FromDays(1));
+        state = Run(new StartConsoleSession(UserId, "late-session-0123456789", 0, "a", "b", "t"), at + ConsoleSessionsState.MaxAge + TimeSpan.FromDays(1));
         Assert.Single(state.Sessions);
         Assert.Empty(state.Decide(new EndConsoleSession(UserId, "unknown-session-012345", "x", "t"), at).Events);
-        Assert.IsType<Spokes.Actors.Entities.Refusal>(state.Decide(new StartConsoleSession(UserId, "short", "a", "b", "t"), at).Reply);
+        Assert.IsType<Spokes.Actors.Entities.Refusal>(state.Decide(new StartConsoleSession(UserId, "short", 0, "a", "b", "t"), at).Reply);
     }
 
     [Fact]
-    public async Task SessionsCard_ListsEverySession_MarksThisOne_EndsAnother()
+    public async Task SessionsCard_ListsEveryLiveSession_MarksThisOne_EndsAnother()
     {
-        var mine = await _sessions.StartAsync(UserId, "127.0.0.1",
+        var mine = await _sessions.StartAsync(UserId, 0, "127.0.0.1",
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "t");
         Advance(TimeSpan.FromMinutes(1));
-        var other = await _sessions.StartAsync(UserId, "127.0.0.2", "curl/8.11", "t");
+        var other = await _sessions.StartAsync(UserId, 0, "127.0.0.2", "curl/8.11", "t");
+        await _sessions.StartAsync(UserId, 7, "192.0.2.9", "curl/8.11", "t"); // of another stamp: dead, not listed
         var auth = AddAuthorization();
         auth.SetAuthorized("ops@example.com");
         auth.SetClaims([.. Cookie(mine).Claims]);
@@ -112,6 +113,7 @@ public sealed class ConsoleSessionTests : BunitContext, IAsyncLifetime
         var cut = Render<SessionsCard>();
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=session-row]").Count));
         Assert.Contains("Chrome Safari", cut.Markup);
+        Assert.DoesNotContain("192.0.2.9", cut.Markup);
         Assert.Contains("127.0.0.2", cut.FindAll("[data-testid=session-row]")[0].TextContent);
         Assert.Single(cut.FindAll("[data-testid=session-current]"));
         cut.Find("[data-testid=session-end]").Click();

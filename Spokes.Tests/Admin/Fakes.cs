@@ -234,10 +234,10 @@ internal sealed class FakeConsoleSessions(TimeProvider time) : Spokes.Actors.Acc
     public List<string> Touched { get; } = [];
     public List<(string Session, string Reason)> Ended { get; } = [];
 
-    public Task<string> StartAsync(string userId, string address, string agent, string by)
+    public Task<string> StartAsync(string userId, int stamp, string address, string agent, string by)
     {
         var id = Guid.NewGuid().ToString("N");
-        Run(userId, new Spokes.Actors.Access.StartConsoleSession(userId, id, address, agent, by));
+        Run(userId, new Spokes.Actors.Access.StartConsoleSession(userId, id, stamp, address, agent, by));
         return Task.FromResult(id);
     }
 
