@@ -216,15 +216,9 @@ public sealed class ConsoleBrowserTests
     public async Task PasswordChange_SignsOutEverySession()
     {
         await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
-        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
-        Assert.True(created.Ok, created.Error);
         await using var first = await Browser.OpenAsync(host.Address);
         await using var second = await Browser.OpenAsync(host.Address);
-        foreach (var b in new[] { first, second })
-        {
-            await SignInAsync(b, Password);
-            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
-        }
+        await SignInBothAsync(host, first, second);
         Assert.Equal(0, await first.ByTestId("configure").CountAsync());
 
         await first.Page.GotoAsync("/profile");
@@ -253,15 +247,9 @@ public sealed class ConsoleBrowserTests
     public async Task SignOut_EndsThatSessionOnly_AndTheAccountPageEndsAnother()
     {
         await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
-        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
-        Assert.True(created.Ok, created.Error);
         await using var first = await Browser.OpenAsync(host.Address);
         await using var second = await Browser.OpenAsync(host.Address);
-        foreach (var b in new[] { first, second })
-        {
-            await SignInAsync(b, Password);
-            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
-        }
+        await SignInBothAsync(host, first, second);
         async Task<string> CookiesOf(Browser b) => string.Join("; ", (await b.Context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
         var firstCookie = await CookiesOf(first);
         var secondCookie = await CookiesOf(second);
@@ -285,6 +273,18 @@ public sealed class ConsoleBrowserTests
         var audit = ((AuditReply)await host.Get<AdminOperations>().HandleAsync(new AuditRequest(null), "test")).Entries;
         Assert.Contains(audit, e => e.Event.Contains("ended (signed out)", StringComparison.Ordinal) && e.By == "console " + Email);
         Assert.Contains(audit, e => e.Event.Contains("ended (ended on the Account page)", StringComparison.Ordinal));
+    }
+
+    /// <summary>Creates the admin (no 2FA) and signs both browsers in as it.</summary>
+    private static async Task SignInBothAsync(ConsoleTestHost host, Browser first, Browser second)
+    {
+        var created = await host.Get<IAccountService>().CreateFirstAdminAsync(Email, "", Password, twoFactor: false);
+        Assert.True(created.Ok, created.Error);
+        foreach (var b in new[] { first, second })
+        {
+            await SignInAsync(b, Password);
+            await Expect(b.ByTestId("signed-in-as")).ToHaveTextAsync(Email);
+        }
     }
 
     private static async Task SignInAsync(Browser browser, string password)

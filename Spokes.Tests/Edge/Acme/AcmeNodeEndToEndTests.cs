@@ -33,18 +33,8 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
         {
             // Pebble's default nonce rejection (5 %) on purpose: the node's client must retry badNonce.
             await using var pebble = await PebbleServer.StartAsync(httpPort, nonceRejectPercent: null);
-            var configPath = Path.Combine(directory, "config.json");
             var dataPath = Path.Combine(directory, "data");
-            var portRange = FreePorts.Run(3);
-            File.WriteAllText(configPath, JsonSerializer.Serialize(new
-            {
-                domain = Domain,
-                dataPath,
-                listen = new { http = $"127.0.0.1:{httpPort}", https = $"127.0.0.1:{httpsPort}" },
-                portRange = new { begin = portRange, end = portRange + 2 },
-                cluster = new { host = "127.0.0.1", port = FreePorts.One() },
-                tls = new { useLE = true, acmeDirectory = pebble.DirectoryUrl.ToString(), acmeEmail = "ops@example.com" },
-            }));
+            var configPath = WriteConfig(directory, httpPort, httpsPort, pebble);
             // The node trusts pebble's HTTPS certificate the way an operator would add a private CA: SSL_CERT_FILE.
             var environment = new Dictionary<string, string?> { ["SSL_CERT_FILE"] = pebble.TlsCertificatePath };
             using var root = await pebble.GetRootAsync();
@@ -123,17 +113,7 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
         {
             using var dns = new LoopbackDns();
             await using var pebble = await PebbleServer.StartAsync(httpPort, dnsServer: dns.Endpoint);
-            var configPath = Path.Combine(directory, "config.json");
-            var portRange = FreePorts.Run(3);
-            File.WriteAllText(configPath, JsonSerializer.Serialize(new
-            {
-                domain = Domain,
-                dataPath = Path.Combine(directory, "data"),
-                listen = new { http = $"127.0.0.1:{httpPort}", https = $"127.0.0.1:{httpsPort}" },
-                portRange = new { begin = portRange, end = portRange + 2 },
-                cluster = new { host = "127.0.0.1", port = FreePorts.One() },
-                tls = new { useLE = true, acmeDirectory = pebble.DirectoryUrl.ToString(), acmeEmail = "ops@example.com" },
-            }));
+            var configPath = WriteConfig(directory, httpPort, httpsPort, pebble);
             var environment = new Dictionary<string, string?> { ["SSL_CERT_FILE"] = pebble.TlsCertificatePath };
             using var root = await pebble.GetRootAsync();
             node = SpokesProcess.Start("node", Binaries.Spokes, ["--config", configPath, "start"], log, environment: environment);
@@ -157,6 +137,23 @@ public sealed class AcmeNodeEndToEndTests(ITestOutputHelper output)
             if (node is not null) await node.DisposeAsync();
             try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>A node's config.json in <paramref name="directory"/>: the domain, loopback listeners, Let's Encrypt from pebble.</summary>
+    private static string WriteConfig(string directory, int httpPort, int httpsPort, PebbleServer pebble)
+    {
+        var configPath = Path.Combine(directory, "config.json");
+        var portRange = FreePorts.Run(3);
+        File.WriteAllText(configPath, JsonSerializer.Serialize(new
+        {
+            domain = Domain,
+            dataPath = Path.Combine(directory, "data"),
+            listen = new { http = $"127.0.0.1:{httpPort}", https = $"127.0.0.1:{httpsPort}" },
+            portRange = new { begin = portRange, end = portRange + 2 },
+            cluster = new { host = "127.0.0.1", port = FreePorts.One() },
+            tls = new { useLE = true, acmeDirectory = pebble.DirectoryUrl.ToString(), acmeEmail = "ops@example.com" },
+        }));
+        return configPath;
     }
 
     /// <summary>Handshakes (SNI = <paramref name="serverName"/>, by default the domain) until the node serves a certificate
