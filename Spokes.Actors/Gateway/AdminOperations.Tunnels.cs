@@ -27,7 +27,8 @@ public sealed partial class AdminOperations
         session is null ? 0 : (long)Math.Max(0, (now - session.Since).TotalSeconds),
         t.DailyAt(now), t.MonthlyAt(now), t.Created,
         t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "",
-        [.. t.Services.Values.OrderBy(s => s.Rule, StringComparer.Ordinal)]);
+        [.. t.Services.Values.OrderBy(s => s.Rule, StringComparer.Ordinal)],
+        Domains: [.. t.HttpRules.Select(r => r.Domain).Order(StringComparer.Ordinal)]);
 
     /// <summary>Shuts a tunnel down: persists it, deactivates its auth token, then frees each of its ports and
     /// domains. Idempotent.</summary>

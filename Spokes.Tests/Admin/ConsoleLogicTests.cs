@@ -163,11 +163,13 @@ public sealed class ConsoleLogicTests
             Dtos.Tunnel("web.example.com", online: true, user: "alice"),
             Dtos.Tunnel("db.example.com", online: false, user: "alice"),
             Dtos.Tunnel("WEB2.example.com", online: true, user: "bob"),
+            Dtos.Tunnel("", online: true, user: "carol") with { Domains = ["shop.carol.example", "api.carol.example"] },
         };
         Assert.Equal(2, new TunnelFilter(Search: "web").Apply(tunnels).Count);
+        Assert.Equal("carol", Assert.Single(new TunnelFilter(Search: "API.carol").Apply(tunnels)).User);
         Assert.Single(new TunnelFilter(User: "alice", OnlineOnly: true).Apply(tunnels));
         Assert.Empty(new TunnelFilter(User: "bob", Search: "db").Apply(tunnels));
-        Assert.Equal(["alice", "bob"], TunnelFilter.Users(tunnels));
+        Assert.Equal(["alice", "bob", "carol"], TunnelFilter.Users(tunnels));
     }
 
     [Theory]
