@@ -75,6 +75,21 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void SecretValue_TruncatedUntilRevealed_CopiedWithOneClick()
+    {
+        const string value = "8f48a583957fc7f75e8596c8472e4665aa00bb11";
+        var cut = Render<SecretValue>(p => p.Add(c => c.Value, value));
+        Assert.Equal("8f48a583…", cut.Find("[data-testid=secret-text]").TextContent);
+        Assert.DoesNotContain(value, cut.Markup);
+        cut.Find("[data-testid=secret-reveal] button, button[data-testid=secret-reveal]").Click();
+        Assert.Equal(value, cut.Find("[data-testid=secret-text]").TextContent);
+        cut.Find("[data-testid=secret-copy] button, button[data-testid=secret-copy]").Click();
+        var copied = Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText");
+        Assert.Equal(value, copied.Arguments[0]);
+        Assert.NotNull(cut.Find("[data-testid=secret-copied]"));
+    }
+
+    [Fact]
     public void RegistrationTokens_UsesAndDays_GoWithTheCreation_AndTheTableShowsThem()
     {
         _tokens.Registrations = Outcome<ImmutableList<RegistrationDto>>.Success(
