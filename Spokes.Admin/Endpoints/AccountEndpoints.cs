@@ -133,7 +133,7 @@ internal static class AccountEndpoints
         var signedIn = await http.AuthenticateAsync(ConsoleClaims.Scheme);
         if (ConsoleClaims.UserIdOf(signedIn.Principal) is { } userId && ConsoleClaims.SessionOf(signedIn.Principal) is { } sessionId)
         {
-            await sessions.EndAsync(userId, sessionId, "signed out", "console " + ConsoleClaims.EmailOf(signedIn.Principal));
+            await sessions.EndAsync(userId, sessionId, "signed out", ConsoleClaims.AuthorOf(signedIn.Principal));
             validator.Forget(userId);
         }
         await http.SignOutAsync(ConsoleClaims.PendingScheme);

@@ -42,6 +42,13 @@ public static class ConsoleClaims
     public static string EmailOf(ClaimsPrincipal? p) => p?.FindFirstValue(Email) ?? "";
     public static string? SessionOf(ClaimsPrincipal? p) => p?.FindFirstValue(SessionId);
 
+    /// <summary>Who a console action is recorded as: <c>console &lt;email&gt;</c>, or <c>console</c> without a user.</summary>
+    public static string AuthorOf(ClaimsPrincipal? p) => EmailOf(p) is { Length: > 0 } email ? "console " + email : "console";
+
+    /// <summary><see cref="AuthorOf"/> of a component's cascading authentication state (null: no user).</summary>
+    public static async Task<string> AuthorOf(Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? state) =>
+        state is null ? "console" : AuthorOf((await state).User);
+
     public static int? StampOf(ClaimsPrincipal? p) =>
         int.TryParse(p?.FindFirstValue(Stamp), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
 }

@@ -14,8 +14,7 @@ public abstract class ConsolePage : ComponentBase, IDisposable
     private PeriodicTimer? _timer;
     private CancellationTokenSource? _stop;
 
-    protected async Task<string> ByAsync() =>
-        AuthState is null ? "console" : "console " + ConsoleClaims.EmailOf((await AuthState).User);
+    protected Task<string> ByAsync() => ConsoleClaims.AuthorOf(AuthState);
 
     protected virtual Task RefreshAsync() => Task.CompletedTask;
 
