@@ -70,6 +70,7 @@ public static class SecurityKinds
     public const string Throttled = "throttled attempt(s)";
     public const string WrongSetupSecret = "wrong ADMIN_SECRET(s)";
     public const string SignedIn = "sign-in(s)";
+    public const string Disabled = "sign-in(s) of a disabled account";
 }
 
 /// <summary>

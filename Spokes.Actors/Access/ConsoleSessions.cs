@@ -22,7 +22,8 @@ public sealed record GetConsoleSessions(string EntityId) : IConsoleSessionMessag
 public sealed record ConsoleSession(string Id, DateTimeOffset Started, string Address, string Agent, DateTimeOffset LastSeen, int Stamp = 0)
     : IWireMessage;
 
-public sealed record ConsoleSessionsReply(ImmutableList<ConsoleSession> Sessions) : IWireMessage;
+/// <param name="LastSignIn">The newest sign-in, open or ended since (its address and time), or null if none.</param>
+public sealed record ConsoleSessionsReply(ImmutableList<ConsoleSession> Sessions, ConsoleSession? LastSignIn = null) : IWireMessage;
 
 public sealed record ConsoleSessionStarted(string SessionId, string Address, string Agent, DateTimeOffset At, string By, int Stamp = 0) : IDomainEvent
 {
@@ -46,6 +47,8 @@ public sealed record ConsoleSessionsState : IWireMessage
     public static readonly ConsoleSessionsState Empty = new();
 
     public ImmutableDictionary<string, ConsoleSession> Sessions { get; init; } = ImmutableDictionary<string, ConsoleSession>.Empty;
+    /// <summary>The newest sign-in, kept when its session ends ("last sign-in" on the Users page).</summary>
+    public ConsoleSession? LastSignIn { get; init; }
 
     public static string Short(string sessionId) => sessionId.Length <= 8 ? sessionId : sessionId[..8];
 
@@ -67,6 +70,7 @@ public sealed record ConsoleSessionsState : IWireMessage
             Sessions = Sessions.Values.Where(x => s.At - x.Started < MaxAge).OrderByDescending(x => x.Started).Take(MaxSessions - 1)
                 .Append(new ConsoleSession(s.SessionId, s.At, s.Address, s.Agent, s.At, s.Stamp))
                 .ToImmutableDictionary(x => x.Id),
+            LastSignIn = new ConsoleSession(s.SessionId, s.At, s.Address, s.Agent, s.At, s.Stamp),
         },
         ConsoleSessionEnded x => this with { Sessions = Sessions.Remove(x.SessionId) },
         _ => this,
@@ -108,7 +112,7 @@ public sealed class ConsoleSessionsEntity : EntityActor<ConsoleSessionsState, IC
         foreach (var gone in _lastSeen.Keys.Where(k => !state.Sessions.ContainsKey(k)).ToList()) _lastSeen.Remove(gone);
         return new ConsoleSessionsReply(state.Sessions.Values
             .Select(s => s with { LastSeen = Max(s.Started, _lastSeen.TryGetValue(s.Id, out var seen) ? seen : _since) })
-            .OrderByDescending(s => s.Started).ToImmutableList());
+            .OrderByDescending(s => s.Started).ToImmutableList(), state.LastSignIn);
     }
 
     protected override IWireMessage CatalogUpsert(ConsoleSessionsState state, long sequenceNr) => StateReply(state);
@@ -124,6 +128,9 @@ public interface IConsoleSessions
 
     /// <summary>The user's open sessions, newest first; null when the cluster did not answer.</summary>
     Task<ImmutableList<ConsoleSession>?> ListAsync(string userId);
+
+    /// <summary>The user's newest sign-in (open or ended); null when there was none or the cluster did not answer.</summary>
+    Task<ConsoleSession?> LastSignInAsync(string userId);
 
     /// <summary>Notes a use (fire and forget).</summary>
     void Touch(string userId, string sessionId);
@@ -151,6 +158,18 @@ public sealed class ConsoleSessions(IActorRef entities, ILoggingAdapter log) : I
         catch (AskTimeoutException)
         {
             log.Warning("console sessions of a user did not answer in time; the request is refused");
+            return null;
+        }
+    }
+
+    public async Task<ConsoleSession?> LastSignInAsync(string userId)
+    {
+        try
+        {
+            return (await entities.Ask<ConsoleSessionsReply>(new GetConsoleSessions(userId), AskTimeout)).LastSignIn;
+        }
+        catch (AskTimeoutException)
+        {
             return null;
         }
     }

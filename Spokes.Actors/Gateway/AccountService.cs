@@ -21,9 +21,12 @@ public interface IAccountService
     Task<Outcome<UserState>> CompleteEnrolmentAsync(string userId, string totpSecret, long acceptedStep);
     string? OpenTotpSecret(UserState user);
     Task<Outcome<UserState>> ChangePasswordAsync(string userId, string currentPassword, string newPassword);
-    Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName);
+    Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName, string by);
     /// <summary>Signing out: every console session of the user ends, on every node (a copied cookie included).</summary>
-    Task<Outcome<UserState>> EndSessionsAsync(string userId);
+    Task<Outcome<UserState>> EndSessionsAsync(string userId, string by);
+    /// <summary>The user's own second factor, with their current password: on or a new enrolment (both at the next
+    /// sign-in), or off. Any change ends every session of the user, this one included.</summary>
+    Task<Outcome<UserState>> ChangeOwnTwoFactorAsync(string userId, string currentPassword, TwoFactorChange change, string by);
 }
 
 public sealed class AccountService(SpokesRegions regions, SecretBox secrets, HashingGate gate) : IAccountService
@@ -43,6 +46,8 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
     {
         var user = await GetUserAsync(UserIds.For(email));
         var hash = user is { IsAdmin: true, PasswordHash: { } h } ? h : DummyHash.Value;
+        // A disabled administrator's password is still checked (and the user returned), so that the sign-in page can
+        // say the account is disabled to whoever knows the password, and only to them.
         var ok = await gate.RunAsync(() => PasswordHasher.Verify(password, hash));
         return ok && user is { IsAdmin: true, PasswordHash: not null } ? user : null;
     }
@@ -91,15 +96,23 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
             .ToOutcome(r => (r as UserReply)?.User);
     }
 
-    public async Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName)
+    public async Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName, string by)
     {
         fullName = fullName.Trim();
         if (fullName.Length > 200) return Outcome<UserState>.Failure("the name is too long");
-        return (await AskAsync(regions.Users, new ChangeFullName(userId, fullName, By))).ToOutcome(r => (r as UserReply)?.User);
+        return (await AskAsync(regions.Users, new ChangeFullName(userId, fullName, by))).ToOutcome(r => (r as UserReply)?.User);
     }
 
-    public async Task<Outcome<UserState>> EndSessionsAsync(string userId) =>
-        (await AskAsync(regions.Users, new EndSessions(userId, By))).ToOutcome(r => (r as UserReply)?.User);
+    public async Task<Outcome<UserState>> EndSessionsAsync(string userId, string by) =>
+        (await AskAsync(regions.Users, new EndSessions(userId, by))).ToOutcome(r => (r as UserReply)?.User);
+
+    public async Task<Outcome<UserState>> ChangeOwnTwoFactorAsync(string userId, string currentPassword, TwoFactorChange change, string by)
+    {
+        var user = await GetUserAsync(userId);
+        if (user?.PasswordHash is null || !await gate.RunAsync(() => PasswordHasher.Verify(currentPassword, user.PasswordHash)))
+            return Outcome<UserState>.Failure(WrongCurrentPassword);
+        return (await AskAsync(regions.Users, new SetTwoFactor(userId, change, by))).ToOutcome(r => (r as UserReply)?.User);
+    }
 
     internal static bool LooksLikeEmail(string email)
     {

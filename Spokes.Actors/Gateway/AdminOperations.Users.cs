@@ -15,7 +15,7 @@ public sealed partial class AdminOperations
         if (!LooksLikeEmail(email)) return new Refusal(ErrorCode.Invalid, $"'{r.Email}' is not an email address");
         if (!PasswordHasher.LooksHashed(r.PasswordHash)) return new Refusal(ErrorCode.Invalid, "password hash is malformed");
         var reply = await AskAsync(regions.Users,
-            new CreateUser(UserIds.For(email), email, r.FullName.Trim(), r.Origin, r.PasswordHash, r.TwoFactor, by));
+            new CreateUser(UserIds.For(email), email, r.FullName.Trim(), r.Origin, r.PasswordHash, r.TwoFactor, by, r.Role));
         return reply is Refusal ? reply : new AdminDone("User created!");
     }
 
@@ -30,7 +30,7 @@ public sealed partial class AdminOperations
         var list = await AskForAsync<UserList>(regions.Catalog, new ListUsers());
         return new UsersReply(list.Users
             .Where(u => r.All || u.IsAdmin)
-            .Select(u => new UserDto(u.Id, u.Email, u.FullName, u.Origin, u.Created, u.TwoFactor))
+            .Select(UserDto.Of)
             .ToImmutableList());
     }
 
@@ -51,6 +51,31 @@ public sealed partial class AdminOperations
             TwoFactorChange.Reset => "Two-factor reset, setup will be completed on next login",
             _ => "Two-factor disabled for user",
         });
+    }
+
+    private async Task<IWireMessage> SetUserDisabledAsync(SetUserDisabledRequest r, string by)
+    {
+        var reply = await AskAsync(regions.Users, new SetUserDisabled(r.User.EntityId, r.Disabled, by));
+        if (reply is Refusal refusal) return UserRefusal(refusal, r.User);
+        var email = (reply as UserReply)?.User.Email ?? r.User.ToString();
+        return new AdminDone(r.Disabled ? $"{email} is disabled: sign-in refused, sessions ended" : $"{email} is enabled");
+    }
+
+    private async Task<IWireMessage> SetUserRoleAsync(SetUserRoleRequest r, string by)
+    {
+        if (r.Role != UserRole.Owner)
+        {
+            // The last owner stays one, so that someone can always manage the administrators from the console (the CLI
+            // can in any case). Two owners demoting each other at the same moment can both pass this check; the CLI
+            // (its admins are owners) is the way back.
+            var owners = (await AskForAsync<UserList>(regions.Catalog, new ListUsers())).Users
+                .Where(u => u is { IsOwner: true, Disabled: false }).Select(u => u.Id).ToList();
+            if (owners.Count == 1 && owners[0] == r.User.EntityId)
+                return new Refusal(ErrorCode.Conflict, "this is the last owner: make another administrator an owner first");
+        }
+        var reply = await AskAsync(regions.Users, new SetUserRole(r.User.EntityId, r.Role, by));
+        if (reply is Refusal refusal) return UserRefusal(refusal, r.User);
+        return new AdminDone($"{(reply as UserReply)?.User.Email ?? r.User.ToString()} is now {(r.Role == UserRole.Owner ? "an owner" : "an admin")}");
     }
 
     private static Refusal UserRefusal(Refusal refusal, UserSelector user) =>

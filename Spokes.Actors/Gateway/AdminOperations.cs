@@ -32,6 +32,8 @@ public sealed partial class AdminOperations(
                 ListUsersRequest r => await ListUsersAsync(r),
                 ChangePasswordRequest r => await ChangePasswordAsync(r, by),
                 TwoFactorRequest r => await TwoFactorAsync(r, by),
+                SetUserDisabledRequest r => await SetUserDisabledAsync(r, by),
+                SetUserRoleRequest r => await SetUserRoleAsync(r, by),
                 UserQuotaRequest r => await UserQuotaAsync(r, by),
                 CreateRegistrationRequest r => await CreateRegistrationAsync(r, by),
                 ListRegistrationsRequest => await ListRegistrationsAsync(),

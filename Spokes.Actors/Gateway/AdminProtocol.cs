@@ -14,7 +14,12 @@ public sealed record UserSelector(string? Email, string? Id)
     public override string ToString() => Id is { Length: > 0 } ? $"id {Id}" : $"'{Email}'";
 }
 
-public sealed record AddUserRequest(string Email, string FullName, string PasswordHash, bool TwoFactor, string Origin) : IAdminRequest;
+public sealed record AddUserRequest(string Email, string FullName, string PasswordHash, bool TwoFactor, string Origin,
+    UserRole Role = UserRole.Owner) : IAdminRequest;
+/// <summary>Disables an administrator (sign-in refused, sessions ended) or enables them again.</summary>
+public sealed record SetUserDisabledRequest(UserSelector User, bool Disabled) : IAdminRequest;
+/// <summary>Makes an administrator an owner or an admin; the last enabled owner stays one.</summary>
+public sealed record SetUserRoleRequest(UserSelector User, UserRole Role) : IAdminRequest;
 public sealed record ListUsersRequest(bool All) : IAdminRequest;
 public sealed record ChangePasswordRequest(UserSelector User, string PasswordHash) : IAdminRequest;
 public sealed record TwoFactorRequest(UserSelector User, TwoFactorChange Change) : IAdminRequest;
@@ -53,7 +58,13 @@ public sealed record AdminSecretCreated(string Id, string Value) : IWireMessage;
 public sealed record AdminCount(int Count) : IWireMessage;
 public sealed record AdminCleanReport(int Count, ImmutableList<string> Issues) : IWireMessage;
 
-public sealed record UserDto(string Id, string Email, string Fullname, string Origin, DateTimeOffset Created, bool TwoFactor);
+/// <param name="Role">"owner" or "admin" for administrators, empty for tunnel users.</param>
+public sealed record UserDto(string Id, string Email, string Fullname, string Origin, DateTimeOffset Created, bool TwoFactor,
+    string Role = "", bool Disabled = false)
+{
+    public static UserDto Of(UserState u) =>
+        new(u.Id, u.Email, u.FullName, u.Origin, u.Created, u.TwoFactor, u.IsAdmin ? UserRoles.Name(u.Role) : "", u.Disabled);
+}
 public sealed record RegistrationDto(string Id, DateTimeOffset Created, string Description, string Value, bool Active, int Uses = 0,
     int? MaxUses = null, DateTimeOffset? Expires = null);
 public sealed record TokenDto(string Id, DateTimeOffset Created, string User, string Tunnel, string Hostname, string Value, bool Active);

@@ -80,7 +80,7 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
             if (tunnels.Value is not { } all) return Outcome<ImmutableList<UserTunnelsDto>>.Failure(tunnels.Error!);
             var byUser = all.ToLookup(t => t.User);
             return Outcome<ImmutableList<UserTunnelsDto>>.Success(users.Users.Select(u => new UserTunnelsDto(
-                    new UserDto(u.Id, u.Email, u.FullName, u.Origin, u.Created, u.TwoFactor), u.IsAdmin,
+                    UserDto.Of(u), u.IsAdmin,
                     byUser[u.Email].ToImmutableList()))
                 .OrderByDescending(u => u.IsAdmin).ThenBy(u => u.User.Email, StringComparer.Ordinal).ToImmutableList());
         }

@@ -212,6 +212,10 @@ public static class WireRegistry
         ("settings.tls", typeof(Settings.ChooseTls)),
         ("ev.apikey.created", typeof(ApiKeyCreated)),
         ("ev.apikey.revoked", typeof(ApiKeyRevoked)),
+        ("ev.user.disabled", typeof(UserDisabledChanged)),
+        ("ev.user.role", typeof(UserRoleChanged)),
+        ("user.disable", typeof(SetUserDisabled)),
+        ("user.role", typeof(SetUserRole)),
         ("st.apikey", typeof(ApiKeyState)),
         ("apikey.create", typeof(CreateApiKey)),
         ("apikey.revoke", typeof(RevokeApiKey)),
@@ -226,6 +230,8 @@ public static class WireRegistry
         ("adm.apikey.ls", typeof(ListApiKeysRequest)),
         ("adm.apikey.rm", typeof(RemoveApiKeyRequest)),
         ("adm.apikeys.r", typeof(ApiKeysReply)),
+        ("adm.user.disable", typeof(SetUserDisabledRequest)),
+        ("adm.user.role", typeof(SetUserRoleRequest)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

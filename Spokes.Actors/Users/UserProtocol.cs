@@ -7,6 +7,7 @@ public static class UserOrigin
 {
     public const string AdminCli = "Admin CLI";
     public const string Setup = "Setup";
+    public const string Console = "Console";
     public const string TunnelRegistration = "Tunnel Registration";
 }
 
@@ -21,7 +22,7 @@ public static class UserIds
 public interface IUserMessage : IEntityMessage;
 
 public sealed record CreateUser(string EntityId, string Email, string FullName, string Origin, string? PasswordHash,
-    bool TwoFactor, string By) : IUserMessage;
+    bool TwoFactor, string By, UserRole Role = UserRole.Owner) : IUserMessage;
 public sealed record EnsureTunnelUser(string EntityId, string Name, string By) : IUserMessage;
 public sealed record ChangePassword(string EntityId, string PasswordHash, string By) : IUserMessage;
 public sealed record ChangeFullName(string EntityId, string FullName, string By) : IUserMessage;
@@ -33,16 +34,51 @@ public sealed record CompleteTwoFactorEnrolment(string EntityId, string SealedSe
 /// <summary>Records an accepted TOTP time step so that a code is accepted once only.</summary>
 public sealed record AcceptTotpStep(string EntityId, long Step, string By) : IUserMessage;
 public sealed record GetUser(string EntityId) : IUserMessage;
+/// <summary>Disables (sign-in refused, every console session ended) or enables an administrator.</summary>
+public sealed record SetUserDisabled(string EntityId, bool Disabled, string By) : IUserMessage;
+public sealed record SetUserRole(string EntityId, UserRole Role, string By) : IUserMessage;
 public sealed record SetUserQuota(string EntityId, UserQuota Quota, string By) : IUserMessage;
 
 public enum TwoFactorChange { Enable, Disable, Reset }
+
+/// <summary>What an administrator may do in the console. An owner manages the administrators (adds them, disables
+/// them, resets their 2FA, changes roles); an admin does everything else. The first-run admin and the admins the CLI
+/// adds are owners (the CLI holds the cluster's certificate: it is the root of trust); the console picks the role.</summary>
+public enum UserRole { Owner, Admin }
 
 public sealed record UserReply(UserState User) : IWireMessage;
 
 public sealed record UserCreated(string Id, string Email, string FullName, string Origin, string? PasswordHash,
     bool TwoFactor, DateTimeOffset At, string By) : IDomainEvent
 {
-    public string Describe() => $"user {Email} created ({Origin}{(TwoFactor ? ", 2FA" : "")})";
+    /// <summary>Owner for the events written before roles existed.</summary>
+    public UserRole Role { get; init; }
+
+    public string Describe() => Origin == UserOrigin.TunnelRegistration
+        ? $"user {Email} created ({Origin})"
+        : $"user {Email} created ({Origin}, {UserRoles.Name(Role)}{(TwoFactor ? ", 2FA" : "")})";
+}
+
+public sealed record UserDisabledChanged(string Id, bool Disabled, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => Disabled ? "disabled: sign-in refused, every console session ended" : "enabled";
+}
+
+public sealed record UserRoleChanged(string Id, UserRole Role, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"role set to {UserRoles.Name(Role)}";
+}
+
+public static class UserRoles
+{
+    public static string Name(UserRole role) => role == UserRole.Owner ? "owner" : "admin";
+
+    public static UserRole? Parse(string? name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "owner" => UserRole.Owner,
+        "admin" or "administrator" => UserRole.Admin,
+        _ => null,
+    };
 }
 public sealed record PasswordChanged(string Id, DateTimeOffset At, string By) : IDomainEvent
 {

@@ -65,6 +65,12 @@ internal static class AccountEndpoints
             security.Note(SecurityKinds.FailedSignIn, email, address);
             return Back("/account/login", "credentials", returnUrl);
         }
+        if (user.Disabled)
+        {
+            // The right password of a disabled administrator: not a failure to throttle, but no session either.
+            security.Note(SecurityKinds.Disabled, user.Email, address);
+            return Back("/account/login", "disabled", returnUrl);
+        }
         if (!user.TwoFactor)
         {
             await guard.SucceededAsync(email, address);
@@ -95,7 +101,7 @@ internal static class AccountEndpoints
         var pending = await http.AuthenticateAsync(ConsoleClaims.PendingScheme);
         var userId = ConsoleClaims.UserIdOf(pending.Principal);
         var user = userId is null ? null : await accounts.GetUserAsync(userId);
-        if (user is null || user.SecurityStamp != ConsoleClaims.StampOf(pending.Principal) || !user.TwoFactor)
+        if (user is null || user.SecurityStamp != ConsoleClaims.StampOf(pending.Principal) || !user.TwoFactor || user.Disabled)
             return Back("/account/login", "expired", returnUrl);
         var address = Address(http);
         if (await guard.RetryAfterAsync(user.Email, address) is { } wait)

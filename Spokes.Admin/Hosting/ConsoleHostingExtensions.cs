@@ -26,6 +26,7 @@ public static class ConsoleHostingExtensions
         services.AddSingleton(options);
         services.AddSingleton<IAccountService, AccountService>();
         services.AddSingleton<ITokenService, TokenService>();
+        services.AddSingleton<IUserAdministration, UserAdministration>();
         services.AddSingleton<IAuditLog, AuditLog>();
         services.AddSingleton<ITunnelDirectory, TunnelDirectory>();
         services.AddSingleton<ITunnelRules, TunnelRules>();

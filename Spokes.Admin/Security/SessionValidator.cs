@@ -7,7 +7,7 @@ using Spokes.Admin.Hosting;
 namespace Spokes.Admin.Security;
 
 /// <summary>
-/// A console session is valid while its user exists, is an admin and keeps the security stamp the cookie carries (a
+/// A console session is valid while its user exists, is an enabled admin and keeps the security stamp the cookie carries (a
 /// password or 2FA change anywhere in the cluster bumps it and so ends every session of the user), and while the
 /// session the cookie names is open in the cluster (<see cref="IConsoleSessions"/>: signing out or a revocation ends
 /// it on every node), younger than <see cref="ConsoleOptions.SessionLifetime"/> and used within
@@ -32,7 +32,7 @@ public sealed class SessionValidator(IAccountService accounts, IConsoleSessions 
         {
             entry.AbsoluteExpirationRelativeToNow = CacheFor;
             var user = await accounts.GetUserAsync(id);
-            return user is { IsAdmin: true } ? user.SecurityStamp : (int?)null;
+            return user is { IsAdmin: true, Disabled: false } ? user.SecurityStamp : (int?)null;
         });
         if (current != stamp) return false;
         var open = await OpenAsync(id);

@@ -302,7 +302,7 @@ public sealed class ConsoleBrowserTests
     }
 
     /// <summary>Who the console says a request with <paramref name="cookies"/> is ("" when it is nobody).</summary>
-    private static async Task<string> WhoAmIAsync(Uri address, string cookies)
+    internal static async Task<string> WhoAmIAsync(Uri address, string cookies)
     {
         using var handler = new HttpClientHandler
         {

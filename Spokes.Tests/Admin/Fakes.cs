@@ -97,9 +97,11 @@ internal sealed class FakeAccounts : IAccountService
         Calls.Add("password " + userId);
         return Task.FromResult(Outcome<UserState>.Failure(AccountService.WrongCurrentPassword));
     }
-    public Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName) =>
+    public Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName, string by) =>
         Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
-    public Task<Outcome<UserState>> EndSessionsAsync(string userId)
+    public Task<Outcome<UserState>> ChangeOwnTwoFactorAsync(string userId, string currentPassword, TwoFactorChange change, string by) =>
+        throw new NotSupportedException();
+    public Task<Outcome<UserState>> EndSessionsAsync(string userId, string by)
     {
         Calls.Add("end sessions " + userId);
         return Task.FromResult(Outcome<UserState>.Success(UserState.Empty));
@@ -244,6 +246,9 @@ internal sealed class FakeConsoleSessions(TimeProvider time) : Spokes.Actors.Acc
     public Task<System.Collections.Immutable.ImmutableList<Spokes.Actors.Access.ConsoleSession>?> ListAsync(string userId) =>
         Task.FromResult<System.Collections.Immutable.ImmutableList<Spokes.Actors.Access.ConsoleSession>?>(
             [.. State(userId).Sessions.Values.Select(s => s with { LastSeen = _seen.GetValueOrDefault(s.Id, s.Started) }).OrderByDescending(s => s.Started)]);
+
+    public Task<Spokes.Actors.Access.ConsoleSession?> LastSignInAsync(string userId) =>
+        Task.FromResult<Spokes.Actors.Access.ConsoleSession?>(null);
 
     public void Touch(string userId, string sessionId)
     {

@@ -12,6 +12,7 @@ public static class AccountMessages
         "expired" => "The sign-in took too long. Start again.",
         "code" => "The code is wrong.",
         "used" => "This code was already used. Wait for the next one.",
+        "disabled" => "This account is disabled. Ask an owner of this server to enable it.",
         _ => "Sign-in failed.",
     };
 }

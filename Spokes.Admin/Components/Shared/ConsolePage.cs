@@ -16,6 +16,9 @@ public abstract class ConsolePage : ComponentBase, IDisposable
 
     protected Task<string> ByAsync() => ConsoleClaims.AuthorOf(AuthState);
 
+    /// <summary>The signed-in administrator's user id (null: nobody).</summary>
+    protected async Task<string?> UserIdAsync() => AuthState is null ? null : ConsoleClaims.UserIdOf((await AuthState).User);
+
     protected virtual Task RefreshAsync() => Task.CompletedTask;
 
     /// <summary>Reloads the page's data every <see cref="RefreshEvery"/> while the circuit lives.</summary>

@@ -124,4 +124,34 @@ public sealed class UserStateTests
         var e = new PasswordChanged(Id, Now, "test") { PasswordHash = "pbkdf2-sha256$1$salt$secret" };
         Assert.DoesNotContain("secret", e.Describe());
     }
+
+    [Fact]
+    public void Roles_CliAndSetupAdminsAreOwners_TheConsoleChooses()
+    {
+        Assert.Equal(UserRole.Owner, Created().Role);
+        Assert.Equal(UserRole.Owner, Created(origin: UserOrigin.Setup).Role);
+        var admin = Run(UserState.Empty, new CreateUser(Id, "ada@example.com", "", UserOrigin.Console, "h", false, "test", UserRole.Admin));
+        Assert.Equal(UserRole.Admin, admin.Role);
+        Assert.False(admin.IsOwner);
+        // Events written before roles existed carry none: owner, as their admins always could do everything.
+        var old = new UserCreated(Id, "old@example.com", "", UserOrigin.AdminCli, "h", false, Now, "cli");
+        Assert.True(UserState.Empty.Apply(old).IsOwner);
+    }
+
+    [Fact]
+    public void Disable_EndsSessionsAndIsUndone_OwnersAndTunnelUsersRefused()
+    {
+        var admin = Run(Created(), new SetUserRole(Id, UserRole.Admin, "test"));
+        var disabled = Run(admin, new SetUserDisabled(Id, true, "test"));
+        Assert.True(disabled.Disabled);
+        Assert.Equal(admin.SecurityStamp + 1, disabled.SecurityStamp);
+        Assert.Empty(disabled.Decide(new SetUserDisabled(Id, true, "test"), Now).Events);
+        Assert.Equal(ErrorCode.Conflict, Refused(disabled, new SetUserRole(Id, UserRole.Owner, "test")).Code);
+        Assert.False(Run(disabled, new SetUserDisabled(Id, false, "test")).Disabled);
+
+        Assert.Equal(ErrorCode.Conflict, Refused(Created(), new SetUserDisabled(Id, true, "test")).Code);
+        var tunnelUser = Run(UserState.Empty, new EnsureTunnelUser(Id, "agent-1", "test"));
+        Assert.Equal(ErrorCode.Invalid, Refused(tunnelUser, new SetUserDisabled(Id, true, "test")).Code);
+        Assert.Equal(ErrorCode.Invalid, Refused(tunnelUser, new SetUserRole(Id, UserRole.Owner, "test")).Code);
+    }
 }
