@@ -28,7 +28,8 @@ public sealed partial class AdminOperations
         t.DailyAt(now), t.MonthlyAt(now), t.Created,
         t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "",
         [.. t.Services.Values.OrderBy(s => s.Rule, StringComparer.Ordinal)],
-        Domains: [.. t.HttpRules.Select(r => r.Domain).Order(StringComparer.Ordinal)]);
+        Domains: [.. t.HttpRules.Select(r => r.Domain).Order(StringComparer.Ordinal)],
+        LastSeen: session is not null ? now : t.LastSeen == default ? null : t.LastSeen);
 
     /// <summary>Shuts a tunnel down: persists it, deactivates its auth token, then frees each of its ports and
     /// domains. Idempotent.</summary>

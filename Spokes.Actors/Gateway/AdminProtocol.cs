@@ -76,7 +76,8 @@ public sealed record ApiKeyDto(string Id, DateTimeOffset Created, string Scope, 
 }
 public sealed record TunnelDto(string Id, string User, string Hostname, bool Online, string Address, long UptimeSeconds,
     long BytesDaily, long BytesMonthly, DateTimeOffset Created, string State, ImmutableList<int> Ports, string Node,
-    ImmutableList<Tunnels.ServiceState>? Services = null, string? AutoHostname = null, ImmutableList<string>? Domains = null);
+    ImmutableList<Tunnels.ServiceState>? Services = null, string? AutoHostname = null, ImmutableList<string>? Domains = null,
+    DateTimeOffset? LastSeen = null);
 public sealed record PortDto(int Port, string User, string TunnelId, bool Online, long UptimeSeconds, long BytesDaily,
     long BytesMonthly, string Destination);
 public sealed record AuditDto(DateTimeOffset At, string Entity, string By, string Event);

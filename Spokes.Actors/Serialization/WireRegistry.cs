@@ -230,6 +230,8 @@ public static class WireRegistry
         ("adm.apikey.ls", typeof(ListApiKeysRequest)),
         ("adm.apikey.rm", typeof(RemoveApiKeyRequest)),
         ("adm.apikeys.r", typeof(ApiKeysReply)),
+        ("ev.tun.link.closed", typeof(TunnelLinkClosed)),
+        ("tun.link.closed", typeof(RecordLinkClosed)),
         ("adm.user.disable", typeof(SetUserDisabledRequest)),
         ("adm.user.role", typeof(SetUserRoleRequest)),
     ];

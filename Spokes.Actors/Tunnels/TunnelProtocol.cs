@@ -45,6 +45,8 @@ public sealed record AllocatePort(string EntityId, int MaxPorts, int RangeBegin,
 public sealed record ReleaseTunnelPort(string EntityId, int Port, string By) : ITunnelMessage;
 public sealed record CacheHttpRules(string EntityId, ImmutableList<HttpRuleInfo> Rules, string By) : ITunnelMessage;
 public sealed record RecordSessionStart(string EntityId, string Address, string By) : ITunnelMessage;
+/// <summary>A node's link of the tunnel's session closed (the agent's last connection to that node ended).</summary>
+public sealed record RecordLinkClosed(string EntityId, string Node, string By) : ITunnelMessage;
 /// <summary>A batch of relayed connections that closed since the previous batch (one write per tunnel
 /// per flush interval, not one per connection).</summary>
 public sealed record RecordTraffic(string EntityId, ImmutableList<ConnectionRecord> Connections) : ITunnelMessage;
@@ -93,6 +95,10 @@ public sealed record TunnelServiceChanged(string Id, string Rule, bool? Online, 
 public sealed record TunnelSessionStarted(string Id, string Address, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"tunnel {Id} connected from {Address}";
+}
+public sealed record TunnelLinkClosed(string Id, string Node, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id} disconnected from node {Node}";
 }
 /// <summary>One relayed connection, recorded when it closed.</summary>
 public sealed record ConnectionRecord(DateTimeOffset Closed, string Rule, string ClientAddress, long BytesIn, long BytesOut,

@@ -20,6 +20,9 @@ public sealed record TunnelState : IWireMessage
     public TunnelLifecycle Lifecycle { get; init; }
     public DateTimeOffset Created { get; init; }
     public string LastAddress { get; init; } = "";
+    /// <summary>When the agent was last known connected: its last session start, link close or relayed connection.
+    /// A node that dies with the link writes no close, so the tunnel may have lived a little longer than this.</summary>
+    public DateTimeOffset LastSeen { get; init; }
     public ImmutableSortedSet<int> Ports { get; init; } = [];
     public ImmutableList<HttpRuleInfo> HttpRules { get; init; } = [];
     /// <summary>What the agent's upstream monitor last reported, by rule (empty while monitoring is off).</summary>
@@ -59,6 +62,7 @@ public sealed record TunnelState : IWireMessage
         ReleaseTunnelPort r => Decision.Persist(new TunnelPortRemoved(Id, r.Port, now, r.By)),
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
+        RecordLinkClosed l => Decision.Persist(new TunnelLinkClosed(Id, l.Node.Length <= 128 ? l.Node : l.Node[..128], now, l.By)),
         RecordServiceStates r => new Decision(ServiceChanges(r, now), null),
         RecordTraffic t when t.Connections.IsEmpty => Decision.Answer(),
         RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, t.Connections.Max(c => c.Closed), "edge")),
@@ -92,17 +96,21 @@ public sealed record TunnelState : IWireMessage
         TunnelPortAdded p => this with { Ports = Ports.Add(p.Port) },
         TunnelPortRemoved p => this with { Ports = Ports.Remove(p.Port) },
         TunnelRulesCached r => this with { HttpRules = r.Rules },
-        TunnelSessionStarted s => this with { LastAddress = s.Address },
+        TunnelSessionStarted s => this with { LastAddress = s.Address, LastSeen = Later(LastSeen, s.At) },
+        TunnelLinkClosed l => this with { LastSeen = Later(LastSeen, l.At) },
         TunnelServiceChanged { Online: { } online } c => this with { Services = Services.SetItem(c.Rule, new ServiceState(c.Rule, online, c.At)) },
         TunnelServiceChanged c => this with { Services = Services.Remove(c.Rule) },
         TunnelTrafficRecorded t => AddBytes(t.Bytes, t.At) with
         {
+            LastSeen = Later(LastSeen, t.At),
             RecentConnections = RecentConnections.AddRange(t.Connections) is var all && all.Count > RecentLimit
                 ? all.RemoveRange(0, all.Count - RecentLimit)
                 : all,
         },
         _ => this,
     };
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private TunnelState AddBytes(long bytes, DateTimeOffset at)
     {

@@ -107,6 +107,8 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         _ctx.Links.Remove(_link);
         _ctx.Presence.Tell(new RemoveLink(_link.TunnelId, _link.SessionId));
+        // "Last seen" of an offline tunnel (best effort: a node that stops with the process may not deliver it).
+        _ctx.Regions.Tunnels.Tell(new RecordLinkClosed(_link.TunnelId, _ctx.NodeName, "agent"), ActorRefs.NoSender);
         _ = _link.CloseAsync(null);
         _log.Info("tunnel {0} offline here (session {1})", _link.TunnelId, _link.SessionId);
     }

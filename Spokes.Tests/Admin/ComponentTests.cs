@@ -182,6 +182,16 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void TunnelStatus_Offline_SaysWhenLastSeen()
+    {
+        var tunnel = new TunnelDto("0123456789abcdef", "jack", "", false, "", 0, 0, 0, DateTimeOffset.UnixEpoch, "active", [], "");
+        Assert.Equal("never connected", Render<Spokes.Admin.Components.Tunnels.TunnelStatus>(p => p.Add(c => c.Tunnel, tunnel)).Find("[data-testid=last-seen]").TextContent);
+        var seen = Render<Spokes.Admin.Components.Tunnels.TunnelStatus>(p => p.Add(c => c.Tunnel, tunnel with { LastSeen = DateTimeOffset.UtcNow.AddHours(-3).AddMinutes(-12) }));
+        Assert.Equal("last seen 3h 12m ago", seen.Find("[data-testid=last-seen]").TextContent);
+        Assert.Empty(Render<Spokes.Admin.Components.Tunnels.TunnelStatus>(p => p.Add(c => c.Tunnel, tunnel with { Online = true })).FindAll("[data-testid=last-seen]"));
+    }
+
+    [Fact]
     public void PasswordForm_Mismatch_RefusedWithoutCallingTheService()
     {
         var cut = Render<PasswordForm>();

@@ -186,6 +186,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         var running = lena.Process!;
         var key = lena.Key;
         var id = await TokenIdAsync(key);
+        var connected = DateTimeOffset.UtcNow;
 
         var deauth = (await lena.RunAsync("deauth")).ExpectExit(0).ExpectOutput($"Auth token {id} revoked on the server and removed");
 
@@ -193,6 +194,9 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         Assert.Equal(1, await running.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         Assert.False(await TokenActiveAsync(id));
         Assert.Contains(await bed.Bed.TunnelsAsync(), t => t.Id == lena.TunnelId && !t.Online);
+        // Its link's close is its "last seen" (later than the session's start, and no traffic went through it).
+        await Expect.Within(20.Seconds()).That("the tunnel's last seen after its link closed",
+            async () => (await bed.Bed.TunnelAsync(lena.TunnelId)).LastSeen >= connected);
         Assert.DoesNotContain(key, File.ReadAllText(lena.ConfigPath));
         (await lena.RunAsync("deauth")).ExpectExit(4).ExpectError("no auth token in the config");
         (await lena.RunWithStdinAsync(key, "configure", "--hostname", SpokesTestbed.Domain, "--port", bed.Bed.HttpsPort.ToString(),

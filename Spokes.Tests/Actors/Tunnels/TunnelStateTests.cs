@@ -158,4 +158,16 @@ public sealed class TunnelStateTests
 
     private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
         new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
+
+    [Fact]
+    public void LastSeen_IsTheLatestOfSessionStartLinkCloseAndRelayedConnection()
+    {
+        var started = Run(Created(), new RecordSessionStart("t1", "192.0.2.7:5000", "agent"), Now);
+        Assert.Equal(Now, started.LastSeen);
+        var closed = Run(started, new RecordLinkClosed("t1", "node-a", "agent"), Now.AddMinutes(5));
+        Assert.Equal(Now.AddMinutes(5), closed.LastSeen);
+        // A connection record arriving late (closed before the link did) does not move it back.
+        Assert.Equal(Now.AddMinutes(5), Run(closed, Traffic("t1", 10, Now.AddMinutes(1))).LastSeen);
+        Assert.Equal(Now.AddMinutes(9), Run(closed, Traffic("t1", 10, Now.AddMinutes(9))).LastSeen);
+    }
 }
