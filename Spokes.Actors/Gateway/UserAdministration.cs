@@ -9,7 +9,7 @@ namespace Spokes.Actors.Gateway;
 /// <summary>
 /// The administrators, managed from the console: the same admin requests as the CLI's, asked for by a signed-in
 /// administrator who must be an enabled owner. An owner does not disable, demote or reset the 2FA of themselves
-/// here (their own 2FA is on Account): locking oneself out takes the CLI.
+/// here (their own 2FA is on Account): locking oneself out takes the CLI. Quotas are for any administrator.
 /// </summary>
 public interface IUserAdministration
 {
@@ -24,6 +24,11 @@ public interface IUserAdministration
     Task<Outcome<string>> EndSessionsAsync(string actingUserId, string userId, string by);
     /// <summary>Whether the user may manage administrators (an enabled owner).</summary>
     Task<bool> MayManageAsync(string actingUserId);
+    /// <summary>A user's quota and what their tunnels use now (any administrator may read and set quotas).</summary>
+    Task<Outcome<UserQuotaReply>> QuotaAsync(string userId);
+    /// <summary>Sets every limit of a user's quota at once: null or an empty list is no limit.</summary>
+    Task<Outcome<UserQuotaReply>> SetQuotaAsync(string userId, int? maxTunnels, int? maxPorts, IReadOnlyList<string> domains,
+        long? monthlyBytes, string by);
     /// <summary>Each administrator's newest sign-in (absent: never signed in, or the cluster did not answer).</summary>
     Task<IReadOnlyDictionary<string, ConsoleSession>> LastSignInsAsync(IEnumerable<string> userIds);
 }
@@ -76,6 +81,16 @@ public sealed class UserAdministration(AdminOperations operations, IAccountServi
 
     public async Task<bool> MayManageAsync(string actingUserId) =>
         await accounts.GetUserAsync(actingUserId) is { IsOwner: true, Disabled: false };
+
+    public async Task<Outcome<UserQuotaReply>> QuotaAsync(string userId) =>
+        (await operations.HandleAsync(new UserQuotaRequest(new UserSelector(null, userId), null, null, null), "console"))
+        .ToOutcome(r => r as UserQuotaReply);
+
+    public async Task<Outcome<UserQuotaReply>> SetQuotaAsync(string userId, int? maxTunnels, int? maxPorts, IReadOnlyList<string> domains,
+        long? monthlyBytes, string by) =>
+        // The request reads null as "unchanged" and 0 or an empty list as "no limit": the form sets all four.
+        (await operations.HandleAsync(new UserQuotaRequest(new UserSelector(null, userId), maxTunnels ?? 0, maxPorts ?? 0,
+            [.. domains], monthlyBytes ?? 0), by)).ToOutcome(r => r as UserQuotaReply);
 
     public async Task<IReadOnlyDictionary<string, ConsoleSession>> LastSignInsAsync(IEnumerable<string> userIds)
     {

@@ -22,7 +22,7 @@ public static class Formats
 
     public static string Bytes(long bytes)
     {
-        string[] units = ["B", "KB", "MB", "GB", "TB"];
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
         double value = bytes;
         var unit = 0;
         while (value >= 1024 && unit < units.Length - 1)

@@ -111,8 +111,9 @@ public sealed class ConsoleBrowserTests
         await host.Get<SpokesRegions>().Tunnels.Ask<IWireMessage>(
             new RecordTraffic(tunnel.Id, [new ConnectionRecord(DateTimeOffset.UtcNow, "http:demo.example.com", "192.0.2.1:4000",
                 42L << 20, 0, 10, "test")]), TimeSpan.FromSeconds(10));
-        await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MB");
+        await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MiB");
         await Expect(page.Locator("svg.mud-chart-bar")).ToBeVisibleAsync();
+        await Expect(browser.ByTestId("chart-unit")).ToHaveTextAsync("in MiB");
         await browser.ScreenshotAsync("overview");
 
         // Tunnels: listed, searchable, and shut down after a confirmation.

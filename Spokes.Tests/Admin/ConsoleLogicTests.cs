@@ -175,9 +175,17 @@ public sealed class ConsoleLogicTests
     [Theory]
     [InlineData(0, "0 B")]
     [InlineData(1023, "1023 B")]
-    [InlineData(1536, "1.5 KB")]
-    [InlineData(5L * 1024 * 1024 * 1024, "5.0 GB")]
+    [InlineData(1536, "1.5 KiB")]
+    [InlineData(5L * 1024 * 1024 * 1024, "5.0 GiB")]
     public void Format_Bytes(long bytes, string expected) => Assert.Equal(expected, Format.Bytes(bytes));
+
+    [Theory]
+    [InlineData(0, "B")]
+    [InlineData(800, "B")]
+    [InlineData(30_000, "KiB")]
+    [InlineData(42L << 20, "MiB")]
+    [InlineData(3L << 40, "TiB")]
+    public void Format_UnitFor_TheChartScaleFitsSmallTraffic(long bytes, string unit) => Assert.Equal(unit, Format.UnitFor(bytes).Name);
 
     [Fact]
     public void AccountMessages_KnownAndUnknownCodes()

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Microsoft.Playwright;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Users;
@@ -122,6 +123,42 @@ public sealed class ConsoleUsersBrowserTests
         await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Owner);
         await browser.Page.GotoAsync("/profile");
         await Expect(browser.ByTestId("own-2fa-state")).ToContainTextAsync("code from your authenticator");
+    }
+
+    [Fact]
+    public async Task Quota_SetOnTheUsersPage_ShownWithUse_BadInputRefused()
+    {
+        await using var host = await ConsoleTestHost.StartAsync(adminSecret: null);
+        Assert.True((await host.Get<IAccountService>().CreateFirstAdminAsync(Owner, "", OwnerPassword, twoFactor: false)).Ok);
+        var agentId = UserIds.For("agent-q");
+        await host.Get<SpokesRegions>().Users.Ask<Spokes.Actors.Entities.IWireMessage>(new EnsureTunnelUser(agentId, "agent-q", "test"),
+            TimeSpan.FromSeconds(15));
+        await using var browser = await Browser.OpenAsync(host.Address);
+        await SignInAsync(browser, Owner, OwnerPassword);
+        await Expect(browser.ByTestId("signed-in-as")).ToHaveTextAsync(Owner);
+        await browser.Page.GotoAsync("/users");
+        await browser.Page.Locator("[data-testid=user-row][data-email='agent-q'] [data-testid=user-quota]").ClickAsync();
+        await Expect(browser.ByTestId("quota-use")).ToContainTextAsync("0 tunnels, 0 ports, 0 B this month");
+        await browser.Input("quota-domains").FillAsync("not a domain!");
+        await browser.ByTestId("quota-save").ClickAsync();
+        await Expect(browser.ByTestId("error")).ToContainTextAsync("is not a domain");
+        await browser.Input("quota-tunnels").FillAsync("2");
+        await browser.Input("quota-ports").FillAsync("3");
+        await browser.Input("quota-gb").FillAsync("1.5");
+        await browser.Input("quota-domains").FillAsync("*.apps.example.com, api.example.com");
+        await browser.ByTestId("quota-save").ClickAsync();
+        await Expect(browser.ByTestId("quota-saved")).ToContainTextAsync("tunnels 2, ports 3, bandwidth 1.4 GiB a month");
+        var quota = Assert.IsType<UserQuotaReply>(await host.Get<AdminOperations>().HandleAsync(
+            new UserQuotaRequest(new UserSelector(null, agentId), null, null, null), "test"));
+        Assert.Equal((2, 3, 1_500_000_000L), (quota.MaxTunnels!.Value, quota.MaxPorts!.Value, quota.MonthlyBytes!.Value));
+        Assert.Equal(["*.apps.example.com", "api.example.com"], quota.Domains);
+        // Emptied fields are no limit again.
+        await browser.Input("quota-tunnels").FillAsync("");
+        await browser.Input("quota-gb").FillAsync("");
+        await browser.ByTestId("quota-save").ClickAsync();
+        await Expect(browser.ByTestId("quota-saved")).ToContainTextAsync("tunnels any, ports 3, bandwidth any");
+        var audit = ((AuditReply)await host.Get<AdminOperations>().HandleAsync(new AuditRequest(null), "test")).Entries;
+        Assert.Contains(audit, e => e.Event.Contains("quota set", StringComparison.Ordinal) && e.By == "console " + Owner);
     }
 
     /// <summary>Opens the row's Manage menu and picks an item.</summary>

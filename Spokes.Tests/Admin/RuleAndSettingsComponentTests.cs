@@ -268,8 +268,8 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         var rows = cut.FindAll("tbody tr");
         Assert.Equal(ConnectionHistory.PageSize, rows.Count);
         Assert.Contains("site0.example.com", rows[0].TextContent);
-        Assert.Contains("1.5 KB", rows[0].TextContent);
-        Assert.Contains("3.0 MB", rows[0].TextContent);
+        Assert.Contains("1.5 KiB", rows[0].TextContent);
+        Assert.Contains("3.0 MiB", rows[0].TextContent);
         Assert.Contains("2s", rows[0].TextContent);
         Assert.Contains("25", cut.Find(".mud-table-pagination").TextContent);
     }

@@ -117,7 +117,7 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
         (await cora.RunAsync("http", "add", "--domain", "cora.example.com", "--destination", "127.0.0.1", "--http", bed.HttpBackend.Port.ToString()))
             .ExpectExit(0);
         await cora.StartAsync();
-        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--monthly-bytes", "200000")).ExpectExit(0).ExpectOutput("195.31 KB");
+        (await bed.Bed.CliAsync("users", "quota", "--email", user, "--monthly-bytes", "200000")).ExpectExit(0).ExpectOutput("195.31 KiB");
         async Task<bool> ServedAsync(int size)
         {
             try

@@ -4,7 +4,21 @@ namespace Spokes.Admin.Components.Shared;
 
 public static class Format
 {
-    private static readonly string[] Units = ["B", "KB", "MB", "GB", "TB", "PB"];
+    /// <summary>Binary units, named as such (1 KiB = 1,024 bytes).</summary>
+    public static readonly string[] Units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+    /// <summary>The largest binary unit that <paramref name="bytes"/> holds at least once (B below 1 KiB), and its size.</summary>
+    public static (string Name, double Size) UnitFor(double bytes)
+    {
+        var unit = 0;
+        var size = 1.0;
+        while (bytes >= size * 1024 && unit < Units.Length - 1)
+        {
+            size *= 1024;
+            unit++;
+        }
+        return (Units[unit], size);
+    }
 
     public static string Bytes(long bytes)
     {
