@@ -55,6 +55,7 @@ public sealed partial class AdminOperations(
                 TunnelOptionsRequest r => await TunnelOptionsAsync(r, by),
                 SocksSettingsRequest r => await SocksSettingsAsync(r, by),
                 DomainSettingsRequest r => await DomainSettingsAsync(r, by),
+                TrafficHistoryRequest r => await TrafficHistoryAsync(r),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

@@ -17,6 +17,8 @@ public interface ITunnelDirectory
     Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync();
     Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync();
     Task<Outcome<string>> DrainAsync(string node, string by);
+    /// <summary>Traffic over the last hour (or <paramref name="day"/>) of one tunnel, or of all (null), summed over the nodes.</summary>
+    Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day);
 }
 
 public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions regions, ITunnelPresence presence,
@@ -89,6 +91,9 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
             return Outcome<ImmutableList<UserTunnelsDto>>.Failure("the cluster did not answer in time");
         }
     }
+
+    public async Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) =>
+        (await operations.HandleAsync(new TrafficHistoryRequest(tunnelId, day), "console")).ToOutcome(r => r as TrafficHistoryReply);
 
     public async Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() =>
         (await operations.HandleAsync(new ClusterStatusRequest(), "console")).ToOutcome(r => (r as ClusterReply)?.Nodes);

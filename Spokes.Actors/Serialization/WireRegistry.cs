@@ -234,6 +234,11 @@ public static class WireRegistry
         ("tun.link.closed", typeof(RecordLinkClosed)),
         ("adm.user.disable", typeof(SetUserDisabledRequest)),
         ("adm.user.role", typeof(SetUserRoleRequest)),
+        ("adm.traffic", typeof(TrafficHistoryRequest)),
+        ("adm.traffic.r", typeof(TrafficHistoryReply)),
+        ("traffic.node", typeof(NodeTrafficRequest)),
+        ("traffic.node.r", typeof(NodeTrafficReply)),
+        ("traffic.point", typeof(TrafficPoint)),
     ];
 
     public static readonly FrozenDictionary<string, Type> TypeByManifest = Entries.ToFrozenDictionary(e => e.Manifest, e => e.Type);

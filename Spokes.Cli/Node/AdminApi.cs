@@ -77,6 +77,8 @@ internal static class AdminApi
         api.MapPost("/tunnels/{id}/rules", async (HttpContext h, string id) => await Body<RuleChange>(h) is not { } change ? BadBody
             : change.Problem() is { } problem ? Problem(StatusCodes.Status400BadRequest, "Bad rule change", problem)
             : await Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, change), Results.Ok));
+        api.MapGet("/tunnels/{id}/traffic", (HttpContext h, string id, string? period) => Traffic(h, id, period));
+        api.MapGet("/traffic", (HttpContext h, string? period) => Traffic(h, null, period));
         api.MapPost("/tunnels/{id}/shutdown", (HttpContext h, string id) =>
             Run<IWireMessage>(h, new ShutdownTunnelRequest(id), _ => Results.NoContent()));
         api.MapGet("/tokens", (HttpContext h, int? offset, int? limit) =>
@@ -146,6 +148,14 @@ internal static class AdminApi
             : outcome.Error == TunnelDirectory.NotFound ? Problem(StatusCodes.Status404NotFound, "NotFound", $"tunnel {id} not found")
             : Problem(StatusCodes.Status503ServiceUnavailable, "Unavailable", outcome.Error ?? "no answer");
     }
+    /// <summary>Traffic over the last <c>hour</c> (default, 10 s steps) or <c>day</c> (5 min steps), summed over the nodes.</summary>
+    private static Task<IResult> Traffic(HttpContext http, string? tunnelId, string? period) => period?.ToLowerInvariant() switch
+    {
+        null or "" or "hour" => Run<TrafficHistoryReply>(http, new TrafficHistoryRequest(tunnelId, false), Results.Ok),
+        "day" => Run<TrafficHistoryReply>(http, new TrafficHistoryRequest(tunnelId, true), Results.Ok),
+        _ => Task.FromResult(Problem(StatusCodes.Status400BadRequest, "Bad period", "period is hour or day")),
+    };
+
     private static readonly IResult BadBody =
         Problem(StatusCodes.Status400BadRequest, "Bad request body", $"the body must be a JSON object of at most {MaxBody / 1024} KiB");
 

@@ -50,6 +50,8 @@ public static class EdgeHosting
         services.AddSingleton(new DrainOptions(config.Cluster.DrainSeconds));
         services.AddSingleton<NodeDrain>();
         services.AddSingleton<TrafficMeter>();
+        services.AddSingleton<TrafficHistory>();
+        services.AddHostedService<TrafficSampler>();
         services.AddSingleton<NodeRelayClient>();
         services.AddSingleton<NodeRelayHandler>();
         services.AddSingleton<TrafficRecorder>();
@@ -117,6 +119,7 @@ public static class EdgeHosting
                         resolver.GetService<DomainSource>(), config.Domain),
                     "tls-watcher"));
                 system.ActorOf(AcmeChallengeReplica.Props(resolver.GetService<AcmeChallengeStore>()), "acme-challenges");
+                system.ActorOf(TrafficHistoryActor.Props(resolver.GetService<TrafficHistory>(), TimeProvider.System), AdminOperations.TrafficActorName);
             });
 
     /// <summary>The public HTTPS (SNI routing, agents, console) and HTTP (Host routing) listeners.</summary>

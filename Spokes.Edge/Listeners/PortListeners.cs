@@ -79,7 +79,8 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
             await using var tunnel = target;
             await using var network = new NetworkStream(client, ownsSocket: true);
             var result = await BytePump.RelayAsync(tunnel.Stream, network, () => client.Shutdown(SocketShutdown.Send),
-                RelayPolicy.IdleFor(limits.TcpIdleSeconds == 0 ? null : TimeSpan.FromSeconds(limits.TcpIdleSeconds), relay.Meter.AddBytes), _stopping);
+                active.Counting(RelayPolicy.IdleFor(limits.TcpIdleSeconds == 0 ? null : TimeSpan.FromSeconds(limits.TcpIdleSeconds),
+                    relay.Meter.AddBytes)), _stopping);
             if (target.Local)
                 relay.Record(target.TunnelId, $"tcp:{port}", address, result.BytesToStream, result.BytesFromStream, started);
         }

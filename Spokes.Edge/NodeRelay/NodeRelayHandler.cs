@@ -62,7 +62,7 @@ public sealed class NodeRelayHandler(LocalLinks links, PublicRelay relay, ILogge
             {
                 await using var agent = await link.OpenStreamAsync(header.Open, link.Closed);
                 using var active = relay.Meter.Open(link.TunnelId);
-                var bytes = await BytePump.RelayAsync(relayed, agent, relay.PolicyFor(header.Open.Kind), link.Closed);
+                var bytes = await BytePump.RelayAsync(relayed, agent, active.Counting(relay.PolicyFor(header.Open.Kind)), link.Closed);
                 var target = header.Open.Domain ?? header.Open.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 relay.Record(link.TunnelId, $"{PublicRelay.Rule(header.Open.Kind)}:{target}", header.Open.ClientAddress,
                     bytes.BytesToStream, bytes.BytesFromStream, started);

@@ -128,7 +128,7 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
         using var active = Open(target);
         await using (target)
         {
-            var bytes = await BytePump.RelayAsync(visitor, target.Stream, PolicyFor(kind), closed);
+            var bytes = await BytePump.RelayAsync(visitor, target.Stream, active.Counting(PolicyFor(kind)), closed);
             if (target.Local)
                 Record(target.TunnelId, $"{Rule(kind)}:{domain}", client, bytes.BytesToStream, bytes.BytesFromStream, started);
         }
@@ -143,7 +143,7 @@ public sealed class PublicRelay(RouteTableSource routes, LocalLinks links, NodeR
 
     public void Record(string tunnelId, string rule, string client, long fromClient, long toClient, long startedTicks)
     {
-        meter.Closed(tunnelId, fromClient, toClient);
+        meter.Closed(tunnelId);
         recorder.Record(tunnelId, new ConnectionRecord(DateTimeOffset.UtcNow, rule, client, fromClient, toClient,
             Environment.TickCount64 - startedTicks, identity.NodeName));
     }

@@ -98,7 +98,7 @@ public sealed class SocksConnector(
         await using (target)
         {
             await answer(SocksReply.Succeeded, null);
-            var bytes = await BytePump.RelayAsync(connection.Transport, target.Stream, TcpPolicy(), stopping);
+            var bytes = await BytePump.RelayAsync(connection.Transport, target.Stream, active.Counting(TcpPolicy()), stopping);
             if (target.Local) relay.Record(target.TunnelId, $"tcp:{port}", client, bytes.BytesToStream, bytes.BytesFromStream, started);
         }
     }
@@ -176,7 +176,7 @@ public sealed class SocksConnector(
         await using var destination = PipeConnection.Over(socket);
         await answer(SocksReply.Succeeded, destination.LocalEndPoint as IPEndPoint);
         using var active = relay.Meter.Open(tunnelId);
-        var bytes = await BytePump.RelayAsync(connection.Transport, destination.Transport, TcpPolicy(), stopping);
+        var bytes = await BytePump.RelayAsync(connection.Transport, destination.Transport, active.Counting(TcpPolicy()), stopping);
         relay.Record(tunnelId, $"socks:{request.Destination}", client, bytes.BytesToStream, bytes.BytesFromStream, started);
     }
 

@@ -1,11 +1,13 @@
+using Spokes.Tunnel.Mux;
 using System.Collections.Concurrent;
 
 namespace Spokes.Edge.Traffic;
 
 /// <summary>Running totals of what this node relays (visitor connections opened, bytes moved, hops to other nodes),
-/// node-wide for the load figures and per tunnel for <c>/metrics</c>. Counters only: readers compute rates from two
-/// samples. A tunnel's figures are counted on the node holding the agent link that carried the connection, so the
-/// sum over the nodes counts each connection once.</summary>
+/// node-wide for the load figures and per tunnel for <c>/metrics</c> and the traffic graphs (<see cref="TrafficHistory"/>).
+/// Counters only: readers compute rates from two samples. A tunnel's figures are counted on the node holding the agent
+/// link that carried the connection, so the sum over the nodes counts each connection once; its bytes as they move
+/// (<see cref="Scope.Counting"/>), not when the connection ends.</summary>
 public sealed class TrafficMeter
 {
     /// <summary>Most tunnels with figures of their own; connections of further tunnels are summed under
@@ -39,7 +41,11 @@ public sealed class TrafficMeter
         Interlocked.Increment(ref _active);
         var tunnel = tunnelId is null ? null : For(tunnelId);
         if (tunnel is null) Interlocked.Increment(ref _relayHops);
-        else Interlocked.Increment(ref tunnel.OpenCount);
+        else
+        {
+            Interlocked.Increment(ref tunnel.OpenCount);
+            Interlocked.Increment(ref tunnel.OpenedCount);
+        }
         return new Scope(this, tunnel);
     }
 
@@ -48,15 +54,8 @@ public sealed class TrafficMeter
         if (bytes > 0) Interlocked.Add(ref _bytes, bytes);
     }
 
-    /// <summary>A connection of <paramref name="tunnelId"/> ended: <paramref name="fromVisitor"/> bytes went towards the
-    /// agent, <paramref name="toVisitor"/> came back.</summary>
-    public void Closed(string tunnelId, long fromVisitor, long toVisitor)
-    {
-        var tunnel = For(tunnelId);
-        Interlocked.Increment(ref tunnel.ClosedCount);
-        Interlocked.Add(ref tunnel.BytesInCount, fromVisitor);
-        Interlocked.Add(ref tunnel.BytesOutCount, toVisitor);
-    }
+    /// <summary>A connection of <paramref name="tunnelId"/> ended (its bytes were counted as they moved).</summary>
+    public void Closed(string tunnelId) => Interlocked.Increment(ref For(tunnelId).ClosedCount);
 
     private TunnelTraffic For(string tunnelId) =>
         _tunnels.TryGetValue(tunnelId, out var known) ? known
@@ -64,6 +63,9 @@ public sealed class TrafficMeter
 
     public readonly struct Scope(TrafficMeter meter, TunnelTraffic? tunnel) : IDisposable
     {
+        /// <summary><paramref name="policy"/>, also counting the bytes into the tunnel's figures (when this node's link carries it).</summary>
+        public RelayPolicy Counting(RelayPolicy policy) => tunnel is null ? policy : policy with { CountWay = tunnel.Moved };
+
         public void Dispose()
         {
             Interlocked.Decrement(ref meter._active);
@@ -76,12 +78,17 @@ public sealed class TrafficMeter
 public sealed class TunnelTraffic
 {
     internal long OpenCount;
+    internal long OpenedCount;
     internal long ClosedCount;
     internal long BytesInCount;
     internal long BytesOutCount;
 
     public long Open => Interlocked.Read(ref OpenCount);
+    public long Opened => Interlocked.Read(ref OpenedCount);
     public long Closed => Interlocked.Read(ref ClosedCount);
     public long BytesIn => Interlocked.Read(ref BytesInCount);
     public long BytesOut => Interlocked.Read(ref BytesOutCount);
+
+    /// <summary>Bytes moved: <paramref name="toVisitor"/> from the agent's side back to the visitor ("out"), else "in".</summary>
+    public void Moved(long bytes, bool toVisitor) => Interlocked.Add(ref toVisitor ? ref BytesOutCount : ref BytesInCount, bytes);
 }

@@ -106,7 +106,17 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("forwards to");
         await Expect(browser.ByTestId("port-table")).ToContainTextAsync($"127.0.0.1:{backendPort}");
         Assert.Equal(Body, await GetAsync($"http://127.0.0.1:{port}/", "anything"));
+        // The traffic graph follows without a reload (the node samples every 10 s; the page asks every 5 s).
+        await Expect(browser.ByTestId("traffic-summary")).ToHaveTextAsync(new Regex(@"B in, .* out, [1-9]\d* connections? in the last hour"),
+            new() { Timeout = 40_000 });
+        await Expect(browser.Page.Locator("[data-testid=traffic] svg").First).ToBeVisibleAsync();
+        await browser.ByTestId("rule-table").ScrollIntoViewIfNeededAsync();
         await browser.ScreenshotAsync("tunnel-details-live");
+        await browser.Page.EvaluateAsync("() => { document.querySelector('[data-testid=traffic]').scrollIntoView(); window.scrollBy(0, -64); }");
+        await browser.ScreenshotAsync("traffic");
+        await browser.ByTestId("traffic-period").GetByText("Last day").ClickAsync();
+        await Expect(browser.ByTestId("traffic-summary")).ToContainTextAsync("in the last day");
+        await Expect(browser.ByTestId("traffic-unit")).ToContainTextAsync("averaged per 15 min");
         await browser.ByTestId("port-reset").ClickAsync();
         await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("reset");
         await Expect(browser.ByTestId("port-table")).ToContainTextAsync("(not set)");

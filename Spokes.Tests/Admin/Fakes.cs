@@ -71,6 +71,8 @@ internal sealed class FakeDirectory : ITunnelDirectory
     public Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync() => Task.FromResult(Outcome<ImmutableList<UserTunnelsDto>>.Success([]));
     public Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() => Task.FromResult(Outcome<ImmutableList<NodeDto>>.Success([]));
     public Task<Outcome<string>> DrainAsync(string node, string by) => Task.FromResult(Outcome<string>.Success($"node {node} is draining"));
+    public Outcome<TrafficHistoryReply> Traffic { get; set; } = Outcome<TrafficHistoryReply>.Success(new TrafficHistoryReply(null, 10, [], 1, 1));
+    public Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) => Task.FromResult(Traffic);
 }
 
 internal sealed class FakeAccounts : IAccountService

@@ -163,6 +163,26 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             using var page = JsonDocument.Parse(await history.Content.ReadAsStringAsync());
             return page.RootElement.GetProperty("items").EnumerateArray().Any(c => c.GetProperty("rule").GetString() == "http:" + TrafficFixture.AppDomain);
         });
+        // Its traffic over time (sampled every 10 s on each node), and of all tunnels over the day.
+        await Expect.Within(40.Seconds()).That("the request in the tunnel's traffic of the last hour", async () =>
+        {
+            using var traffic = await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/traffic");
+            using var doc = JsonDocument.Parse(await traffic.Content.ReadAsStringAsync());
+            var points = doc.RootElement.GetProperty("points").EnumerateArray().ToList();
+            Assert.Equal((10, 360), (doc.RootElement.GetProperty("stepSeconds").GetInt32(), points.Count));
+            return points.Sum(p => p.GetProperty("bytesIn").GetInt64()) >= "history".Length
+                && points.Sum(p => p.GetProperty("bytesOut").GetInt64()) >= "history".Length
+                && points.Sum(p => p.GetProperty("connections").GetInt64()) >= 1;
+        });
+        using (var day = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/traffic?period=day"))
+        {
+            using var doc = JsonDocument.Parse(await day.Content.ReadAsStringAsync());
+            Assert.Equal(300, doc.RootElement.GetProperty("stepSeconds").GetInt32());
+            Assert.True(doc.RootElement.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("connections").GetInt64()) >= 1);
+            Assert.Equal(doc.RootElement.GetProperty("nodes").GetInt32(), doc.RootElement.GetProperty("nodesAnswered").GetInt32());
+        }
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/traffic?period=week"), 400);
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist/traffic"), 404);
         await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist"), 404);
         await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Post, $"api/v1/tunnels/{jack}/rules",
             """{"action":"httpAdd","domain":"rest.example.com"}"""), 400);

@@ -24,6 +24,9 @@ public readonly record struct RelayResult(PumpResult ToStream, long BytesToStrea
 /// </summary>
 public sealed record RelayPolicy(Func<TimeSpan> Idle, Func<bool> Draining, bool CutWhenQuiet, Action<long>? Count = null)
 {
+    /// <summary>Told every batch of bytes moved with its way (true: towards the client), e.g. a tunnel's own counters.</summary>
+    public Action<long, bool>? CountWay { get; init; }
+
     /// <summary>Only an idle limit (none when null).</summary>
     public static RelayPolicy IdleFor(TimeSpan? idle, Action<long>? count = null) =>
         new(() => idle ?? TimeSpan.Zero, static () => false, CutWhenQuiet: false, count);
@@ -315,6 +318,7 @@ public static class BytePump
             if (toClient) Volatile.Write(ref _lastDown, now);
             else Volatile.Write(ref _lastUp, now);
             policy.Count?.Invoke(bytes);
+            policy.CountWay?.Invoke(bytes, toClient);
         }
 
         /// <summary>The client was answered (bytes toward it came after its last bytes) and all has been quiet since.</summary>
