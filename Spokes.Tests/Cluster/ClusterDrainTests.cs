@@ -74,9 +74,17 @@ public sealed class ClusterDrainTests(ClusterFixture cluster, ITestOutputHelper 
     {
         await cluster.HealAsync();
         var tunnel = await cluster.OnTwoNodesAsync();
+        int served;
         await using (var load = RequestLoop.Start(ClusterTestbed.BalancerHost, Bed.HttpPort, TrafficFixture.AppDomain, workers: 2))
+        {
             await Expect.Within(20.Seconds()).That("visitors counted", async () =>
                 (await Bed.AdminAsync(new ClusterStatusRequest())) is ClusterReply reply && reply.Nodes.Sum(n => n.VisitorsPerSecond) > 0);
+            served = load.Successes;
+        }
+        // The tunnel's traffic graph: every node answers, and the visitors (relayed or not) are in the sum once.
+        await Expect.Within(40.Seconds()).That("the visitors in the tunnel's traffic, summed over the nodes", async () =>
+            await Bed.AdminAsync(new TrafficHistoryRequest(tunnel.Id, Day: false)) is TrafficHistoryReply t
+            && t is { Nodes: 3, NodesAnswered: 3 } && t.Points.Sum(p => p.Connections) >= served && t.Points.Sum(p => p.BytesOut) > 0);
 
         var status = (await Bed.CliAsync("cluster", "status", "--json")).ExpectExit(0);
         using var json = System.Text.Json.JsonDocument.Parse(status.Output);
