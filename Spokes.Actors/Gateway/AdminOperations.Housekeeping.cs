@@ -95,6 +95,26 @@ public sealed partial class AdminOperations
         }
     }
 
+    /// <summary>This node's readiness: while the store does not answer, changes are refused at once (set by the hosting code).</summary>
+    public Nodes.NodeReadiness? Readiness { get; init; }
+
+    public const string StoreDown = "the store does not answer: changes are refused until it is back (tunnels keep relaying)";
+
+    /// <summary>Whether <paramref name="request"/> would write to the store (reads are answered from the catalog and the
+    /// nodes' memory).</summary>
+    public static bool IsChange(IAdminRequest request) => request switch
+    {
+        ListUsersRequest or ListRegistrationsRequest or ListTokensRequest or ListApiKeysRequest or ListTunnelsRequest
+            or ListPortsRequest or AuditRequest or ClusterStatusRequest or TrafficHistoryRequest or DrainNodeRequest => false,
+        CleanRequest c => !c.CheckOnly,
+        TunnelRulesRequest r => r.Change is not null,
+        UserQuotaRequest q => q.MaxTunnels is not null || q.MaxPorts is not null || q.Domains is not null || q.MonthlyBytes is not null,
+        TunnelOptionsRequest o => o != new TunnelOptionsRequest(null, null),
+        SocksSettingsRequest s => s.Port is not null || s.TlsPort is not null || s.Allow is not null,
+        DomainSettingsRequest d => d.Name is not null,
+        _ => true,
+    };
+
     /// <summary>Where node info comes from (the replicated nodes map; set by the hosting code).</summary>
     public Nodes.INodeDirectory Nodes { get; init; } = new Nodes.NoNodeDirectory();
 

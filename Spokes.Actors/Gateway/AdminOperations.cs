@@ -24,6 +24,7 @@ public sealed partial class AdminOperations(
 
     public async Task<IWireMessage> HandleAsync(IAdminRequest request, string by)
     {
+        if (Readiness is { StoreReachable: false } && IsChange(request)) return new Refusal(ErrorCode.Unavailable, StoreDown);
         try
         {
             return request switch
@@ -66,7 +67,7 @@ public sealed partial class AdminOperations(
         catch (AskTimeoutException)
         {
             _log.Warning("{0} timed out", request.GetType().Name);
-            return new Refusal(ErrorCode.Unavailable, "the cluster did not answer in time");
+            return new Refusal(ErrorCode.Unavailable, Readiness is { StoreReachable: false } ? StoreDown : "the cluster did not answer in time");
         }
         catch (Exception ex)
         {

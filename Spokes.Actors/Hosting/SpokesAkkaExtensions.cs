@@ -209,6 +209,7 @@ public static class SpokesAkkaExtensions
             sp.GetRequiredService<IRulePusher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AgentCredentials>())
         {
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
+            Readiness = sp.GetRequiredService<Nodes.NodeReadiness>(),
             Socks = sp.GetRequiredService<SocksSettingsSource>(),
             AutoNames = sp.GetRequiredService<AutoHostnames>(),
             ServerDomain = sp.GetRequiredService<DomainSource>(),

@@ -11,6 +11,8 @@ public sealed record NodeInfo(string Node, string Advertise, string Relay, bool 
     /// <summary>Whether the node reported itself ready (as its /readyz would), and why not.</summary>
     public bool Ready { get; init; }
     public string NotReadyReason { get; init; } = "";
+    /// <summary>Whether the store answered this node's last probe.</summary>
+    public bool StoreReachable { get; init; } = true;
 }
 
 /// <summary>Every node's last <see cref="NodeInfo"/>, read locally (the replicated nodes map).</summary>

@@ -4,6 +4,10 @@ namespace Spokes.Actors.Nodes;
 /// Whether this node should get new work: joined to the cluster, the cluster holds the store's lease (no second
 /// cluster writes to it), the store answers, and it is not draining. <c>/readyz</c> answers from it; a balancer
 /// stops sending new connections to a node that is not ready. Written by the node's own services, read anywhere.
+/// A store that answers no node at all does not make the nodes unready: tunnels relay from memory (routes, links and
+/// credentials are replicated between the nodes), only changes wait for the store, and a balancer that took every node
+/// out would cut every tunnel for nothing. It is this node's problem — not ready — only while another node reaches the
+/// store (docs/reliability.md, "Faults").
 /// </summary>
 public sealed class NodeReadiness
 {
@@ -11,6 +15,7 @@ public sealed class NodeReadiness
     private volatile bool _leaseHeld;
     private volatile bool _storeReachable = true;
     private volatile bool _draining;
+    private volatile bool _peerReachesStore;
     private readonly Lock _gate = new();
 
     public bool Joined => _joined;
@@ -26,13 +31,20 @@ public sealed class NodeReadiness
     /// <summary>Agents and operators may be served (the node is a member of the cluster that owns the store).</summary>
     public bool CanServe => _joined && _leaseHeld;
 
-    public bool IsReady => CanServe && _storeReachable && !_draining;
+    public bool IsReady => CanServe && (_storeReachable || !_peerReachesStore) && !_draining;
+
+    /// <summary>Ready, but the store answers no node: what <c>/readyz</c> adds to "ready"; empty otherwise.</summary>
+    public string Degraded => !_storeReachable && IsReady
+        ? "the store does not answer on any node: tunnels relay from memory, changes are refused until it is back" : "";
+
+    /// <summary>Whether another live node reported that the store answers it (written by the node-status publisher).</summary>
+    public void SetPeerReachesStore(bool value) => _peerReachesStore = value;
 
     /// <summary>Why the node is not ready, for /readyz and cluster status; empty when ready.</summary>
     public string Reason =>
         !_joined ? "not joined to the cluster"
         : !_leaseHeld ? "the cluster does not hold the store's lease yet"
-        : !_storeReachable ? "the store does not answer"
+        : !_storeReachable && _peerReachesStore ? "the store does not answer this node (it answers another)"
         : _draining ? "draining"
         : "";
 
@@ -74,7 +86,14 @@ public sealed class NodeReadiness
         if (CanServe && Interlocked.Exchange(ref _served, 1) == 0) Serving?.Invoke();
         if (CanServe && Volatile.Read(ref _listening) == 1 && Interlocked.Exchange(ref _up, 1) == 0) Up?.Invoke();
     }
-    public void SetStoreReachable(bool value) => _storeReachable = value;
+    public void SetStoreReachable(bool value)
+    {
+        if (!value && _storeReachable) StoreLostAt = DateTimeOffset.UtcNow;
+        _storeReachable = value;
+    }
+
+    /// <summary>When the store last stopped answering this node.</summary>
+    public DateTimeOffset StoreLostAt { get; private set; }
 
     private long _storeLatencyTicks;
 

@@ -34,7 +34,7 @@ public sealed class StoreProbe(StoreLeases store, NodeReadiness readiness, ILogg
             {
                 reachable = problem is null;
                 if (reachable) log.LogInformation("store: answering again");
-                else log.LogWarning("store: not answering ({Problem}); this node reports not ready", problem);
+                else log.LogWarning("store: not answering ({Problem}); changes are refused until it answers", problem);
             }
             readiness.SetStoreReachable(reachable);
             readiness.StoreLatency = System.Diagnostics.Stopwatch.GetElapsedTime(began);

@@ -34,7 +34,7 @@ internal static class OwnDomainSite
             {
                 var ready = readiness.IsReady;
                 await Plain(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
-                    ready ? "ready" : "not ready: " + readiness.Reason);
+                    ready ? (readiness.Degraded is { Length: > 0 } degraded ? "ready; " + degraded : "ready") : "not ready: " + readiness.Reason);
                 return;
             }
             // ACME http-01 (RFC 8555 §8.3) comes over plain HTTP and must not be redirected.

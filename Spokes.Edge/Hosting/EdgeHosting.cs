@@ -111,7 +111,8 @@ public static class EdgeHosting
                     links, routes, identity, TimeProvider.System) { ServerNames = resolver.GetService<ServerNameBoard>() };
                 registry.Register<SessionManagerActor>(system.ActorOf(SessionManagerActor.Props(context), "sessions"));
                 registry.Register<NodeStatusActor>(system.ActorOf(NodeStatusActor.Props(presence, identity, links,
-                    resolver.GetService<TrafficMeter>(), resolver.GetService<NodeReadiness>(), TimeProvider.System), "node-status"));
+                    resolver.GetService<TrafficMeter>(), resolver.GetService<NodeReadiness>(), TimeProvider.System,
+                    resolver.GetService<INodeDirectory>()), "node-status"));
                 system.ActorOf(DrainActor.Props(resolver.GetService<NodeDrain>(), resolver.GetService<NodeExit>(), identity.NodeName),
                     DrainActor.Name);
                 registry.Register<TlsWatcher>(system.ActorOf(

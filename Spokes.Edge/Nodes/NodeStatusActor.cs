@@ -13,6 +13,10 @@ namespace Spokes.Edge.Nodes;
 public sealed class NodeStatusActor : ReceiveActor, IWithTimers
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    /// <summary>A peer's report older than this (five of its intervals) says nothing about the store now.</summary>
+    public static readonly TimeSpan PeerInfoFresh = TimeSpan.FromSeconds(10);
+    /// <summary>How long after this node lost the store a peer's "reachable" is believed (its probe's timeout and interval, twice).</summary>
+    public static readonly TimeSpan PeerNoticeTime = TimeSpan.FromSeconds(6);
 
     private readonly IActorRef _presence;
     private readonly EdgeIdentity _identity;
@@ -20,6 +24,7 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
     private readonly TrafficMeter _meter;
     private readonly NodeReadiness _readiness;
     private readonly TimeProvider _time;
+    private readonly INodeDirectory _nodes;
     private readonly DateTimeOffset _started;
     private (long Connections, long Bytes, long Ticks) _last;
     private bool _lastReady;
@@ -27,8 +32,9 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public NodeStatusActor(IActorRef presence, EdgeIdentity identity, LocalLinks links, TrafficMeter meter, NodeReadiness readiness,
-        TimeProvider time)
+        TimeProvider time, INodeDirectory nodes)
     {
+        _nodes = nodes;
         _presence = presence;
         _identity = identity;
         _links = links;
@@ -41,8 +47,8 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(IActorRef presence, EdgeIdentity identity, LocalLinks links, TrafficMeter meter, NodeReadiness readiness,
-        TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new NodeStatusActor(presence, identity, links, meter, readiness, time));
+        TimeProvider time, INodeDirectory nodes) =>
+        Akka.Actor.Props.Create(() => new NodeStatusActor(presence, identity, links, meter, readiness, time, nodes));
 
     protected override void PreStart()
     {
@@ -59,8 +65,15 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
         var load = new NodeLoad(_links.AgentConnections, _links.Count, (now.Connections - _last.Connections) / seconds,
             (now.Bytes - _last.Bytes) / seconds);
         _last = now;
+        var utcNow = _time.GetUtcNow();
+        // Only a peer's report made well after this node lost the store counts (the peer needs a probe or two to notice
+        // the same outage): until then every node stays ready, rather than all leaving the balancer at once.
+        var lostAt = _readiness.StoreLostAt;
+        _readiness.SetPeerReachesStore(!_readiness.StoreReachable && _nodes.Nodes.Values.Any(n =>
+            n.Node != _identity.NodeName && n.StoreReachable && n.Updated - lostAt > PeerNoticeTime && utcNow - n.Updated < PeerInfoFresh));
         _presence.Tell(new PutNode(new NodeInfo(_identity.NodeName, _identity.Advertise, _identity.RelayEndpoint, _readiness.Draining,
-            _started, load, _time.GetUtcNow()) { Ready = _readiness.IsReady, NotReadyReason = _readiness.Reason }, urgent || _lastReady != _readiness.IsReady));
+            _started, load, utcNow) { Ready = _readiness.IsReady, NotReadyReason = _readiness.Reason, StoreReachable = _readiness.StoreReachable },
+            urgent || _lastReady != _readiness.IsReady));
         _lastReady = _readiness.IsReady;
     }
 

@@ -25,4 +25,25 @@ public sealed class NodeReadinessTests
 
         Assert.Equal((1, 1), (serving, up));
     }
+
+    [Fact]
+    public void StoreDown_EverywhereStaysReady_DegradedSaidSo_DownHereOnlyIsNotReady()
+    {
+        var readiness = new NodeReadiness();
+        readiness.SetJoined(true);
+        readiness.SetLeaseHeld(true);
+        Assert.True(readiness.IsReady);
+        Assert.Equal("", readiness.Degraded);
+
+        readiness.SetStoreReachable(false);
+        Assert.True(readiness.IsReady);
+        Assert.Contains("does not answer on any node", readiness.Degraded);
+        Assert.True(DateTimeOffset.UtcNow - readiness.StoreLostAt < TimeSpan.FromMinutes(1));
+
+        readiness.SetPeerReachesStore(true);
+        Assert.False(readiness.IsReady);
+        Assert.Equal("the store does not answer this node (it answers another)", readiness.Reason);
+        readiness.SetStoreReachable(true);
+        Assert.True(readiness.IsReady);
+    }
 }

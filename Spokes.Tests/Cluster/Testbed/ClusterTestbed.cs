@@ -57,6 +57,9 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     public int RangeBegin { get; }
     public int DrainSeconds { get; }
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>Set when started with <c>storeGate</c>: the nodes reach PostgreSQL only through it.</summary>
+    public TcpGate? StoreGate { get; private set; }
     public IReadOnlyList<ClusterNode> Nodes { get; }
     public Balancer Balancer { get; private set; } = null!;
 
@@ -72,12 +75,19 @@ internal sealed class ClusterTestbed : IAsyncDisposable
     /// <summary>Starts a fresh database, the nodes (the first alone, then the others together) and the balancer.</summary>
     /// <param name="httpPort">The HTTP port of every node, when the test needs it before (pebble validates on it).</param>
     public static async Task<ClusterTestbed> StartAsync(int nodes = 3, int drainSeconds = 10, Func<ClusterNode, object?>? tls = null,
-        IReadOnlyDictionary<string, string?>? environment = null, int? httpPort = null, bool hideNodes = false)
+        IReadOnlyDictionary<string, string?>? environment = null, int? httpPort = null, bool hideNodes = false, bool storeGate = false)
     {
         var bed = new ClusterTestbed(nodes, drainSeconds, tls, environment, httpPort) { HideNodes = hideNodes };
         try
         {
             bed.ConnectionString = await FreshDatabaseAsync();
+            if (storeGate)
+            {
+                var direct = new NpgsqlConnectionStringBuilder(bed.ConnectionString);
+                bed.StoreGate = new TcpGate(new IPEndPoint(IPAddress.Parse(direct.Host!), direct.Port));
+                bed.ConnectionString = new NpgsqlConnectionStringBuilder(bed.ConnectionString)
+                    { Host = "127.0.0.1", Port = bed.StoreGate.Port, Pooling = true }.ConnectionString;
+            }
             foreach (var node in bed.Nodes) node.WriteConfig();
             await bed.Nodes[0].StartAsync();
             await Task.WhenAll(bed.Nodes.Skip(1).Select(n => n.StartAsync()));
@@ -169,6 +179,7 @@ internal sealed class ClusterTestbed : IAsyncDisposable
         await DropAdminAsync();
         if (Balancer is not null) await Balancer.DisposeAsync();
         foreach (var node in Nodes) await node.DisposeAsync();
+        if (StoreGate is not null) await StoreGate.DisposeAsync();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
