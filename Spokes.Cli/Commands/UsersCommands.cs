@@ -56,6 +56,22 @@ public sealed class UsersCommands(AdminSession session)
         var hash = PasswordHasher.Hash(PasswordReader.Read(passwordStdin, $"New password for {user}: "));
         return session.RunAsync<AdminDone>(new ChangePasswordRequest(user, hash), done => AdminSession.PrintDone(json, done.Message));
     }
+
+    [Command("disable", Description = "Disable an administrator: sign-in refused, every console session ended")]
+    public Task<int> Disable([Option("email")] string? email = null, [Option("id")] string? id = null, [Option("json")] bool json = false) =>
+        session.RunAsync<AdminDone>(new SetUserDisabledRequest(Selector.User(email, id), true), done => AdminSession.PrintDone(json, done.Message));
+
+    [Command("enable", Description = "Enable a disabled administrator")]
+    public Task<int> Enable([Option("email")] string? email = null, [Option("id")] string? id = null, [Option("json")] bool json = false) =>
+        session.RunAsync<AdminDone>(new SetUserDisabledRequest(Selector.User(email, id), false), done => AdminSession.PrintDone(json, done.Message));
+
+    [Command("role", Description = "Make an administrator an owner (manages administrators in the console) or an admin")]
+    public Task<int> Role([Argument(Description = "owner or admin")] string role, [Option("email")] string? email = null,
+        [Option("id")] string? id = null, [Option("json")] bool json = false)
+    {
+        var parsed = UserRoles.Parse(role) ?? throw CliException.BadArguments($"'{role}' is not a role: owner or admin");
+        return session.RunAsync<AdminDone>(new SetUserRoleRequest(Selector.User(email, id), parsed), done => AdminSession.PrintDone(json, done.Message));
+    }
 }
 
 public sealed class QuotaCommand(AdminSession session)

@@ -94,3 +94,11 @@ public sealed class Browser : IAsyncDisposable
         _playwright.Dispose();
     }
 }
+
+/// <summary>The tests that drive Chromium run one after another: two browsers and their nodes at once on two cores
+/// starve the other collections' timing-sensitive tests.</summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection
+{
+    public const string Name = "browser";
+}

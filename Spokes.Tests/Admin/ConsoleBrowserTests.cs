@@ -10,6 +10,7 @@ namespace Spokes.Tests.Admin;
 
 /// <summary>The console in a real browser against a real node: first run, 2FA sign-in and its refusals,
 /// tokens, tunnels and their shutdown, sign-out. One scenario, because each step needs the previous one.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class ConsoleBrowserTests
 {
     private const string AdminSecret = "first-run-secret-4711";

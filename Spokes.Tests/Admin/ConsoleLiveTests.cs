@@ -15,6 +15,7 @@ namespace Spokes.Tests.Admin;
 /// <summary>The console of a real <c>spokes start</c> process with a real agent: rules pushed from the browser
 /// reach the agent and serve traffic; ports are allocated, forwarded and released; tunnel options change;
 /// a custom certificate is uploaded and served, then self-signed again; the shutdown disconnects the agent.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class ConsoleLiveTests(ITestOutputHelper output)
 {
     private const string AdminSecret = "live-run-secret-0815";

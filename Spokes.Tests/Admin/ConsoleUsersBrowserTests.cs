@@ -10,6 +10,7 @@ namespace Spokes.Tests.Admin;
 /// <summary>Administrators managed in the console, in Chromium against a real node: an owner adds an admin, who signs
 /// in and may not manage anyone; the owner disables them (their session ends, their sign-in is refused), enables
 /// them, makes them an owner and requires 2FA (enrolment at their next sign-in); the owner's own 2FA on Account.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class ConsoleUsersBrowserTests
 {
     private const string Owner = "owner@example.com", Ada = "ada@example.com";

@@ -80,6 +80,27 @@ public sealed class CliCommandsTests(SharedNode shared, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task UsersRoleDisableEnable_OwnerRefusedUntilMadeAdmin_ShownInJson_BadRoleExit2()
+    {
+        var email = NewEmail();
+        (await AddUserAsync(email)).Expect(0);
+        Assert.Equal("owner", (await UserAsync(email)).GetProperty("role").GetString());
+        var owner = (await _node.CliAsync("users", "disable", "--email", email)).Expect(1);
+        Assert.Contains("make them an admin before disabling them", owner.Stderr);
+        (await _node.CliAsync("users", "role", "boss", "--email", email)).Expect(2);
+        // Another owner, so that this one is not the last (which stays one).
+        (await AddUserAsync(NewEmail())).Expect(0);
+        await Spokes.Tests.DataPlane.Testbed.Expect.Within(TimeSpan.FromSeconds(20)).That("made an admin once the other owner is listed", async () =>
+            (await _node.CliAsync("users", "role", "admin", "--email", email)).Stdout.Contains("is now an admin", StringComparison.Ordinal));
+        Assert.Contains("is disabled", (await _node.CliAsync("users", "disable", "--email", email)).Expect(0).Stdout);
+        var listed = await UserAsync(email);
+        Assert.Equal(("admin", true), (listed.GetProperty("role").GetString(), listed.GetProperty("disabled").GetBoolean()));
+        Assert.Contains("is enabled", (await _node.CliAsync("users", "enable", "--email", email)).Expect(0).Stdout);
+        Assert.False((await UserAsync(email)).GetProperty("disabled").GetBoolean());
+        (await _node.CliAsync("users", "disable", "--id", "0123456789abcdef0123456789abcdef")).Expect(4);
+    }
+
+    [Fact]
     public async Task UsersLs_Table_ShowsHeadersAndUser()
     {
         var email = NewEmail();

@@ -20,10 +20,7 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
         await using var bed = await ClusterTestbed.StartAsync(nodes: 2, storeGate: true);
         await bed.ScenarioAsync(output, async () =>
         {
-            var agent = await bed.AddAgentAsync("outage");
-            (await agent.RunAsync("http", "add", "--domain", TrafficFixture.AppDomain, "--destination", "127.0.0.1", "--http", http.Port.ToString()))
-                .ExpectExit(0);
-            await agent.StartAsync();
+            var agent = await bed.StartAppAgentAsync("outage", http.Port);
             await Expect.Within(30.Seconds()).That("the tunnel on both nodes", () => bed.TunnelAsync(agent.TunnelId),
                 t => t.Online && t.Node.Split(',').Length == 2);
             await using var loop = RequestLoop.Start(ClusterTestbed.BalancerHost, bed.HttpPort, TrafficFixture.AppDomain, workers: 2,

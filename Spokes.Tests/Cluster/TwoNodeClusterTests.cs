@@ -21,10 +21,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         await using var bed = await ClusterTestbed.StartAsync(nodes: 2, hideNodes: true);
         await bed.ScenarioAsync(output, async () =>
         {
-            var agent = await bed.AddAgentAsync("two");
-            (await agent.RunAsync("http", "add", "--domain", TrafficFixture.AppDomain, "--destination", "127.0.0.1", "--http", http.Port.ToString()))
-                .ExpectExit(0);
-            await agent.StartAsync();
+            var agent = await bed.StartAppAgentAsync("two", http.Port);
             await using var loop = RequestLoop.Start(ClusterTestbed.BalancerHost, bed.HttpPort, TrafficFixture.AppDomain, workers: 2);
 
             foreach (var (lost, survivor) in new[] { (bed.Nodes[0], bed.Nodes[1]), (bed.Nodes[1], bed.Nodes[0]) })

@@ -6,6 +6,7 @@ using Spokes.Actors.Client;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
+using Spokes.Tests.DataPlane;
 using Spokes.Tests.DataPlane.Testbed;
 using Spokes.Tests.Support;
 using Xunit.Abstractions;
@@ -131,6 +132,16 @@ internal sealed class ClusterTestbed : IAsyncDisposable
         _agents.Add(agent);
         (await agent.RunWithStdinAsync(token, "configure", "--hostname", Domain, "--port", HttpsPort.ToString(), "--address", BalancerHost,
             "--registration", "-", "--id", name, "--ca", CaPath)).ExpectExit(0);
+        return agent;
+    }
+
+    /// <summary>A new agent serving <c>app.example.com</c> from a local HTTP backend on <paramref name="httpPort"/>, started.</summary>
+    public async Task<TestAgent> StartAppAgentAsync(string name, int httpPort)
+    {
+        var agent = await AddAgentAsync(name);
+        (await agent.RunAsync("http", "add", "--domain", TrafficFixture.AppDomain, "--destination", "127.0.0.1", "--http", httpPort.ToString()))
+            .ExpectExit(0);
+        await agent.StartAsync();
         return agent;
     }
 
