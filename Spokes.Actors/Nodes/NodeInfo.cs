@@ -10,9 +10,8 @@ public sealed record NodeInfo(string Node, string Advertise, string Relay, bool 
 {
     /// <summary>Whether the node reported itself ready (as its /readyz would), and why not.</summary>
     public bool Ready { get; init; }
+    /// <summary>Why not ready; while ready, what is degraded (the store answering no node), else empty.</summary>
     public string NotReadyReason { get; init; } = "";
-    /// <summary>Whether the store answered this node's last probe.</summary>
-    public bool StoreReachable { get; init; } = true;
 }
 
 /// <summary>Every node's last <see cref="NodeInfo"/>, read locally (the replicated nodes map).</summary>

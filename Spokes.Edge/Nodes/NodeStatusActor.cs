@@ -70,9 +70,9 @@ public sealed class NodeStatusActor : ReceiveActor, IWithTimers
         // the same outage): until then every node stays ready, rather than all leaving the balancer at once.
         var lostAt = _readiness.StoreLostAt;
         _readiness.SetPeerReachesStore(!_readiness.StoreReachable && _nodes.Nodes.Values.Any(n =>
-            n.Node != _identity.NodeName && n.StoreReachable && n.Updated - lostAt > PeerNoticeTime && utcNow - n.Updated < PeerInfoFresh));
+            n.Node != _identity.NodeName && n is { Ready: true, NotReadyReason.Length: 0 } && n.Updated - lostAt > PeerNoticeTime && utcNow - n.Updated < PeerInfoFresh));
         _presence.Tell(new PutNode(new NodeInfo(_identity.NodeName, _identity.Advertise, _identity.RelayEndpoint, _readiness.Draining,
-            _started, load, utcNow) { Ready = _readiness.IsReady, NotReadyReason = _readiness.Reason, StoreReachable = _readiness.StoreReachable },
+            _started, load, utcNow) { Ready = _readiness.IsReady, NotReadyReason = _readiness.IsReady ? _readiness.Degraded : _readiness.Reason },
             urgent || _lastReady != _readiness.IsReady));
         _lastReady = _readiness.IsReady;
     }
