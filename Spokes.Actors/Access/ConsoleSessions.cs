@@ -151,22 +151,19 @@ public sealed class ConsoleSessions(IActorRef entities, ILoggingAdapter log) : I
 
     public async Task<ImmutableList<ConsoleSession>?> ListAsync(string userId)
     {
-        try
-        {
-            return (await entities.Ask<ConsoleSessionsReply>(new GetConsoleSessions(userId), AskTimeout)).Sessions;
-        }
-        catch (AskTimeoutException)
-        {
-            log.Warning("console sessions of a user did not answer in time; the request is refused");
-            return null;
-        }
+        var reply = await GetAsync(userId);
+        if (reply is null) log.Warning("console sessions of a user did not answer in time; the request is refused");
+        return reply?.Sessions;
     }
 
-    public async Task<ConsoleSession?> LastSignInAsync(string userId)
+    public async Task<ConsoleSession?> LastSignInAsync(string userId) => (await GetAsync(userId))?.LastSignIn;
+
+    /// <summary>The user's sessions entity's answer; null when it did not answer in time.</summary>
+    private async Task<ConsoleSessionsReply?> GetAsync(string userId)
     {
         try
         {
-            return (await entities.Ask<ConsoleSessionsReply>(new GetConsoleSessions(userId), AskTimeout)).LastSignIn;
+            return await entities.Ask<ConsoleSessionsReply>(new GetConsoleSessions(userId), AskTimeout);
         }
         catch (AskTimeoutException)
         {

@@ -289,13 +289,7 @@ public sealed class ConsoleBrowserTests
         }
     }
 
-    private static async Task SignInAsync(Browser browser, string password)
-    {
-        await browser.Page.GotoAsync("/account/login");
-        await browser.Page.Locator("input[name=email]").FillAsync(Email);
-        await browser.Page.Locator("input[name=password]").FillAsync(password);
-        await browser.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
+    private static Task SignInAsync(Browser browser, string password) => ConsoleUsersBrowserTests.SignInAsync(browser, Email, password);
 
     private static async Task SubmitCodeAsync(Browser browser, string code)
     {

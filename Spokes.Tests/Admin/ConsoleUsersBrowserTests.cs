@@ -169,7 +169,8 @@ public sealed class ConsoleUsersBrowserTests
         await browser.Page.Locator($"[data-testid={item}]").ClickAsync();
     }
 
-    private static async Task SignInAsync(Browser browser, string email, string password)
+    /// <summary>Fills and posts the sign-in form.</summary>
+    internal static async Task SignInAsync(Browser browser, string email, string password)
     {
         await browser.Page.GotoAsync("/account/login");
         await browser.Page.Locator("input[name=email]").FillAsync(email);

@@ -22,14 +22,8 @@ public static class Format
 
     public static string Bytes(long bytes)
     {
-        double value = bytes;
-        var unit = 0;
-        while (value >= 1024 && unit < Units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return unit == 0 ? $"{bytes} B" : value.ToString("0.0", CultureInfo.InvariantCulture) + " " + Units[unit];
+        var (name, size) = UnitFor(bytes);
+        return size == 1 ? $"{bytes} B" : (bytes / size).ToString("0.0", CultureInfo.InvariantCulture) + " " + name;
     }
 
     public static string Duration(long seconds) => seconds switch
