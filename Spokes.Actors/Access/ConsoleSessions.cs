@@ -140,7 +140,8 @@ public interface IConsoleSessions
 
 public sealed class ConsoleSessions(IActorRef entities, ILoggingAdapter log) : IConsoleSessions
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    // A sign-in or sign-out waits for its session entity; on two busy cores a freshly started shard took longer than 5 s.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<string> StartAsync(string userId, int stamp, string address, string agent, string by)
     {
