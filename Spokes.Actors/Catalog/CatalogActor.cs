@@ -89,7 +89,7 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
         Receive<ListPortLeases>(_ => Sender.Tell(new PortLeaseList(_state.Leases)));
         Receive<ListDomains>(_ => Sender.Tell(new DomainList(_state.Domains)));
         Receive<ListApiKeys>(_ => Sender.Tell(new ApiKeyList(_state.ApiKeys)));
-        Receive<FindOverBandwidthCap>(f => Sender.Tell(new OverBandwidthCap(_state.OverBandwidthCap(f.Now))));
+        Receive<FindCappedUsers>(f => Sender.Tell(new CappedUsers(_state.CappedUsers(f.Now))));
         Receive<FindFreePorts>(f => Sender.Tell(new FreePorts(_state.FreePorts(f.Begin, f.End, f.Count, _random))));
         // A failed live stream restarts the singleton, which replays the journal from the start.
         Receive<Status.Failure>(f => throw new InvalidOperationException("catalog journal stream failed", f.Cause));

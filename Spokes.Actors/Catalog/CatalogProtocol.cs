@@ -36,9 +36,18 @@ public sealed record ListPortLeases : IWireMessage;
 public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
 public sealed record ListDomains : IWireMessage;
 public sealed record ListApiKeys : IWireMessage;
-/// <summary>Which tunnels belong to users whose tunnels relayed their monthly cap in the month of <paramref name="Now"/>.</summary>
-public sealed record FindOverBandwidthCap(DateTimeOffset Now) : IWireMessage;
-public sealed record OverBandwidthCap(ImmutableList<string> TunnelIds) : IWireMessage;
+/// <summary>Every user with a monthly bandwidth cap, with its active tunnels, as of <paramref name="Now"/>.</summary>
+public sealed record FindCappedUsers(DateTimeOffset Now) : IWireMessage;
+public sealed record CappedUsers(ImmutableList<CappedUser> Users) : IWireMessage;
+
+/// <param name="Tunnels">Each active tunnel of the user, with the bytes its own state counted this month (a journal
+/// written before traffic history had its table; 0 otherwise).</param>
+public sealed record CappedUser(string UserId, long MonthlyBytes, ImmutableDictionary<string, long> Tunnels) : IWireMessage
+{
+    /// <summary>Whether the user's tunnels relayed its cap, given what the traffic history recorded this month per tunnel.</summary>
+    public bool IsOver(IReadOnlyDictionary<string, long> recordedThisMonth) =>
+        Tunnels.Sum(t => t.Value + recordedThisMonth.GetValueOrDefault(t.Key)) >= MonthlyBytes;
+}
 
 public sealed record UserList(ImmutableList<UserState> Users) : IWireMessage;
 public sealed record RegistrationList(ImmutableList<RegistrationState> Registrations) : IWireMessage;

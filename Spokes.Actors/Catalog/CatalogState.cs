@@ -94,16 +94,14 @@ public sealed class CatalogState
     public ImmutableList<PortLeaseState> Leases => _ports.Values.Select(v => v.State).Where(s => s.Leased)
         .OrderBy(s => s.Port).ToImmutableList();
 
-    /// <summary>The active tunnels of every user whose active tunnels relayed at least the user's monthly cap this month.</summary>
-    public ImmutableList<string> OverBandwidthCap(DateTimeOffset now)
+    /// <summary>Every user with a monthly bandwidth cap and its active tunnels.</summary>
+    public ImmutableList<CappedUser> CappedUsers(DateTimeOffset now)
     {
-        var caps = _users.Values.Select(v => v.State).Where(u => u.Quota.MonthlyBytes is not null).ToDictionary(u => u.Id, u => u.Quota.MonthlyBytes!.Value);
-        if (caps.Count == 0) return [];
-        return _tunnels.Values.Select(v => v.State).Where(t => t.IsActive && t.UserId is { } id && caps.ContainsKey(id))
-            .GroupBy(t => t.UserId!)
-            .Where(g => g.Sum(t => t.MonthlyAt(now)) >= caps[g.Key])
-            .SelectMany(g => g.Select(t => t.Id))
-            .ToImmutableList();
+        var capped = _users.Values.Select(v => v.State).Where(u => u.Quota.MonthlyBytes is not null).ToList();
+        if (capped.Count == 0) return [];
+        var tunnels = _tunnels.Values.Select(v => v.State).Where(t => t.IsActive && t.UserId is not null).ToLookup(t => t.UserId!);
+        return capped.Select(u => new CappedUser(u.Id, u.Quota.MonthlyBytes!.Value,
+            tunnels[u.Id].ToImmutableDictionary(t => t.Id, t => t.MonthlyAt(now)))).ToImmutableList();
     }
 
     /// <summary>Up to <paramref name="count"/> free ports of the range, in random order so that

@@ -180,6 +180,8 @@ public static partial class ConfigLoader
             throw new ConfigException($"config: 'log.akka' is '{c.Log.Akka}'; use warning, info or debug");
         if (c.Limits.ApiKeyAuditSeconds is < 1 or > 86_400)
             throw new ConfigException("config: 'limits.apiKeyAuditSeconds' must be between 1 and 86400");
+        if (c.Traffic.RetentionDays is < 1 or > 3650)
+            throw new ConfigException($"config: 'traffic.retentionDays' must be between 1 and 3650, not {c.Traffic.RetentionDays}");
         if (c.Limits.TcpIdleSeconds is < 0 or > 604_800)
             throw new ConfigException("config: 'limits.tcpIdleSeconds' must be between 0 (never) and 604800");
         if (Spokes.Tunnel.Control.Firewall.Canonical(c.Limits.Exempt, out _) is { } badNetwork)

@@ -15,6 +15,14 @@ public sealed record SpokesConfig
     public LimitsConfig Limits { get; init; } = new();
     public LogConfig Log { get; init; } = new();
     public ConsoleConfig Console { get; init; } = new();
+    public TrafficConfig Traffic { get; init; } = new();
+}
+
+/// <summary>How long traffic history is kept in the store (docs/architecture.md, "Traffic history").</summary>
+public sealed record TrafficConfig
+{
+    /// <summary>Days each relayed connection and the hourly roll-ups are kept (1–3650); daily and monthly roll-ups stay.</summary>
+    public int RetentionDays { get; init; } = 90;
 }
 
 /// <summary>How long a console session lives (docs/console.md, "Sessions").</summary>

@@ -39,7 +39,7 @@ public sealed partial class AdminOperations
         var ports = await UserPortsAsync(tunnels);
         return new UserQuotaReply(user.Id, user.Email, user.Quota.MaxTunnels, user.Quota.MaxPorts, user.Quota.Domains ?? [], tunnels.Count, ports,
             tunnels.SelectMany(t => t.HttpRules.Select(h => h.Domain)).Distinct().Order(StringComparer.Ordinal).ToImmutableList(),
-            user.Quota.MonthlyBytes, tunnels.Sum(t => t.MonthlyAt(Now)));
+            user.Quota.MonthlyBytes, await MonthlyBytesAsync(tunnels));
     }
 
     private async Task<ImmutableList<TunnelState>> UserTunnelsAsync(string userId) =>

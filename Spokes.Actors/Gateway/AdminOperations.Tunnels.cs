@@ -3,6 +3,7 @@ using Akka.Actor;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Ports;
+using Spokes.Actors.Store;
 using Spokes.Actors.Tunnels;
 
 namespace Spokes.Actors.Gateway;
@@ -14,18 +15,19 @@ public sealed partial class AdminOperations
         var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels;
         var online = presence.Online;
         var now = Now;
+        var recorded = await RecordedTrafficAsync(now);
         return new TunnelsReply(tunnels
             .Where(t => r.All || t.IsActive)
-            .Select(t => ToDto(t, online.GetValueOrDefault(t.Id), now) with { AutoHostname = t.IsActive ? AutoNames?.For(t.Id) : null })
+            .Select(t => ToDto(t, online.GetValueOrDefault(t.Id), now, TrafficOf(t, recorded, now)) with { AutoHostname = t.IsActive ? AutoNames?.For(t.Id) : null })
             .Where(t => !r.OnlineOnly || t.Online)
             .ToImmutableList());
     }
 
-    public static TunnelDto ToDto(TunnelState t, SessionPresence? session, DateTimeOffset now) => new(
+    public static TunnelDto ToDto(TunnelState t, SessionPresence? session, DateTimeOffset now, TrafficTotals traffic) => new(
         t.Id, t.UserName ?? "", t.Hostname, session is not null,
         session?.ClientAddress ?? t.LastAddress,
         session is null ? 0 : (long)Math.Max(0, (now - session.Since).TotalSeconds),
-        t.DailyAt(now), t.MonthlyAt(now), t.Created,
+        traffic.Daily, traffic.Monthly, t.Created,
         t.Lifecycle == TunnelLifecycle.Active ? "active" : "shutdown", t.Ports.ToImmutableList(), session?.Node ?? "",
         [.. t.Services.Values.OrderBy(s => s.Rule, StringComparer.Ordinal)],
         Domains: [.. t.HttpRules.Select(r => r.Domain).Order(StringComparer.Ordinal)],
@@ -59,10 +61,11 @@ public sealed partial class AdminOperations
         var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.ToDictionary(t => t.Id);
         var online = presence.Online;
         var now = Now;
+        var recorded = await RecordedTrafficAsync(now);
         return new PortsReply(leases.Select(l =>
         {
             var tunnel = tunnels.GetValueOrDefault(l.TunnelId!);
-            var dto = tunnel is null ? null : ToDto(tunnel, online.GetValueOrDefault(tunnel.Id), now);
+            var dto = tunnel is null ? null : ToDto(tunnel, online.GetValueOrDefault(tunnel.Id), now, TrafficOf(tunnel, recorded, now));
             return new PortDto(l.Port, dto?.User ?? "", l.TunnelId!, dto?.Online ?? false, dto?.UptimeSeconds ?? 0,
                 dto?.BytesDaily ?? 0, dto?.BytesMonthly ?? 0,
                 l.DestinationHost is null ? "" : $"{l.DestinationHost}:{l.DestinationPort}");

@@ -57,6 +57,7 @@ public sealed partial class AdminOperations(
                 SocksSettingsRequest r => await SocksSettingsAsync(r, by),
                 DomainSettingsRequest r => await DomainSettingsAsync(r, by),
                 TrafficHistoryRequest r => await TrafficHistoryAsync(r),
+                TunnelConnectionsRequest r => await TunnelConnectionsAsync(r),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

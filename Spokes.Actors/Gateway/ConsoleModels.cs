@@ -20,11 +20,7 @@ public sealed record PortLeaseDto(int Port, string Destination);
 
 /// <summary>Everything the tunnel details page shows.</summary>
 public sealed record TunnelDetailsDto(TunnelDto Tunnel, string TokenId, long BytesTotal, ImmutableList<HttpRuleInfo> Rules,
-    ImmutableList<PortLeaseDto> Ports)
-{
-    /// <summary>The tunnel's last relayed connections (at most <see cref="TunnelState.RecentLimit"/>), newest first.</summary>
-    public ImmutableList<ConnectionRecord> Connections { get; init; } = [];
-}
+    ImmutableList<PortLeaseDto> Ports);
 
 /// <summary>A user with the tunnels registered under it.</summary>
 public sealed record UserTunnelsDto(UserDto User, bool IsAdmin, ImmutableList<TunnelDto> Tunnels);

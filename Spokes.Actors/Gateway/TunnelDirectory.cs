@@ -19,6 +19,8 @@ public interface ITunnelDirectory
     Task<Outcome<string>> DrainAsync(string node, string by);
     /// <summary>Traffic over the last hour (or <paramref name="day"/>) of one tunnel, or of all (null), summed over the nodes.</summary>
     Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day);
+    /// <summary>A page of a tunnel's relayed connections, newest first.</summary>
+    Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit);
 }
 
 public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions regions, ITunnelPresence presence,
@@ -57,12 +59,10 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
                     && l.DestinationHost is not null
                     ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
                     : new PortLeaseDto(p, "")).ToImmutableList();
-            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow())
+            var traffic = await operations.TrafficOfAsync(tunnel);
+            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow(), traffic)
                 with { AutoHostname = tunnel.IsActive ? operations.AutoNames?.For(tunnel.Id) : null };
-            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, tunnel.BytesTotal, tunnel.HttpRules, ports)
-            {
-                Connections = tunnel.RecentConnections.OrderByDescending(c => c.Closed).ToImmutableList(),
-            });
+            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, traffic.Total, tunnel.HttpRules, ports));
         }
         catch (AskTimeoutException)
         {
@@ -94,6 +94,9 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
 
     public async Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) =>
         (await operations.HandleAsync(new TrafficHistoryRequest(tunnelId, day), "console")).ToOutcome(r => r as TrafficHistoryReply);
+
+    public async Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit) =>
+        (await operations.HandleAsync(new TunnelConnectionsRequest(tunnelId, offset, limit), "console")).ToOutcome(r => r as TunnelConnectionsReply);
 
     public async Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() =>
         (await operations.HandleAsync(new ClusterStatusRequest(), "console")).ToOutcome(r => (r as ClusterReply)?.Nodes);

@@ -190,6 +190,7 @@ public static class SpokesAkkaExtensions
             sp.GetRequiredService<DomainSource>()));
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
+        services.AddSingleton(new TrafficStore(config.Database, config.Traffic));
         services.AddSingleton<Nodes.NodeExit>();
         services.AddHostedService<StoreProbe>();
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
@@ -210,6 +211,7 @@ public static class SpokesAkkaExtensions
         {
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
             Readiness = sp.GetRequiredService<Nodes.NodeReadiness>(),
+            Traffic = sp.GetRequiredService<TrafficStore>(),
             Socks = sp.GetRequiredService<SocksSettingsSource>(),
             AutoNames = sp.GetRequiredService<AutoHostnames>(),
             ServerDomain = sp.GetRequiredService<DomainSource>(),

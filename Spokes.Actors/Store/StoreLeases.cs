@@ -1,6 +1,4 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using Spokes.Actors.Configuration;
 
 namespace Spokes.Actors.Store;
@@ -19,15 +17,16 @@ public sealed record LeaseRow(string Name, string Owner, string Holder, long Exp
 /// </summary>
 public sealed class StoreLeases(DatabaseConfig db)
 {
-    private readonly bool _postgres = db.Provider == "postgres";
-    private readonly string _connectionString = db.Provider == "postgres"
-        ? db.ConnectionString
-        : new SqliteConnectionStringBuilder { DataSource = db.Path, DefaultTimeout = 5 }.ToString();
-    private int _created;
+    private readonly StoreConnection _store = new(db, _ =>
+    [
+        """
+        CREATE TABLE IF NOT EXISTS spokes_lease (
+            name VARCHAR(128) PRIMARY KEY, owner VARCHAR(256) NOT NULL, holder VARCHAR(256) NOT NULL,
+            expires_ms BIGINT NOT NULL, renewed_ms BIGINT NOT NULL)
+        """,
+    ]);
 
-    private string Now => _postgres
-        ? "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint"
-        : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+    private string Now => _store.NowMs;
 
     /// <summary>Takes or renews <paramref name="name"/> for <paramref name="owner"/> for <paramref name="ttl"/>; true when held.</summary>
     public async Task<bool> TryAcquireAsync(string name, string owner, string holder, TimeSpan ttl, CancellationToken ct = default)
@@ -97,44 +96,7 @@ public sealed class StoreLeases(DatabaseConfig db)
         await command.ExecuteScalarAsync(ct);
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        DbConnection connection = _postgres ? new NpgsqlConnection(_connectionString) : new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(ct);
-            if (Interlocked.CompareExchange(ref _created, 1, 0) == 0)
-            {
-                await using var create = connection.CreateCommand();
-                create.CommandText = """
-                    CREATE TABLE IF NOT EXISTS spokes_lease (
-                        name VARCHAR(128) PRIMARY KEY, owner VARCHAR(256) NOT NULL, holder VARCHAR(256) NOT NULL,
-                        expires_ms BIGINT NOT NULL, renewed_ms BIGINT NOT NULL)
-                    """;
-                try
-                {
-                    await create.ExecuteNonQueryAsync(ct);
-                }
-                catch
-                {
-                    Volatile.Write(ref _created, 0);
-                    throw;
-                }
-            }
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken ct) => _store.OpenAsync(ct);
 
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@" + name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
+    private static void Add(DbCommand command, string name, object value) => StoreConnection.Add(command, name, value);
 }

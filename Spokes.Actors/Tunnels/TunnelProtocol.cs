@@ -49,7 +49,6 @@ public sealed record RecordSessionStart(string EntityId, string Address, string 
 public sealed record RecordLinkClosed(string EntityId, string Node, string By) : ITunnelMessage;
 /// <summary>A batch of relayed connections that closed since the previous batch (one write per tunnel
 /// per flush interval, not one per connection).</summary>
-public sealed record RecordTraffic(string EntityId, ImmutableList<ConnectionRecord> Connections) : ITunnelMessage;
 public sealed record GetTunnel(string EntityId) : ITunnelMessage;
 /// <summary>The agent's upstream monitor's view of every rule's and lease's destination (the whole list: a rule
 /// missing from it is no longer watched; empty when monitoring is off).</summary>
@@ -104,7 +103,9 @@ public sealed record TunnelLinkClosed(string Id, string Node, DateTimeOffset At,
 public sealed record ConnectionRecord(DateTimeOffset Closed, string Rule, string ClientAddress, long BytesIn, long BytesOut,
     long DurationMs, string Node) : IWireMessage;
 
-/// <summary>Connections relayed since the previous batch; bandwidth counters roll over by UTC day and month.</summary>
+/// <summary>Connections relayed since the previous batch, as journals written before traffic history had its own table
+/// (docs/architecture.md, "Traffic history") hold them: no longer written, still applied when such a journal is replayed;
+/// bandwidth counters roll over by UTC day and month.</summary>
 public sealed record TunnelTrafficRecorded(string Id, ImmutableList<ConnectionRecord> Connections, DateTimeOffset At, string By)
     : IDomainEvent
 {

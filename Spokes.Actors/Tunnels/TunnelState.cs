@@ -20,14 +20,15 @@ public sealed record TunnelState : IWireMessage
     public TunnelLifecycle Lifecycle { get; init; }
     public DateTimeOffset Created { get; init; }
     public string LastAddress { get; init; } = "";
-    /// <summary>When the agent was last known connected: its last session start, link close or relayed connection.
+    /// <summary>When the agent was last known connected: its last session start or link close.
     /// A node that dies with the link writes no close, so the tunnel may have lived a little longer than this.</summary>
     public DateTimeOffset LastSeen { get; init; }
     public ImmutableSortedSet<int> Ports { get; init; } = [];
     public ImmutableList<HttpRuleInfo> HttpRules { get; init; } = [];
     /// <summary>What the agent's upstream monitor last reported, by rule (empty while monitoring is off).</summary>
     public ImmutableDictionary<string, ServiceState> Services { get; init; } = ImmutableDictionary<string, ServiceState>.Empty;
-    /// <summary>The latest relayed connections (the journal keeps them all).</summary>
+    /// <summary>The last relayed connections a journal written before the traffic history had its own table holds
+    /// (<see cref="TunnelTrafficRecorded"/>); empty otherwise. Connections are recorded in the store's traffic history.</summary>
     public ImmutableList<ConnectionRecord> RecentConnections { get; init; } = [];
     public const int RecentLimit = 100;
     public long BytesDaily { get; init; }
@@ -64,8 +65,6 @@ public sealed record TunnelState : IWireMessage
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
         RecordLinkClosed l => Decision.Persist(new TunnelLinkClosed(Id, l.Node.Length <= 128 ? l.Node : l.Node[..128], now, l.By)),
         RecordServiceStates r => new Decision(ServiceChanges(r, now), null),
-        RecordTraffic t when t.Connections.IsEmpty => Decision.Answer(),
-        RecordTraffic t => Decision.Persist(new TunnelTrafficRecorded(Id, t.Connections, t.Connections.Max(c => c.Closed), "edge")),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),
     };
 

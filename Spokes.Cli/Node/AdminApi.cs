@@ -71,9 +71,10 @@ internal static class AdminApi
             Run<TunnelsReply>(h, new ListTunnelsRequest(online == true, all == true), r => Page(r.Tunnels, offset, limit)));
         api.MapGet("/tunnels/{id}/rules", (HttpContext h, string id) =>
             Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, null), Results.Ok));
-        api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Details(h, id, d => Results.Ok(d with { Connections = [] })));
+        api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Details(h, id, Results.Ok));
         api.MapGet("/tunnels/{id}/connections", (HttpContext h, string id, int? offset, int? limit) =>
-            Details(h, id, d => Page(d.Connections, offset, limit)));
+            Run<TunnelConnectionsReply>(h, new TunnelConnectionsRequest(id, offset ?? 0, limit ?? 100), r =>
+                Results.Ok(new PageOf<Spokes.Actors.Tunnels.ConnectionRecord>(r.Connections, (int)Math.Min(int.MaxValue, r.Total), offset ?? 0, limit ?? 100))));
         api.MapPost("/tunnels/{id}/rules", async (HttpContext h, string id) => await Body<RuleChange>(h) is not { } change ? BadBody
             : change.Problem() is { } problem ? Problem(StatusCodes.Status400BadRequest, "Bad rule change", problem)
             : await Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, change), Results.Ok));

@@ -5,16 +5,19 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spokes.Actors.Catalog;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Store;
 
 namespace Spokes.Edge.Relay;
 
 /// <summary>
 /// The tunnels whose user has relayed its monthly bandwidth cap (<c>users quota --monthly-bytes</c>), as this node
-/// last heard from the catalog: asked every <see cref="Interval"/>, so every node refuses the same visitors within
-/// that (plus the traffic recorder's 3 s). <see cref="VisitorAdmission"/> refuses their new connections; connections
-/// already open run on. When the catalog does not answer, the last answer stands.
+/// last heard: every <see cref="Interval"/> it asks the catalog for the capped users and their tunnels and reads this
+/// month's bytes from the traffic history, so every node refuses the same visitors within that (plus the traffic
+/// recorder's 3 s). <see cref="VisitorAdmission"/> refuses their new connections; connections
+/// already open run on. When the catalog or the store does not answer, the last answer stands.
 /// </summary>
-public sealed class BandwidthCaps(IServiceProvider services, TimeProvider time, ILogger<BandwidthCaps> log) : BackgroundService
+public sealed class BandwidthCaps(IServiceProvider services, TrafficStore traffic, TimeProvider time, ILogger<BandwidthCaps> log)
+    : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -33,20 +36,29 @@ public sealed class BandwidthCaps(IServiceProvider services, TimeProvider time, 
                 {
                     // Resolved late: the regions exist only once the actor system runs.
                     var catalog = services.GetRequiredService<SpokesRegions>().Catalog;
-                    var over = await catalog.Ask<OverBandwidthCap>(new FindOverBandwidthCap(time.GetUtcNow()), Interval);
-                    var capped = over.TunnelIds.ToFrozenSet(StringComparer.Ordinal);
+                    var now = time.GetUtcNow();
+                    var users = (await catalog.Ask<CappedUsers>(new FindCappedUsers(now), Interval)).Users;
+                    var recorded = users.Count == 0 ? null : await MonthlyAsync(now, stoppingToken);
+                    var capped = users.Where(u => u.IsOver(recorded!)).SelectMany(u => u.Tunnels.Keys).ToFrozenSet(StringComparer.Ordinal);
                     foreach (var id in capped.Except(_capped)) log.LogWarning("tunnel {Tunnel}: its user's monthly bandwidth cap is reached; new visitors refused", id);
                     foreach (var id in _capped.Except(capped)) log.LogInformation("tunnel {Tunnel}: below its user's monthly bandwidth cap again", id);
                     _capped = capped;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    log.LogDebug("bandwidth caps: the catalog did not answer ({Reason}); keeping the last answer", ex.Message);
+                    log.LogDebug("bandwidth caps: the catalog or the store did not answer ({Reason}); keeping the last answer", ex.Message);
                 }
             }
         }
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private async Task<IReadOnlyDictionary<string, long>> MonthlyAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Interval);
+        return (await traffic.TotalsAsync(now, ct: timeout.Token)).ToDictionary(t => t.Key, t => t.Value.Monthly);
     }
 }

@@ -109,9 +109,8 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
         await Expect(browser.ByTestId("total")).ToHaveTextAsync("1");
         var tunnel = (await host.Get<ITunnelDirectory>().ListAsync(false)).Value!.Single();
-        await host.Get<SpokesRegions>().Tunnels.Ask<IWireMessage>(
-            new RecordTraffic(tunnel.Id, [new ConnectionRecord(DateTimeOffset.UtcNow, "http:demo.example.com", "192.0.2.1:4000",
-                42L << 20, 0, 10, "test")]), TimeSpan.FromSeconds(10));
+        await host.Get<Spokes.Actors.Store.TrafficStore>().WriteAsync([(tunnel.Id, new ConnectionRecord(DateTimeOffset.UtcNow,
+            "http:demo.example.com", "192.0.2.1:4000", 42L << 20, 0, 10, "test"))]);
         await Expect(browser.ByTestId("daily")).ToHaveTextAsync("42.0 MiB");
         await Expect(page.Locator("svg.mud-chart-bar")).ToBeVisibleAsync();
         await Expect(browser.ByTestId("chart-unit")).ToHaveTextAsync("in MiB");

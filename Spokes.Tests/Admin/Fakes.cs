@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Tokens;
+using Spokes.Actors.Tunnels;
 using Spokes.Actors.Users;
 
 namespace Spokes.Tests.Admin;
@@ -73,6 +74,10 @@ internal sealed class FakeDirectory : ITunnelDirectory
     public Task<Outcome<string>> DrainAsync(string node, string by) => Task.FromResult(Outcome<string>.Success($"node {node} is draining"));
     public Outcome<TrafficHistoryReply> Traffic { get; set; } = Outcome<TrafficHistoryReply>.Success(new TrafficHistoryReply(null, 10, [], 1, 1));
     public Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) => Task.FromResult(Traffic);
+    /// <summary>The connections <see cref="ConnectionsAsync"/> pages through, newest first.</summary>
+    public ImmutableList<ConnectionRecord> Connections { get; set; } = [];
+    public Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit) =>
+        Task.FromResult(Outcome<TunnelConnectionsReply>.Success(new TunnelConnectionsReply(tunnelId, [.. Connections.Skip(offset).Take(limit)], Connections.Count)));
 }
 
 internal sealed class FakeAccounts : IAccountService

@@ -1,7 +1,6 @@
-using System.Collections.Immutable;
-using Akka.Actor;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
+using Spokes.Actors.Store;
 using Spokes.Actors.Tunnels;
 
 namespace Spokes.Tests.Admin;
@@ -14,11 +13,10 @@ public sealed class OverviewTotalsTests
     {
         await using var host = await ConsoleTestHost.StartAsync(null);
         var operations = host.Get<AdminOperations>();
-        var regions = host.Get<SpokesRegions>();
         var created = Assert.IsType<AdminSecretCreated>(await operations.CreateTokenAsync("busy.example.com", null, null, "test"));
         var tunnelId = TunnelIds.ForToken(created.Id);
         var traffic = new ConnectionRecord(DateTimeOffset.UtcNow, "http:busy.example.com", "192.0.2.1:5000", 60_000_000, 26_000_000, 900, "n1");
-        await regions.Tunnels.Ask<IWireMessage>(new RecordTraffic(tunnelId, [traffic]), TimeSpan.FromSeconds(10));
+        await host.Get<TrafficStore>().WriteAsync([(tunnelId, traffic)]);
         Assert.IsType<AdminDone>(await operations.ShutdownTunnelAsync(tunnelId, "test", "test"));
 
         var directory = host.Get<ITunnelDirectory>();

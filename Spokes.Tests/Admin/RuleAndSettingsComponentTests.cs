@@ -15,6 +15,7 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
 {
     private readonly FakeRules _rules = new();
     private readonly FakeServerSettings _settings = new();
+    private readonly FakeDirectory _directory = new();
 
     public RuleAndSettingsComponentTests()
     {
@@ -22,6 +23,7 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<ITunnelRules>(_rules);
         Services.AddSingleton<IServerSettings>(_settings);
+        Services.AddSingleton<ITunnelDirectory>(_directory);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -254,17 +256,19 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     [Fact]
     public void ConnectionHistory_None_ShowsEmptyState()
     {
-        var cut = Render<ConnectionHistory>(p => p.Add(c => c.Connections, []));
-        Assert.NotNull(cut.Find("[data-testid=no-connections]"));
+        var cut = Render<ConnectionHistory>(p => p.Add(c => c.TunnelId, "t1"));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=no-connections]")));
     }
 
     [Fact]
-    public void ConnectionHistory_ManyConnections_TenPerPageInTheGivenOrderWithBytesFormatted()
+    public void ConnectionHistory_ManyConnections_ReadAPageAtATimeInTheGivenOrderWithBytesFormatted()
     {
         var at = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
         var records = Enumerable.Range(0, 25).Select(i => new ConnectionRecord(at.AddMinutes(-i), $"http:site{i}.example.com",
             "192.0.2.1:4000", 1536, 3L << 20, 2500, "node-a")).ToImmutableList();
-        var cut = Render<ConnectionHistory>(p => p.Add(c => c.Connections, records));
+        _directory.Connections = records;
+        var cut = Render<ConnectionHistory>(p => p.Add(c => c.TunnelId, "t1"));
+        cut.WaitForAssertion(() => Assert.Equal(ConnectionHistory.PageSize, cut.FindAll("tbody tr").Count));
         var rows = cut.FindAll("tbody tr");
         Assert.Equal(ConnectionHistory.PageSize, rows.Count);
         Assert.Contains("site0.example.com", rows[0].TextContent);
@@ -272,6 +276,9 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
         Assert.Contains("3.0 MiB", rows[0].TextContent);
         Assert.Contains("2s", rows[0].TextContent);
         Assert.Contains("25", cut.Find(".mud-table-pagination").TextContent);
+
+        cut.FindAll(".mud-table-pagination-actions button")[2].Click(); // first, previous, next, last
+        cut.WaitForAssertion(() => Assert.Contains("site10.example.com", cut.FindAll("tbody tr")[0].TextContent));
     }
 
     [Fact]

@@ -248,6 +248,61 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
         Assert.All(answers, a => Assert.True(a.Item1 is 200 or 429, $"status {a.Item1}"));
     });
 
+    [Fact]
+    public Task ConnectionHistory_PagedBeyondTheFirstHundred_RecordedOutsideTheJournal() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        using var https = Https();
+        var read = await CreateKeyAsync("read");
+        var jack = bed.Agent.TunnelId;
+        async Task<JsonDocument> PageAsync(int offset, int limit)
+        {
+            using var response = await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/connections?offset={offset}&limit={limit}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        }
+        int before;
+        using (var first = await PageAsync(0, 1)) before = first.RootElement.GetProperty("total").GetInt32();
+
+        const int Relayed = 130;
+        using (var http = bed.Visitor.Http(TrafficFixture.AppDomain))
+            for (var i = 0; i < Relayed; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "echo") { Content = new StringContent($"visit {i}") };
+                request.Headers.ConnectionClose = true;
+                using var echoed = await http.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, echoed.StatusCode);
+            }
+        await Expect.Within(20.Seconds()).That($"{Relayed} more connections in the history", async () =>
+        {
+            using var page = await PageAsync(0, 1);
+            return page.RootElement.GetProperty("total").GetInt32() >= before + Relayed;
+        });
+
+        using (var second = await PageAsync(100, 100))
+        {
+            var total = second.RootElement.GetProperty("total").GetInt32();
+            var items = second.RootElement.GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(Math.Min(100, total - 100), items.Count);
+            var closed = items.Select(c => c.GetProperty("closed").GetDateTimeOffset()).ToList();
+            Assert.Equal(closed.OrderDescending(), closed);
+            // The newest 130 are this test's visits; what follows is older traffic of the tunnel's other rules.
+            Assert.All(items.Take(Relayed - 100), c => Assert.Equal("http:" + TrafficFixture.AppDomain, c.GetProperty("rule").GetString()));
+        }
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/connections?offset=-1"), 400);
+        await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist/connections"), 404);
+
+        // The journal holds the tunnel's lifecycle, not its visitors.
+        await using var journal = new Microsoft.Data.Sqlite.SqliteConnection(
+            new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(bed.Bed.DataPath, "spokes.db"), Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly }.ToString());
+        await journal.OpenAsync();
+        await using var count = journal.CreateCommand();
+        count.CommandText = "SELECT SUM(CASE WHEN manifest = 'ev.tun.traffic' THEN 1 ELSE 0 END), SUM(CASE WHEN manifest = 'ev.tun.created' THEN 1 ELSE 0 END) FROM journal";
+        await using var rows = await count.ExecuteReaderAsync();
+        Assert.True(await rows.ReadAsync());
+        Assert.Equal(0, rows.GetInt64(0));
+        Assert.True(rows.GetInt64(1) >= 1, "the journal table holds the tunnels' creation");
+    });
+
     private Task<(string Id, string Value)> CreateKeyAsync(string scope) => CreateKeyAsync(bed.Bed, scope);
 
     internal static async Task<(string Id, string Value)> CreateKeyAsync(SpokesTestbed node, string scope)

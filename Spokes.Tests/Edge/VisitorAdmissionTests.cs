@@ -10,7 +10,7 @@ public sealed class VisitorAdmissionTests
     private static readonly IPAddress Visitor = IPAddress.Parse("203.0.113.7");
 
     private static VisitorAdmission Admission(LimitsConfig limits) =>
-        new(limits, new ExemptNetworks(limits), new BandwidthCaps(null!, TimeProvider.System, NullLogger<BandwidthCaps>.Instance),
+        new(limits, new ExemptNetworks(limits), new BandwidthCaps(null!, null!, TimeProvider.System, NullLogger<BandwidthCaps>.Instance),
             NullLogger<VisitorAdmission>.Instance);
 
     [Fact]

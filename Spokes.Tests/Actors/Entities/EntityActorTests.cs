@@ -98,20 +98,19 @@ public sealed class EntityActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task TunnelEntity_ManyEvents_SnapshotAndRecoveryKeepCounters()
+    public async Task TunnelEntity_ManyEvents_SnapshotAndRecoveryKeepTheState()
     {
         var ports = Sys.ActorOf(PortLeaseShard.Props(_catalog, TimeProvider.System));
         var tunnel = Sys.ActorOf(TunnelEntity.Props("t9", _catalog, ports, TimeProvider.System));
         await tunnel.Ask<TunnelReply>(new CreateTunnel("t9", "k9", null, null, "app", "test"), Wait);
-        var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < 120; i++) // crosses the snapshot interval (100)
-            tunnel.Tell(Traffic("t9", 10, now));
+            tunnel.Tell(new RecordSessionStart("t9", $"192.0.2.1:{5000 + i}", "agent"));
         ReceiveN(120, Wait);
         StopAndWait(tunnel);
         var again = Sys.ActorOf(TunnelEntity.Props("t9", _catalog, ports, TimeProvider.System));
         var state = (await again.Ask<TunnelReply>(new GetTunnel("t9"), Wait)).Tunnel;
-        Assert.Equal(1200, state.BytesTotal);
-        Assert.Equal(1200, state.DailyAt(now));
+        Assert.Equal("192.0.2.1:5119", state.LastAddress);
+        Assert.Equal("app", state.Hostname);
     }
 
     [Fact]
@@ -126,7 +125,4 @@ public sealed class EntityActorTests : Akka.TestKit.Xunit2.TestKit
         await again.Ask<PortLeaseReply>(new ReleasePort("23001", "t1", "test"), Wait);
         Assert.DoesNotContain((await _catalog.Ask<PortLeaseList>(new ListPortLeases(), Wait)).Leases, l => l.Port == 23001);
     }
-
-    private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
-        new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
 }

@@ -57,8 +57,6 @@ public sealed class SerializedMessagesTests : Akka.TestKit.Xunit2.TestKit
         var rule = new HttpRuleInfo("app.example.com", "127.0.0.1", 8080, 8443, "/www", true, "h", true, true, true, true);
         tunnel.Tell(new CacheHttpRules("t1", [rule], "test"));
         Assert.Equal(rule, Assert.Single(ExpectMsg<TunnelReply>(Wait).Tunnel.HttpRules));
-        tunnel.Tell(Traffic("t1", 123, DateTimeOffset.UtcNow));
-        Assert.Equal(123, ExpectMsg<TunnelReply>(Wait).Tunnel.BytesTotal);
         ports.Tell(new SetPortDestination(PortIds.For(port), "t1", "db", 5432, "test"));
         Assert.Equal("db", ExpectMsg<PortLeaseReply>(Wait).Lease.DestinationHost);
 
@@ -82,7 +80,4 @@ public sealed class SerializedMessagesTests : Akka.TestKit.Xunit2.TestKit
         Assert.All(RecordingJsonSerializer.SpokesTypesSeen.Keys, t => Assert.True(t.IsNestedPrivate,
             $"{t.FullName} fell back to the default JSON serializer; a node would refuse it"));
     }
-
-    private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
-        new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
 }

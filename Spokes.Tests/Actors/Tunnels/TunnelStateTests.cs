@@ -34,7 +34,6 @@ public sealed class TunnelStateTests
         foreach (ITunnelMessage command in new ITunnelMessage[]
                  {
                      new GetTunnel("t1"), new ShutdownTunnel("t1", "r", "test"), new AllocatePort("t1", 5, 1, 2, "test"),
-                     Traffic("t1", 10, Now),
                  })
             Assert.Equal(ErrorCode.NotFound, Assert.IsType<Refusal>(TunnelState.Empty.Decide(command, Now).Reply).Code);
     }
@@ -95,30 +94,30 @@ public sealed class TunnelStateTests
     }
 
     [Fact]
-    public void RecordTraffic_SameDay_Accumulates()
+    public void LegacyTraffic_SameDay_Accumulates()
     {
-        var t = Run(Created(), Traffic("t1", 100, Now));
-        t = Run(t, Traffic("t1", 50, Now.AddMinutes(30)));
+        var t = Relayed(Created(), 100, Now);
+        t = Relayed(t, 50, Now.AddMinutes(30));
         Assert.Equal(150, t.DailyAt(Now));
         Assert.Equal(150, t.MonthlyAt(Now));
         Assert.Equal(150, t.BytesTotal);
     }
 
     [Fact]
-    public void RecordTraffic_NextDaySameMonth_DailyRollsOverMonthlyKeeps()
+    public void LegacyTraffic_NextDaySameMonth_DailyRollsOverMonthlyKeeps()
     {
         var day1 = new DateTimeOffset(2026, 3, 10, 23, 59, 0, TimeSpan.Zero);
         var day2 = day1.AddMinutes(2);
-        var t = Run(Run(Created(), Traffic("t1", 100, day1)), Traffic("t1", 7, day2));
+        var t = Relayed(Relayed(Created(), 100, day1), 7, day2);
         Assert.Equal(7, t.DailyAt(day2));
         Assert.Equal(107, t.MonthlyAt(day2));
         Assert.Equal(107, t.BytesTotal);
     }
 
     [Fact]
-    public void RecordTraffic_NextMonth_BothRollOver()
+    public void LegacyTraffic_NextMonth_BothRollOver()
     {
-        var t = Run(Run(Created(), Traffic("t1", 100, Now)), Traffic("t1", 7, Now.AddHours(2)));
+        var t = Relayed(Relayed(Created(), 100, Now), 7, Now.AddHours(2));
         Assert.Equal(7, t.DailyAt(Now.AddHours(2)));
         Assert.Equal(7, t.MonthlyAt(Now.AddHours(2)));
         Assert.Equal(107, t.BytesTotal);
@@ -127,24 +126,18 @@ public sealed class TunnelStateTests
     [Fact]
     public void DailyAt_LaterDayWithoutTraffic_ReadsZero()
     {
-        var t = Run(Created(), Traffic("t1", 100, Now));
+        var t = Relayed(Created(), 100, Now);
         Assert.Equal(0, t.DailyAt(Now.AddDays(1)));
         Assert.Equal(0, t.MonthlyAt(Now.AddDays(1)));
         Assert.Equal(100, t.DailyAt(Now));
     }
 
     [Fact]
-    public void RecordTraffic_UtcDayDecides_NotLocalOffset()
+    public void LegacyTraffic_UtcDayDecides_NotLocalOffset()
     {
         var late = new DateTimeOffset(2026, 3, 10, 23, 30, 0, TimeSpan.FromHours(-5)); // 04:30 UTC on the 11th
-        var t = Run(Created(), Traffic("t1", 5, late));
+        var t = Relayed(Created(), 5, late);
         Assert.Equal("2026-03-11", t.CounterDay);
-    }
-
-    [Fact]
-    public void RecordTraffic_ZeroBytes_NoEvent()
-    {
-        Assert.Empty(Created().Decide(new RecordTraffic("t1", []), Now).Events);
     }
 
     [Fact]
@@ -156,8 +149,9 @@ public sealed class TunnelStateTests
         Assert.Equal("1.2.3.4:5", t.LastAddress);
     }
 
-    private static RecordTraffic Traffic(string id, long bytes, DateTimeOffset at) =>
-        new(id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")]);
+    /// <summary>A tunnel state after a journal's <see cref="TunnelTrafficRecorded"/> (written before traffic history had its table).</summary>
+    private static TunnelState Relayed(TunnelState state, long bytes, DateTimeOffset at) =>
+        state.Apply(new TunnelTrafficRecorded(state.Id, [new ConnectionRecord(at, "http:a.example.com", "192.0.2.1:5000", bytes, 0, 1, "test")], at, "edge"));
 
     [Fact]
     public void LastSeen_IsTheLatestOfSessionStartLinkCloseAndRelayedConnection()
@@ -167,7 +161,7 @@ public sealed class TunnelStateTests
         var closed = Run(started, new RecordLinkClosed("t1", "node-a", "agent"), Now.AddMinutes(5));
         Assert.Equal(Now.AddMinutes(5), closed.LastSeen);
         // A connection record arriving late (closed before the link did) does not move it back.
-        Assert.Equal(Now.AddMinutes(5), Run(closed, Traffic("t1", 10, Now.AddMinutes(1))).LastSeen);
-        Assert.Equal(Now.AddMinutes(9), Run(closed, Traffic("t1", 10, Now.AddMinutes(9))).LastSeen);
+        Assert.Equal(Now.AddMinutes(5), Relayed(closed, 10, Now.AddMinutes(1)).LastSeen);
+        Assert.Equal(Now.AddMinutes(9), Relayed(closed, 10, Now.AddMinutes(9)).LastSeen);
     }
 }
