@@ -6,8 +6,8 @@ using Akka.Event;
 namespace Spokes.Actors.Hosting;
 
 /// <summary>
-/// The node's Akka logger: one line per event on standard output — Akka's own text format, or one JSON object per
-/// line with <c>log.format: json</c> — minus the warning and error Akka.Remote writes each time a CLI client (actor
+/// The node's Akka logger: one line per event on standard output — in text as the node's other lines are written
+/// (<c>HH:mm:ss info: source message</c>), or one JSON object per line with <c>log.format: json</c> — minus the warning and error Akka.Remote writes each time a CLI client (actor
 /// system <c>spokes-cli</c>) hangs up (every admin command ends that way, it is not a fault) and, unless
 /// <c>log.akka</c> asks for them, Akka's own informational messages (dozens of sharding and singleton lines on every
 /// start). What Spokes' actors log is always shown.
@@ -28,7 +28,7 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         Receive<LogEvent>(e =>
         {
             if (IsClientHangUp(e) || (IsAkkas(e) && e.LogLevel() < akkaLevel)) return;
-            Console.WriteLine(json ? Json(e) : e.ToString());
+            Console.WriteLine(json ? Json(e) : Text(e));
         });
     }
 
@@ -39,6 +39,20 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 
     /// <summary>Logged by Akka itself (its classes), not by a Spokes actor.</summary>
     public static bool IsAkkas(LogEvent e) => e.LogClass?.Namespace?.StartsWith("Akka", StringComparison.Ordinal) ?? true;
+
+    /// <summary>The event as ASP.NET Core's single-line console writes its own (local time, level, category, message);
+    /// an error's exception follows it, as there.</summary>
+    public static string Text(LogEvent e)
+    {
+        var line = $"{e.Timestamp.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} {e.LogLevel() switch
+        {
+            LogLevel.DebugLevel => "dbug",
+            LogLevel.InfoLevel => "info",
+            LogLevel.WarningLevel => "warn",
+            _ => "fail",
+        }}: {e.LogSource} {e.Message}";
+        return e is Error { Cause: { } cause } ? line + " " + cause : line;
+    }
 
     /// <summary>The event as one JSON line, with the keys of ASP.NET Core's JSON console (so both kinds of line parse alike).</summary>
     public static string Json(LogEvent e)

@@ -57,9 +57,9 @@ public static class NodeHost
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
             if (config.Log.Json)
-                builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+                builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; o.IncludeScopes = true; });
             else
-                builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+                builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; o.IncludeScopes = true; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             // Data-protection keys live in the store, sealed by our repository (not by an XML encryptor it would ask for).
             builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);

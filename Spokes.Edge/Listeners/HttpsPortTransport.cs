@@ -211,6 +211,7 @@ internal sealed class HttpsPortTransport(IServiceProvider services, ILoggerFacto
 
         private async Task ServeAgentAsync(Socket socket)
         {
+            using var scope = ConnectionLog.Begin(_log);
             var remote = socket.RemoteEndPoint;
             var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
             try

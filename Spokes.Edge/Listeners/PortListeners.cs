@@ -63,6 +63,7 @@ public sealed class PortListeners(RouteTableSource routes, PublicRelay relay, Po
 
     private async Task ServeAsync(Socket client, int port)
     {
+        using var scope = ConnectionLog.Begin(log);
         client.NoDelay = true;
         var address = PublicRelay.ClientAddress(client.RemoteEndPoint);
         var started = Environment.TickCount64;

@@ -6,6 +6,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Nodes;
 using Spokes.Actors.Security;
 using Spokes.Actors.Tokens;
+using Spokes.Edge.Listeners;
 using Spokes.Edge.Relay;
 using Spokes.Edge.Routing;
 using Spokes.Tunnel.Control;
@@ -71,6 +72,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                 await control.RefuseAsync(RefusalCodes.Busy, $"too many refused credentials from {client}; try again in {Math.Ceiling(wait.TotalSeconds):0} s");
                 message = null;
             }
+            using var session = message is Hello { SessionId: { } sessionId } ? ConnectionLog.BeginSession(log, sessionId) : null;
             var tunnel = message switch
             {
                 Register r => await RegisterAsync(control, r, client, address),
@@ -79,6 +81,7 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
                 Hello h => await JoinSessionAsync(mux, control, h, client, address),
                 _ => null,
             };
+            using var ofTunnel = tunnel is null ? null : ConnectionLog.BeginTunnel(log, tunnel);
             if (tunnel is not null)
             {
                 // A session's connection: from now on the agent may open streams for its port maps.

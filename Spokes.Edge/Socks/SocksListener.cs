@@ -95,6 +95,7 @@ public sealed class SocksListener(
 
     private async Task ServeSocketAsync(Socket client, bool tls)
     {
+        using var scope = ConnectionLog.Begin(_log);
         client.NoDelay = true;
         var remote = client.RemoteEndPoint as IPEndPoint;
         var pending = gate.TryBeginHandshake(remote?.Address);

@@ -207,6 +207,21 @@ public sealed class AgentPolicyTests(TrafficFixture bed, ITestOutputHelper outpu
     });
 
     [Fact]
+    public Task NodeLog_AnAgentsLinesCarryItsConnectionSessionAndTunnel() => bed.Bed.ScenarioAsync(output, async () =>
+    {
+        var mark = bed.Bed.Log.Count;
+        var logan = await bed.Bed.AddAgentAsync("logan", "logan");
+        await logan.StartAsync();
+        var lines = bed.Bed.Log.Since(mark, int.MaxValue).Split('\n');
+        // The registration's connection, as Kestrel's connections are named in their lines.
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            @"\[node\] \d\d:\d\d:\d\d info: Spokes\.Edge\.Sessions\.AgentConnectionHandler\[0\] => ConnectionId:S[0-9A-F]{10} agent from 127\.0\.0\.1 registered auth token [0-9a-f]{32}$"));
+        // The session's line, from its actor, in the same form.
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            $@"\[node\] \d\d:\d\d:\d\d info: akka[.a-z]*://spokes@[0-9.:]+/user/sessions/session-(?<s>[0-9a-f]{{32}}) tunnel {logan.TunnelId} online from 127\.0\.0\.1 \(session \k<s>\)"));
+    });
+
+    [Fact]
     public Task TunnelShutdown_DeactivatesItsAuthToken() => bed.Bed.ScenarioAsync(output, async () =>
     {
         var nora = await bed.Bed.AddAgentAsync("nora", "nora");

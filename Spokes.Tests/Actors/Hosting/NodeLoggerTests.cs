@@ -24,4 +24,12 @@ public sealed class NodeLoggerTests
         Assert.Equal("a \"quoted\"\nmessage", json.RootElement.GetProperty("Message").GetString());
         Assert.True(DateTimeOffset.TryParse(json.RootElement.GetProperty("Timestamp").GetString(), out _));
     }
+
+    [Fact]
+    public void Text_IsOneLineInTheFormOfTheNodesOtherLines()
+    {
+        var line = NodeLogger.Text(new Info("akka://spokes/user/sessions/session-1", typeof(NodeLoggerTests), "tunnel t1 online"));
+        Assert.Matches(@"^\d\d:\d\d:\d\d info: akka://spokes/user/sessions/session-1 tunnel t1 online$", line);
+        Assert.StartsWith("fail: ", NodeLogger.Text(new Error(new InvalidOperationException("boom"), "x", typeof(NodeLoggerTests), "failed"))[9..]);
+    }
 }
