@@ -16,7 +16,9 @@ public sealed class AdminGateway : ReceiveActor
     {
         Receive<IAdminRequest>(request =>
         {
-            if (!readiness.CanServe)
+            if (AdminOperations.ConsoleOnly(request))
+                Sender.Tell(new Entities.Refusal(Entities.ErrorCode.Invalid, $"{request.GetType().Name} is the console's own"));
+            else if (!readiness.CanServe)
                 Sender.Tell(new Entities.Refusal(Entities.ErrorCode.Unavailable, $"this node does not serve yet: {readiness.Reason}"));
             else
                 operations.HandleAsync(request, "cli").PipeTo(Sender);

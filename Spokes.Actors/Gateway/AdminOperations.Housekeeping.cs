@@ -105,7 +105,8 @@ public sealed partial class AdminOperations
     public static bool IsChange(IAdminRequest request) => request switch
     {
         ListUsersRequest or ListRegistrationsRequest or ListTokensRequest or ListApiKeysRequest or ListTunnelsRequest
-            or ListPortsRequest or AuditRequest or ClusterStatusRequest or TrafficHistoryRequest or DrainNodeRequest => false,
+            or ListPortsRequest or AuditRequest or ClusterStatusRequest or TrafficHistoryRequest or DrainNodeRequest
+            or TunnelConnectionsRequest or TunnelDetailsRequest or GetUserRequest or AdminExistsRequest => false,
         CleanRequest c => !c.CheckOnly,
         TunnelRulesRequest r => r.Change is not null,
         UserQuotaRequest q => q.MaxTunnels is not null || q.MaxPorts is not null || q.Domains is not null || q.MonthlyBytes is not null,

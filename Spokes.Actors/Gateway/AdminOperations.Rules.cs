@@ -9,7 +9,7 @@ public sealed partial class AdminOperations
 {
     /// <summary>Pushes an optional change to the tunnel's agent, then shows the rules: live while online,
     /// cached while offline (read-only: a change needs the agent).</summary>
-    public async Task<IWireMessage> TunnelRulesAsync(string tunnelId, RuleChange? change)
+    private async Task<IWireMessage> TunnelRulesAsync(string tunnelId, RuleChange? change, string by)
     {
         tunnelId = tunnelId.Trim().ToLowerInvariant();
         if (await AskAsync(regions.Tunnels, new GetTunnel(tunnelId)) is not TunnelReply)
@@ -23,6 +23,8 @@ public sealed partial class AdminOperations
             var pushed = await rules.PushAsync(tunnelId, change);
             if (pushed is Refusal) return pushed;
             message = (pushed as AdminDone)?.Message ?? "";
+            // The agent's own requests that follow are its; the journal records who asked for them.
+            await AskForAsync<TunnelReply>(regions.Tunnels, new RecordRulePush(tunnelId, change.Summary(), by));
         }
         var tunnel = ((TunnelReply)await AskAsync(regions.Tunnels, new GetTunnel(tunnelId))).Tunnel;
         var ports = (PortsReply)await ListPortsAsync();

@@ -18,8 +18,8 @@ public sealed partial class AdminOperations
 
     /// <summary>The refusal of a description that is too long or holds control characters; null when it is fine.</summary>
     private static Refusal? BadDescription(string description) =>
-        description.Trim().Length > TokenService.MaxDescription
-            ? new Refusal(ErrorCode.Invalid, $"the description is longer than {TokenService.MaxDescription} characters")
+        description.Trim().Length > MaxDescription
+            ? new Refusal(ErrorCode.Invalid, $"the description is longer than {MaxDescription} characters")
             : description.Any(char.IsControl) ? new Refusal(ErrorCode.Invalid, "the description holds control characters") : null;
 
     private async Task<IWireMessage> CreateRegistrationAsync(CreateRegistrationRequest r, string by)

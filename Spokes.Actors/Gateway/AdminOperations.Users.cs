@@ -19,7 +19,7 @@ public sealed partial class AdminOperations
         return reply is Refusal ? reply : new AdminDone("User created!");
     }
 
-    private static bool LooksLikeEmail(string email)
+    public static bool LooksLikeEmail(string email)
     {
         var at = email.IndexOf('@');
         return at > 0 && at < email.Length - 1 && !email.Any(char.IsWhiteSpace) && email.Length <= 254;

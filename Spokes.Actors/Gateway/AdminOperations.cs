@@ -52,12 +52,17 @@ public sealed partial class AdminOperations(
                 AuditRequest r => await AuditAsync(r.Since),
                 ClusterStatusRequest => ClusterStatus(),
                 DrainNodeRequest r => await DrainNodeAsync(r.Node, by),
-                TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change),
+                TunnelRulesRequest r => await TunnelRulesAsync(r.TunnelId, r.Change, by),
                 TunnelOptionsRequest r => await TunnelOptionsAsync(r, by),
                 SocksSettingsRequest r => await SocksSettingsAsync(r, by),
                 DomainSettingsRequest r => await DomainSettingsAsync(r, by),
                 TrafficHistoryRequest r => await TrafficHistoryAsync(r),
                 TunnelConnectionsRequest r => await TunnelConnectionsAsync(r),
+                TunnelDetailsRequest r => await TunnelDetailsAsync(r),
+                GetUserRequest r => await GetUserAsync(r),
+                AdminExistsRequest => await AdminExistsAsync(),
+                AccountChangeRequest r => await AccountChangeAsync(r, by),
+                EditRegistrationRequest r => await EditRegistrationAsync(r, by),
                 _ => new Refusal(ErrorCode.Invalid, $"unknown request {request.GetType().Name}"),
             };
         }

@@ -20,6 +20,9 @@ public sealed record RuleChange(RuleAction Action, string? Domain = null, string
 {
     public override string ToString() => $"RuleChange {{ Action = {Action}, Domain = {Domain}, Port = {Port} }}";
 
+    /// <summary>What the change does, for the audit trail: the action and its domain or port, never a secret.</summary>
+    public string Summary() => $"{Action} {Domain ?? Port?.ToString(System.Globalization.CultureInfo.InvariantCulture)}".TrimEnd();
+
     /// <summary>One line saying what is wrong with the change, or null.</summary>
     public string? Problem() => Action switch
     {

@@ -47,6 +47,8 @@ public sealed record CacheHttpRules(string EntityId, ImmutableList<HttpRuleInfo>
 public sealed record RecordSessionStart(string EntityId, string Address, string By) : ITunnelMessage;
 /// <summary>A node's link of the tunnel's session closed (the agent's last connection to that node ended).</summary>
 public sealed record RecordLinkClosed(string EntityId, string Node, string By) : ITunnelMessage;
+/// <summary>An administrator (console, CLI or API key: <paramref name="By"/>) pushed a rule change to the online agent.</summary>
+public sealed record RecordRulePush(string EntityId, string Change, string By) : ITunnelMessage;
 /// <summary>A batch of relayed connections that closed since the previous batch (one write per tunnel
 /// per flush interval, not one per connection).</summary>
 public sealed record GetTunnel(string EntityId) : ITunnelMessage;
@@ -98,6 +100,11 @@ public sealed record TunnelSessionStarted(string Id, string Address, DateTimeOff
 public sealed record TunnelLinkClosed(string Id, string Node, DateTimeOffset At, string By) : IDomainEvent
 {
     public string Describe() => $"tunnel {Id} disconnected from node {Node}";
+}
+
+public sealed record TunnelRulePushed(string Id, string Change, DateTimeOffset At, string By) : IDomainEvent
+{
+    public string Describe() => $"tunnel {Id}: {Change} pushed to its agent";
 }
 /// <summary>One relayed connection, recorded when it closed.</summary>
 public sealed record ConnectionRecord(DateTimeOffset Closed, string Rule, string ClientAddress, long BytesIn, long BytesOut,

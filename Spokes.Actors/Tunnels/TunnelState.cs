@@ -63,6 +63,7 @@ public sealed record TunnelState : IWireMessage
         ReleaseTunnelPort r => Decision.Persist(new TunnelPortRemoved(Id, r.Port, now, r.By)),
         CacheHttpRules r => Decision.Persist(new TunnelRulesCached(Id, r.Rules, now, r.By)),
         RecordSessionStart s => Decision.Persist(new TunnelSessionStarted(Id, s.Address, now, s.By)),
+        RecordRulePush p => Decision.Persist(new TunnelRulePushed(Id, p.Change.Length <= 300 ? p.Change : p.Change[..300], now, p.By)),
         RecordLinkClosed l => Decision.Persist(new TunnelLinkClosed(Id, l.Node.Length <= 128 ? l.Node : l.Node[..128], now, l.By)),
         RecordServiceStates r => new Decision(ServiceChanges(r, now), null),
         _ => Decision.Refuse(ErrorCode.Invalid, $"unknown command {command.GetType().Name}"),

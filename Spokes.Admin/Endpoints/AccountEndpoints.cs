@@ -10,6 +10,7 @@ using Spokes.Actors.Security;
 using Spokes.Actors.Users;
 using Spokes.Admin.Hosting;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Endpoints;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Spokes.Actors.Gateway;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Endpoints;
 

@@ -12,6 +12,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Admin.Components;
 using Spokes.Admin.Endpoints;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Hosting;
 

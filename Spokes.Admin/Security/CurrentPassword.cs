@@ -4,6 +4,7 @@ using Spokes.Actors.Access;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Users;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Security;
 

@@ -3,6 +3,7 @@ using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Admin.Hosting;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Security;
 

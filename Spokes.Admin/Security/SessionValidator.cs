@@ -3,6 +3,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Spokes.Actors.Access;
 using Spokes.Actors.Gateway;
 using Spokes.Admin.Hosting;
+using Spokes.Admin.Services;
 
 namespace Spokes.Admin.Security;
 

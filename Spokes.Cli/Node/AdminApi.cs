@@ -71,7 +71,7 @@ internal static class AdminApi
             Run<TunnelsReply>(h, new ListTunnelsRequest(online == true, all == true), r => Page(r.Tunnels, offset, limit)));
         api.MapGet("/tunnels/{id}/rules", (HttpContext h, string id) =>
             Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, null), Results.Ok));
-        api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Details(h, id, Results.Ok));
+        api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Run<TunnelDetailsReply>(h, new TunnelDetailsRequest(id), Results.Ok));
         api.MapGet("/tunnels/{id}/connections", (HttpContext h, string id, int? offset, int? limit) =>
             Run<TunnelConnectionsReply>(h, new TunnelConnectionsRequest(id, offset ?? 0, limit ?? 100), r =>
                 Results.Ok(new PageOf<Spokes.Actors.Tunnels.ConnectionRecord>(r.Connections, (int)Math.Min(int.MaxValue, r.Total), offset ?? 0, limit ?? 100))));
@@ -142,13 +142,6 @@ internal static class AdminApi
     };
 
     /// <summary>A tunnel's details (as the console's Tunnel details page), its last connections newest first.</summary>
-    private static async Task<IResult> Details(HttpContext http, string id, Func<TunnelDetailsDto, IResult> answer)
-    {
-        var outcome = await http.RequestServices.GetRequiredService<ITunnelDirectory>().DetailsAsync(id);
-        return outcome is { Ok: true, Value: { } details } ? answer(details)
-            : outcome.Error == TunnelDirectory.NotFound ? Problem(StatusCodes.Status404NotFound, "NotFound", $"tunnel {id} not found")
-            : Problem(StatusCodes.Status503ServiceUnavailable, "Unavailable", outcome.Error ?? "no answer");
-    }
     /// <summary>Traffic over the last <c>hour</c> (default, 10 s steps) or <c>day</c> (5 min steps), summed over the nodes.</summary>
     private static Task<IResult> Traffic(HttpContext http, string? tunnelId, string? period) => period?.ToLowerInvariant() switch
     {

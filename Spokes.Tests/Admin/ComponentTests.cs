@@ -8,6 +8,7 @@ using Spokes.Admin.Components.AccountForms;
 using Spokes.Admin.Components.Pages;
 using Spokes.Admin.Components.Tokens;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 
 namespace Spokes.Tests.Admin;
 

@@ -4,6 +4,7 @@ using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Tunnels;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 using static Microsoft.Playwright.Assertions;
 
 namespace Spokes.Tests.Admin;

@@ -9,6 +9,7 @@ using Spokes.Actors.Users;
 using Spokes.Admin.Components.AccountForms;
 using Spokes.Admin.Hosting;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 
 namespace Spokes.Tests.Admin;
 

@@ -3,6 +3,7 @@ using Microsoft.Playwright;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Users;
 using Spokes.Admin.Security;
+using Spokes.Admin.Services;
 using static Microsoft.Playwright.Assertions;
 
 namespace Spokes.Tests.Admin;

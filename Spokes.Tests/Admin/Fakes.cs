@@ -3,6 +3,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Tokens;
 using Spokes.Actors.Tunnels;
 using Spokes.Actors.Users;
+using Spokes.Admin.Services;
 
 namespace Spokes.Tests.Admin;
 
@@ -137,7 +138,7 @@ internal sealed class FakeRules : ITunnelRules
 
     public Task<Outcome<TunnelRulesDto>> GetAsync(string tunnelId) => Task.FromResult(Rules);
 
-    public Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change)
+    public Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change, string by)
     {
         Changes.Add(change);
         return Task.FromResult(Applied ?? Outcome<TunnelRulesDto>.Success(Rules.Value! with { Message = $"{change.Action} done" }));

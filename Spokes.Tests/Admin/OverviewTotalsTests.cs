@@ -2,6 +2,7 @@ using Spokes.Actors.Entities;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Store;
 using Spokes.Actors.Tunnels;
+using Spokes.Admin.Services;
 
 namespace Spokes.Tests.Admin;
 

@@ -7,6 +7,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Tunnels;
 using Spokes.Admin.Components.Settings;
 using Spokes.Admin.Components.Tunnels;
+using Spokes.Admin.Services;
 using SettingsPage = Spokes.Admin.Components.Pages.Settings;
 
 namespace Spokes.Tests.Admin;

@@ -4,6 +4,7 @@ using MudBlazor.Services;
 using Spokes.Actors.Gateway;
 using Spokes.Actors.Settings;
 using Spokes.Admin.Components.Settings;
+using Spokes.Admin.Services;
 
 namespace Spokes.Tests.Admin;
 

@@ -201,6 +201,12 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
         using (var removed = await ApiAsync(https, admin.Value, HttpMethod.Post, $"api/v1/tunnels/{jack}/rules",
             """{"action":"httpRemove","domain":"rest.example.com"}"""))
             Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        // Both pushes are in the audit trail as the key's, not the agent's.
+        var trail = (await bed.Bed.CliAsync("audit", "ls", "--since", "10m", "--json")).ExpectExit(0);
+        using (var entries = JsonDocument.Parse(trail.Output))
+            foreach (var pushed in new[] { "HttpAdd rest.example.com", "HttpRemove rest.example.com" })
+                Assert.Contains(entries.RootElement.EnumerateArray(), e => e.GetProperty("event").GetString() == $"tunnel {jack}: {pushed} pushed to its agent"
+                    && e.GetProperty("by").GetString() == $"apikey {admin.Id}");
 
         // A user's quota through the API, set and lifted again (jack is shared by the collection's tests).
         string jackUser;

@@ -6,6 +6,7 @@ using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Actors.Serialization;
 using Spokes.Actors.Settings;
+using Spokes.Admin.Services;
 using Spokes.Edge.Tls;
 using Spokes.Tests.Support;
 

@@ -1,8 +1,9 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Settings;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>The TLS mode in force; <see cref="Certificate"/> names the uploaded certificate (never its key).</summary>
 public sealed record TlsChoiceDto(TlsMode Mode, string AcmeEmail, string Certificate);

@@ -1,13 +1,11 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Tunnels;
-using Spokes.Actors.Users;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
-/// <summary>Tunnels, users and nodes as the console shows them: read from the catalog and the presence view.</summary>
+/// <summary>Tunnels, users and nodes as the console shows them, through the operations API (<see cref="AdminOperations"/>).</summary>
 public interface ITunnelDirectory
 {
     Task<Outcome<OverviewDto>> OverviewAsync();
@@ -23,8 +21,7 @@ public interface ITunnelDirectory
     Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit);
 }
 
-public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions regions, ITunnelPresence presence,
-    TimeProvider time) : ITunnelDirectory
+public sealed class TunnelDirectory(AdminOperations operations) : ITunnelDirectory
 {
     public const int BusiestCount = 8;
 
@@ -48,48 +45,27 @@ public sealed class TunnelDirectory(AdminOperations operations, SpokesRegions re
         (await operations.HandleAsync(new ListTunnelsRequest(false, includeShutdown), "console"))
         .ToOutcome(r => (r as TunnelsReply)?.Tunnels);
 
-    public async Task<Outcome<TunnelDetailsDto>> DetailsAsync(string id)
-    {
-        try
+    public async Task<Outcome<TunnelDetailsDto>> DetailsAsync(string id) =>
+        await operations.HandleAsync(new TunnelDetailsRequest(id), "console") switch
         {
-            var reply = await regions.Tunnels.Ask<IWireMessage>(new GetTunnel(id.Trim().ToLowerInvariant()), AdminOperations.AskTimeout);
-            if (reply is not TunnelReply { Tunnel: { Exists: true } tunnel }) return Outcome<TunnelDetailsDto>.Failure(NotFound);
-            var leases = await regions.Catalog.Ask<PortLeaseList>(new ListPortLeases(), AdminOperations.AskTimeout);
-            var ports = tunnel.Ports.Select(p => leases.Leases.FirstOrDefault(l => l.Port == p && l.TunnelId == tunnel.Id) is { } l
-                    && l.DestinationHost is not null
-                    ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
-                    : new PortLeaseDto(p, "")).ToImmutableList();
-            var traffic = await operations.TrafficOfAsync(tunnel);
-            var dto = AdminOperations.ToDto(tunnel, presence.Online.GetValueOrDefault(tunnel.Id), time.GetUtcNow(), traffic)
-                with { AutoHostname = tunnel.IsActive ? operations.AutoNames?.For(tunnel.Id) : null };
-            return Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(dto, tunnel.TokenId, traffic.Total, tunnel.HttpRules, ports));
-        }
-        catch (AskTimeoutException)
-        {
-            return Outcome<TunnelDetailsDto>.Failure("the cluster did not answer in time");
-        }
-    }
+            TunnelDetailsReply d => Outcome<TunnelDetailsDto>.Success(new TunnelDetailsDto(d.Tunnel, d.TokenId, d.BytesTotal, d.Rules, d.Ports)),
+            Refusal { Code: ErrorCode.NotFound } => Outcome<TunnelDetailsDto>.Failure(NotFound),
+            Refusal refusal => Outcome<TunnelDetailsDto>.Failure(refusal.Message),
+            var other => Outcome<TunnelDetailsDto>.Failure($"unexpected {other.GetType().Name}"),
+        };
 
     public async Task<Outcome<string>> ShutdownAsync(string id, string by) =>
         (await operations.HandleAsync(new ShutdownTunnelRequest(id), by)).ToOutcome(r => (r as AdminDone)?.Message);
 
     public async Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync()
     {
-        try
-        {
-            var users = await regions.Catalog.Ask<UserList>(new ListUsers(), AdminOperations.AskTimeout);
-            var tunnels = await ListAsync(includeShutdown: false);
-            if (tunnels.Value is not { } all) return Outcome<ImmutableList<UserTunnelsDto>>.Failure(tunnels.Error!);
-            var byUser = all.ToLookup(t => t.User);
-            return Outcome<ImmutableList<UserTunnelsDto>>.Success(users.Users.Select(u => new UserTunnelsDto(
-                    UserDto.Of(u), u.IsAdmin,
-                    byUser[u.Email].ToImmutableList()))
-                .OrderByDescending(u => u.IsAdmin).ThenBy(u => u.User.Email, StringComparer.Ordinal).ToImmutableList());
-        }
-        catch (AskTimeoutException)
-        {
-            return Outcome<ImmutableList<UserTunnelsDto>>.Failure("the cluster did not answer in time");
-        }
+        var users = (await operations.HandleAsync(new ListUsersRequest(All: true), "console")).ToOutcome(r => (r as UsersReply)?.Users);
+        if (users.Value is not { } all) return Outcome<ImmutableList<UserTunnelsDto>>.Failure(users.Error!);
+        var tunnels = await ListAsync(includeShutdown: false);
+        if (tunnels.Value is not { } listed) return Outcome<ImmutableList<UserTunnelsDto>>.Failure(tunnels.Error!);
+        var byUser = listed.ToLookup(t => t.User);
+        return Outcome<ImmutableList<UserTunnelsDto>>.Success(all.Select(u => new UserTunnelsDto(u, u.Role.Length > 0, byUser[u.Email].ToImmutableList()))
+            .OrderByDescending(u => u.IsAdmin).ThenBy(u => u.User.Email, StringComparer.Ordinal).ToImmutableList());
     }
 
     public async Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) =>

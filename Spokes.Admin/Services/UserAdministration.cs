@@ -1,10 +1,11 @@
 using Spokes.Actors.Access;
 using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Actors.Users;
 using Spokes.Tunnel.Security;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>
 /// The administrators, managed from the console: the same admin requests as the CLI's, asked for by a signed-in
@@ -44,7 +45,7 @@ public sealed class UserAdministration(AdminOperations operations, IAccountServi
     {
         if (await RefusalAsync(actingUserId, null) is { } refused) return refused;
         email = email.Trim();
-        if (!AccountService.LooksLikeEmail(email)) return Outcome<string>.Failure("enter a valid email address");
+        if (!AdminOperations.LooksLikeEmail(email)) return Outcome<string>.Failure("enter a valid email address");
         if (fullName.Trim().Length > MaxFullName) return Outcome<string>.Failure($"the name is longer than {MaxFullName} characters");
         if (PasswordHasher.Weakness(password) is { } weak) return Outcome<string>.Failure(weak);
         string hash;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
+using Spokes.Actors.Gateway;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>The audit trail for the console's Audit page and its export (the CLI's <c>audit ls</c> and the REST API's
 /// <c>/api/v1/audit</c> send the same request).</summary>

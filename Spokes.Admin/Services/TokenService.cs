@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Tokens;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>Registration and auth tokens for the console (the CLI reaches the same operations through the gateway).</summary>
 public interface ITokenService
@@ -23,9 +23,9 @@ public interface ITokenService
     Task<Outcome<AdminCount>> RevokeApiKeyAsync(string id, string by);
 }
 
-public sealed class TokenService(AdminOperations operations, SpokesRegions regions) : ITokenService
+public sealed class TokenService(AdminOperations operations) : ITokenService
 {
-    public const int MaxDescription = 200;
+    public const int MaxDescription = AdminOperations.MaxDescription;
 
     public async Task<Outcome<ImmutableList<RegistrationDto>>> ListRegistrationsAsync() =>
         (await operations.HandleAsync(new ListRegistrationsRequest(), "console"))
@@ -36,13 +36,10 @@ public sealed class TokenService(AdminOperations operations, SpokesRegions regio
         (await operations.HandleAsync(new CreateRegistrationRequest(description, maxUses, expires), by)).ToOutcome(r => r as AdminSecretCreated);
 
     public async Task<Outcome<RegistrationState>> SetRegistrationDescriptionAsync(string id, string description, string by) =>
-        description.Trim().Length > MaxDescription
-            ? Outcome<RegistrationState>.Failure($"the description is longer than {MaxDescription} characters")
-            : (await AskAsync(new SetRegistrationDescription(id, description.Trim(), by)))
-            .ToOutcome(r => (r as RegistrationReply)?.Registration);
+        (await operations.HandleAsync(new EditRegistrationRequest(id, description, null), by)).ToOutcome(r => (r as RegistrationReply)?.Registration);
 
     public async Task<Outcome<RegistrationState>> SetRegistrationActiveAsync(string id, bool active, string by) =>
-        (await AskAsync(new SetRegistrationActive(id, active, by))).ToOutcome(r => (r as RegistrationReply)?.Registration);
+        (await operations.HandleAsync(new EditRegistrationRequest(id, null, active), by)).ToOutcome(r => (r as RegistrationReply)?.Registration);
 
     public async Task<Outcome<ImmutableList<TokenDto>>> ListTokensAsync() =>
         (await operations.HandleAsync(new ListTokensRequest(), "console")).ToOutcome(r => (r as TokensReply)?.Tokens);
@@ -61,16 +58,4 @@ public sealed class TokenService(AdminOperations operations, SpokesRegions regio
 
     public async Task<Outcome<AdminCount>> RevokeApiKeyAsync(string id, string by) =>
         (await operations.HandleAsync(new RemoveApiKeyRequest(id), by)).ToOutcome(r => r as AdminCount);
-
-    private async Task<IWireMessage> AskAsync(IRegistrationMessage message)
-    {
-        try
-        {
-            return await regions.Registrations.Ask<IWireMessage>(message, AdminOperations.AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            return new Refusal(ErrorCode.Unavailable, "the cluster did not answer in time");
-        }
-    }
 }

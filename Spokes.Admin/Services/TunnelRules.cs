@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Tunnels;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>A tunnel's rules as the console shows them: live while the agent is online, cached (read-only)
 /// otherwise. <see cref="Message"/> is the result of the change just applied, if any.</summary>
@@ -19,29 +20,20 @@ public interface ITunnelRules
     Task<Outcome<TunnelRulesDto>> GetAsync(string tunnelId);
 
     /// <summary>Applies the change through the agent; the outcome carries the agent's refusal when it said no.</summary>
-    Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change);
+    Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change, string by);
 }
 
 public sealed class TunnelRules(AdminOperations operations) : ITunnelRules
 {
-    public Task<Outcome<TunnelRulesDto>> GetAsync(string tunnelId) => SendAsync(tunnelId, null);
+    public Task<Outcome<TunnelRulesDto>> GetAsync(string tunnelId) => SendAsync(tunnelId, null, "console");
 
-    public Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change) =>
+    public Task<Outcome<TunnelRulesDto>> ApplyAsync(string tunnelId, RuleChange change, string by) =>
         // Checked here too so that a form mistake costs no round trip to the agent.
-        change.Problem() is { } problem ? Task.FromResult(Outcome<TunnelRulesDto>.Failure(problem)) : SendAsync(tunnelId, change);
+        change.Problem() is { } problem ? Task.FromResult(Outcome<TunnelRulesDto>.Failure(problem)) : SendAsync(tunnelId, change, by);
 
-    private async Task<Outcome<TunnelRulesDto>> SendAsync(string tunnelId, RuleChange? change)
-    {
-        try
-        {
-            return (await operations.TunnelRulesAsync(tunnelId, change)).ToOutcome(r => r is TunnelRulesReply t
-                ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList(), t.PortFirewalls,
-                    t.Services)
-                : null);
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
-            return Outcome<TunnelRulesDto>.Failure("the cluster did not answer in time");
-        }
-    }
+    private async Task<Outcome<TunnelRulesDto>> SendAsync(string tunnelId, RuleChange? change, string by) =>
+        (await operations.HandleAsync(new TunnelRulesRequest(tunnelId, change), by)).ToOutcome(r => r is TunnelRulesReply t
+            ? new TunnelRulesDto(t.TunnelId, t.Online, t.Message, t.Http, t.Ports.OrderBy(p => p.Port).ToImmutableList(), t.PortFirewalls,
+                t.Services)
+            : null);
 }

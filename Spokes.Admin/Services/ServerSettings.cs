@@ -1,8 +1,9 @@
 using Spokes.Actors.Configuration;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Actors.Settings;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>What config.json asks for (shown as the meaning of <see cref="TlsMode.Configured"/>).</summary>
 public enum ConfiguredTls { SelfSigned, CustomCertificate, LetsEncrypt }

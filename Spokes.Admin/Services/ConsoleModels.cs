@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Tunnels;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>The result of a console operation: a value, or the refusal to show the operator.</summary>
 public sealed record Outcome<T>(T? Value, string? Error)
@@ -15,8 +16,6 @@ public sealed record Outcome<T>(T? Value, string? Error)
 /// <summary>The console's summary of the cluster's tunnels.</summary>
 public sealed record OverviewDto(int Online, int Offline, int Total, long BytesDaily, long BytesMonthly,
     ImmutableList<TunnelDto> Busiest);
-
-public sealed record PortLeaseDto(int Port, string Destination);
 
 /// <summary>Everything the tunnel details page shows.</summary>
 public sealed record TunnelDetailsDto(TunnelDto Tunnel, string TokenId, long BytesTotal, ImmutableList<HttpRuleInfo> Rules,

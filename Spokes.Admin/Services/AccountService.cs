@@ -1,11 +1,10 @@
-using Spokes.Tunnel.Security;
-using Akka.Actor;
-using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
+using Spokes.Actors.Gateway;
 using Spokes.Actors.Security;
 using Spokes.Actors.Users;
+using Spokes.Tunnel.Security;
 
-namespace Spokes.Actors.Gateway;
+namespace Spokes.Admin.Services;
 
 /// <summary>What the console's sign-in, first-run and account pages need from the user entities. Passwords
 /// are hashed and verified here, in the node that received them; TOTP seeds are sealed here.</summary>
@@ -29,7 +28,7 @@ public interface IAccountService
     Task<Outcome<UserState>> ChangeOwnTwoFactorAsync(string userId, string currentPassword, TwoFactorChange change, string by);
 }
 
-public sealed class AccountService(SpokesRegions regions, SecretBox secrets, HashingGate gate) : IAccountService
+public sealed class AccountService(AdminOperations operations, SecretBox secrets, HashingGate gate) : IAccountService
 {
     private const string By = "console";
 
@@ -40,7 +39,7 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
     private readonly SemaphoreSlim _setup = new(1, 1);
 
     public async Task<UserState?> GetUserAsync(string userId) =>
-        await AskAsync(regions.Users, new GetUser(userId)) is UserReply { User.Exists: true } r ? r.User : null;
+        await operations.HandleAsync(new GetUserRequest(userId), By) is UserReply r ? r.User : null;
 
     public async Task<UserState?> VerifyPasswordAsync(string email, string password)
     {
@@ -53,12 +52,17 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
     }
 
     public async Task<bool> AdminExistsAsync() =>
-        (await regions.Catalog.Ask<UserList>(new ListUsers(), AdminOperations.AskTimeout)).Users.Any(u => u.IsAdmin);
+        await operations.HandleAsync(new AdminExistsRequest(), By) switch
+        {
+            AdminExistsReply r => r.Exists,
+            Refusal refusal => throw new TimeoutException(refusal.Message),
+            var other => throw new InvalidOperationException($"unexpected {other.GetType().Name}"),
+        };
 
     public async Task<Outcome<UserState>> CreateFirstAdminAsync(string email, string fullName, string password, bool twoFactor)
     {
         email = email.Trim();
-        if (!LooksLikeEmail(email)) return Outcome<UserState>.Failure("enter a valid email address");
+        if (!AdminOperations.LooksLikeEmail(email)) return Outcome<UserState>.Failure("enter a valid email address");
         if (PasswordHasher.Weakness(password) is { } weak) return Outcome<UserState>.Failure(weak);
         // One setup at a time on this node; the entity refuses a second admin with the same email anyway.
         await _setup.WaitAsync();
@@ -66,9 +70,10 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
         {
             if (await AdminExistsAsync()) return Outcome<UserState>.Failure("an administrator already exists");
             var hash = await gate.RunAsync(() => PasswordHasher.Hash(password));
-            var reply = await AskAsync(regions.Users, new CreateUser(UserIds.For(email), email, fullName.Trim(),
-                UserOrigin.Setup, hash, twoFactor, "setup"));
-            return reply.ToOutcome(r => (r as UserReply)?.User);
+            var created = await operations.HandleAsync(new AddUserRequest(email, fullName, hash, twoFactor, UserOrigin.Setup), "setup");
+            if (created is Refusal refusal) return Outcome<UserState>.Failure(refusal.Message);
+            return await GetUserAsync(UserIds.For(email)) is { } user ? Outcome<UserState>.Success(user)
+                : Outcome<UserState>.Failure("the administrator was created but cannot be read yet; sign in");
         }
         finally
         {
@@ -76,12 +81,11 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
         }
     }
 
-    public async Task<Outcome<UserState>> AcceptTotpStepAsync(string userId, long step) =>
-        (await AskAsync(regions.Users, new AcceptTotpStep(userId, step, By))).ToOutcome(r => (r as UserReply)?.User);
+    public Task<Outcome<UserState>> AcceptTotpStepAsync(string userId, long step) =>
+        ChangeAsync(new AccountChangeRequest(userId, AccountChange.AcceptTotpStep, Step: step), By);
 
-    public async Task<Outcome<UserState>> CompleteEnrolmentAsync(string userId, string totpSecret, long acceptedStep) =>
-        (await AskAsync(regions.Users, new CompleteTwoFactorEnrolment(userId, secrets.Seal(totpSecret), acceptedStep, By)))
-        .ToOutcome(r => (r as UserReply)?.User);
+    public Task<Outcome<UserState>> CompleteEnrolmentAsync(string userId, string totpSecret, long acceptedStep) =>
+        ChangeAsync(new AccountChangeRequest(userId, AccountChange.CompleteEnrolment, secrets.Seal(totpSecret), acceptedStep), By);
 
     public string? OpenTotpSecret(UserState user) => user.SealedTotpSecret is { } s ? secrets.Open(s) : null;
 
@@ -92,34 +96,27 @@ public sealed class AccountService(SpokesRegions regions, SecretBox secrets, Has
             return Outcome<UserState>.Failure(WrongCurrentPassword);
         if (PasswordHasher.Weakness(newPassword) is { } weak) return Outcome<UserState>.Failure(weak);
         var newHash = await gate.RunAsync(() => PasswordHasher.Hash(newPassword));
-        return (await AskAsync(regions.Users, new ChangePassword(userId, newHash, user.Email)))
-            .ToOutcome(r => (r as UserReply)?.User);
+        return await ChangeAsync(new AccountChangeRequest(userId, AccountChange.Password, newHash), user.Email);
     }
 
     public async Task<Outcome<UserState>> ChangeFullNameAsync(string userId, string fullName, string by)
     {
         fullName = fullName.Trim();
         if (fullName.Length > 200) return Outcome<UserState>.Failure("the name is too long");
-        return (await AskAsync(regions.Users, new ChangeFullName(userId, fullName, by))).ToOutcome(r => (r as UserReply)?.User);
+        return await ChangeAsync(new AccountChangeRequest(userId, AccountChange.FullName, fullName), by);
     }
 
-    public async Task<Outcome<UserState>> EndSessionsAsync(string userId, string by) =>
-        (await AskAsync(regions.Users, new EndSessions(userId, by))).ToOutcome(r => (r as UserReply)?.User);
+    public Task<Outcome<UserState>> EndSessionsAsync(string userId, string by) =>
+        ChangeAsync(new AccountChangeRequest(userId, AccountChange.EndSessions), by);
 
     public async Task<Outcome<UserState>> ChangeOwnTwoFactorAsync(string userId, string currentPassword, TwoFactorChange change, string by)
     {
         var user = await GetUserAsync(userId);
         if (user?.PasswordHash is null || !await gate.RunAsync(() => PasswordHasher.Verify(currentPassword, user.PasswordHash)))
             return Outcome<UserState>.Failure(WrongCurrentPassword);
-        return (await AskAsync(regions.Users, new SetTwoFactor(userId, change, by))).ToOutcome(r => (r as UserReply)?.User);
+        return await ChangeAsync(new AccountChangeRequest(userId, AccountChange.TwoFactor, TwoFactor: change), by);
     }
 
-    internal static bool LooksLikeEmail(string email)
-    {
-        var at = email.IndexOf('@');
-        return at > 0 && at < email.Length - 1 && !email.Any(char.IsWhiteSpace) && email.Length <= 254;
-    }
-
-    private static async Task<IWireMessage> AskAsync(IActorRef target, object message) =>
-        await target.Ask<IWireMessage>(message, AdminOperations.AskTimeout);
+    private async Task<Outcome<UserState>> ChangeAsync(AccountChangeRequest change, string by) =>
+        (await operations.HandleAsync(change, by)).ToOutcome(r => (r as UserReply)?.User);
 }
