@@ -44,7 +44,8 @@ public sealed partial class AdminOperations
         }
         else
         {
-            using var limit = new CancellationTokenSource(AskTimeout);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(RequestCancel);
+            limit.CancelAfter(StepWait());
             if (await DomainChecks.ProblemAsync(name, limit.Token) is { } problem)
                 return new Refusal(ErrorCode.Conflict, $"{problem}; --force applies the domain anyway");
             check = $"{name} resolves to this node and its HTTP and HTTPS ports answer";

@@ -85,14 +85,7 @@ public sealed partial class AdminOperations
         var member = Akka.Cluster.Cluster.Get(system).State.Members.FirstOrDefault(m => $"{m.Address.Host}:{m.Address.Port}" == node);
         if (member is null) return new Refusal(ErrorCode.NotFound, $"no node {node} in the cluster (see spokes cluster status)");
         var drain = system.ActorSelection(member.Address + "/user/drain");
-        try
-        {
-            return await drain.Ask<IWireMessage>(new DrainThisNode(by), AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            return new Refusal(ErrorCode.Unavailable, $"node {node} did not answer the drain request in time");
-        }
+        return await AskAsync(drain, new DrainThisNode(by), $"node {node}");
     }
 
     /// <summary>This node's readiness: while the store does not answer, changes are refused at once (set by the hosting code).</summary>

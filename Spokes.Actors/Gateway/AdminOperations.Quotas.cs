@@ -82,9 +82,9 @@ public sealed partial class AdminOperations
             var quota = await QuotaOfAsync(userId);
             return quota.AllowsDomain(domain) ? null : $"{domain} is outside this user's allowed domains ({string.Join(", ", quota.Domains!)})";
         }
-        catch (Akka.Actor.AskTimeoutException)
+        catch (RefusedException refused)
         {
-            return "the cluster did not answer in time (domain quota)";
+            return $"the domain quota could not be read: {refused.Message}";
         }
     }
 }

@@ -20,7 +20,8 @@ public sealed partial class AdminOperations
             if (change.Problem() is { } problem) return new Refusal(ErrorCode.Invalid, problem);
             if (!presence.Online.ContainsKey(tunnelId))
                 return new Refusal(ErrorCode.Failed, "the tunnel is offline: its cached rules are read-only");
-            var pushed = await rules.PushAsync(tunnelId, change);
+            // The push waits for the agent; it gets what is left of the request's deadline, keeping a step for the record.
+            var pushed = await rules.PushAsync(tunnelId, change, PushWait(), RequestCancel);
             if (pushed is Refusal) return pushed;
             message = (pushed as AdminDone)?.Message ?? "";
             // The agent's own requests that follow are its; the journal records who asked for them.
@@ -32,4 +33,14 @@ public sealed partial class AdminOperations
         return new TunnelRulesReply(tunnelId, session is not null, message, tunnel.HttpRules,
             ports.Ports.Where(p => p.TunnelId == tunnelId).ToImmutableList(), presence.PortFirewalls(tunnelId), tunnel.Services);
     }
+
+    private TimeSpan PushWait()
+    {
+        if (Call.Value is not { } call) return RulePushTimeout;
+        var left = TimeSpan.FromMilliseconds(call.Deadline - Environment.TickCount64) - Timeouts.Step / 3;
+        return left < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left < RulePushTimeout ? left : RulePushTimeout;
+    }
+
+    /// <summary>Longest wait for a push outside a request (the agent answers within the session's own steps).</summary>
+    public static readonly TimeSpan RulePushTimeout = TimeSpan.FromSeconds(35);
 }

@@ -19,12 +19,31 @@ public sealed partial class AdminOperations(
     TimeProvider time,
     Tokens.AgentCredentials credentials)
 {
+    /// <summary>One step: what a single entity, the catalog or a node is given to answer.</summary>
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>A whole request, all its steps together. Callers wait longer (the CLI: <see cref="CallerTimeout"/>);
+    /// see docs/internals.md, "Timeouts".</summary>
+    public static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(40);
+
+    /// <summary>How long a caller of <see cref="HandleAsync"/> over the network waits: the deadline and a margin.</summary>
+    public static readonly TimeSpan CallerTimeout = RequestDeadline + TimeSpan.FromSeconds(10);
+
+    /// <summary>The steps and deadline in force (shorter in tests that wait for a timeout).</summary>
+    public OperationTimeouts Timeouts { get; init; } = new(AskTimeout, RequestDeadline);
+
     private readonly ILoggingAdapter _log = Logging.GetLogger(system, typeof(AdminOperations));
 
-    public async Task<IWireMessage> HandleAsync(IAdminRequest request, string by)
+    // The request's deadline flows with its awaits (like Activity.Current) so that every step, however deep,
+    // waits only for what is left of it; outside HandleAsync (the session actors' own asks) a step has its own timeout.
+    private static readonly AsyncLocal<RequestCall?> Call = new();
+
+    public async Task<IWireMessage> HandleAsync(IAdminRequest request, string by, CancellationToken cancellationToken = default)
     {
         if (Readiness is { StoreReachable: false } && IsChange(request)) return new Refusal(ErrorCode.Unavailable, StoreDown);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeouts.Request);
+        Call.Value = new RequestCall(deadline.Token, Environment.TickCount64 + (long)Timeouts.Request.TotalMilliseconds);
         try
         {
             return request switch
@@ -70,10 +89,16 @@ public sealed partial class AdminOperations(
         {
             return refused.Refusal;
         }
-        catch (AskTimeoutException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _log.Warning("{0} timed out", request.GetType().Name);
-            return new Refusal(ErrorCode.Unavailable, Readiness is { StoreReachable: false } ? StoreDown : "the cluster did not answer in time");
+            return new Refusal(ErrorCode.Unavailable, "the request was cancelled by its caller");
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or OperationCanceledException)
+        {
+            // A step that does not name itself (a timeout of its own, not through AskAsync).
+            _log.Warning("{0} timed out: {1}", request.GetType().Name, ex.Message);
+            return new Refusal(ErrorCode.Unavailable, Readiness is { StoreReachable: false } ? StoreDown
+                : $"{request.GetType().Name} did not complete within {Timeouts.Request.TotalSeconds:0} s");
         }
         catch (Exception ex)
         {
@@ -82,8 +107,56 @@ public sealed partial class AdminOperations(
         }
     }
 
-    private async Task<IWireMessage> AskAsync(IActorRef target, object message) =>
-        await target.Ask<IWireMessage>(message, AskTimeout);
+    /// <summary>Asks one step, bounded by the step's timeout and what is left of the request's deadline; when it does
+    /// not answer, the refusal names who did not (the entity, the catalog, the node) and what it was asked.</summary>
+    private async Task<IWireMessage> AskAsync(ICanTell target, object message, string? who = null)
+    {
+        var wait = StepWait();
+        try
+        {
+            return target switch
+            {
+                IActorRef actor => await actor.Ask<IWireMessage>(message, wait, Call.Value?.Cancel ?? default),
+                ActorSelection selection => await selection.Ask<IWireMessage>(message, wait, Call.Value?.Cancel ?? default),
+                _ => throw new ArgumentException($"cannot ask {target.GetType().Name}", nameof(target)),
+            };
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            var name = who ?? NameOf(target, message);
+            _log.Warning("{0} did not answer {1} within {2:0.#} s", name, message.GetType().Name, wait.TotalSeconds);
+            throw new RefusedException(new Refusal(ErrorCode.Unavailable, Readiness is { StoreReachable: false }
+                ? $"{StoreDown} ({name} did not answer)"
+                : $"{name} did not answer {message.GetType().Name} within {wait.TotalSeconds:0.#} s"));
+        }
+    }
+
+    /// <summary>What one step may wait: its own timeout, or less when the request's deadline is nearer.</summary>
+    private TimeSpan StepWait()
+    {
+        if (Call.Value is not { } call) return Timeouts.Step;
+        var left = TimeSpan.FromMilliseconds(Math.Max(1, call.Deadline - Environment.TickCount64));
+        return left < Timeouts.Step ? left : Timeouts.Step;
+    }
+
+    /// <summary>The token of the request in progress (its deadline and its caller's cancellation), for steps that are
+    /// not asks (the store, a domain check, a rule push).</summary>
+    private CancellationToken RequestCancel => Call.Value?.Cancel ?? default;
+
+    private string NameOf(ICanTell target, object message)
+    {
+        var kind = ReferenceEquals(target, regions.Users) ? "user"
+            : ReferenceEquals(target, regions.Registrations) ? "registration"
+            : ReferenceEquals(target, regions.Tokens) ? "auth token"
+            : ReferenceEquals(target, regions.Tunnels) ? "tunnel"
+            : ReferenceEquals(target, regions.Ports) ? "port lease"
+            : ReferenceEquals(target, regions.Domains) ? "domain claim"
+            : ReferenceEquals(target, regions.ApiKeys) ? "API key"
+            : null;
+        if (ReferenceEquals(target, regions.Catalog)) return "the catalog (cluster singleton)";
+        if (kind is null) return target is IActorRef actor ? $"actor {actor.Path.Name}" : $"actor {target}";
+        return message is IEntityMessage entity ? $"the {kind} entity {entity.EntityId}" : $"the {kind} shard region";
+    }
 
     /// <summary>Asks and returns the expected reply, or throws <see cref="RefusedException"/> carrying the refusal.</summary>
     private async Task<T> AskForAsync<T>(IActorRef target, object message) where T : IWireMessage =>
@@ -96,6 +169,12 @@ public sealed partial class AdminOperations(
 
     private DateTimeOffset Now => time.GetUtcNow();
 }
+
+/// <summary>What one step is given to answer, and a whole request.</summary>
+public sealed record OperationTimeouts(TimeSpan Step, TimeSpan Request);
+
+/// <summary>The request in progress: its cancellation (deadline or caller) and its deadline (Environment.TickCount64).</summary>
+internal sealed record RequestCall(CancellationToken Cancel, long Deadline);
 
 /// <summary>Carries a refusal out of a multi-step operation.</summary>
 public sealed class RefusedException(Refusal refusal) : Exception(refusal.Message)

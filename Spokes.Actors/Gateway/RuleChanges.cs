@@ -60,15 +60,16 @@ public sealed record TunnelRulesReply(string TunnelId, bool Online, string Messa
     ImmutableDictionary<string, Tunnels.ServiceState>? Services = null) : IWireMessage;
 
 /// <summary>Delivers a rule change to the node holding the tunnel's session, which applies it through the
-/// agent's control channel; answers the agent's result (or a refusal when the tunnel is offline).</summary>
+/// agent's control channel; answers the agent's result (or a refusal when the tunnel is offline, or naming the node
+/// that did not answer within <paramref name="wait"/>).</summary>
 public interface IRulePusher
 {
-    Task<IWireMessage> PushAsync(string tunnelId, RuleChange change);
+    Task<IWireMessage> PushAsync(string tunnelId, RuleChange change, TimeSpan wait, CancellationToken cancellationToken);
 }
 
 /// <summary>For a process without a data plane.</summary>
 public sealed class NoRulePusher : IRulePusher
 {
-    public Task<IWireMessage> PushAsync(string tunnelId, RuleChange change) =>
+    public Task<IWireMessage> PushAsync(string tunnelId, RuleChange change, TimeSpan wait, CancellationToken cancellationToken) =>
         Task.FromResult<IWireMessage>(new Refusal(ErrorCode.Unavailable, "this node has no data plane"));
 }

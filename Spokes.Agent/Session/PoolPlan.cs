@@ -22,7 +22,9 @@ internal sealed record AgentOptions
     /// <summary>After a node could not be reached (or a leg to it was lost), wait this long before dialling it again.</summary>
     public TimeSpan LegRetry { get; init; } = TimeSpan.FromSeconds(3);
 
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a request to the node is waited for: longer than the node gives itself to answer (20 s, its
+    /// control loop), shorter than the agent's own CLI waits for the agent (30 s). See docs/internals.md, "Timeouts".</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(25);
 
     public TimeSpan BackoffInitial { get; init; } = TimeSpan.FromSeconds(0.5);
 

@@ -15,7 +15,8 @@ public sealed record CliOptions(string? ConfigPath);
 /// stay thin: they build a request and say how to print the reply.</summary>
 public sealed class AdminSession(CliOptions options)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    // Longer than the node gives a request (docs/internals.md, "Timeouts"): a slow cluster answers with what did not answer.
+    private static readonly TimeSpan Timeout = AdminOperations.CallerTimeout;
 
     public async Task<int> RunAsync<TReply>(IAdminRequest request, Action<TReply> print) where TReply : IWireMessage
     {

@@ -155,7 +155,7 @@ internal static class AdminApi
 
     private static async Task<IResult> Run<T>(HttpContext http, IAdminRequest request, Func<T, IResult> answer) where T : IWireMessage
     {
-        var reply = await http.RequestServices.GetRequiredService<AdminOperations>().HandleAsync(request, (string)http.Items[ByKey]!);
+        var reply = await http.RequestServices.GetRequiredService<AdminOperations>().HandleAsync(request, (string)http.Items[ByKey]!, http.RequestAborted);
         return reply switch
         {
             Refusal refusal => ProblemFor(refusal),
@@ -171,11 +171,11 @@ internal static class AdminApi
     {
         var operations = http.RequestServices.GetRequiredService<AdminOperations>();
         var by = (string)http.Items[ByKey]!;
-        var reply = await operations.HandleAsync(create, by);
+        var reply = await operations.HandleAsync(create, by, http.RequestAborted);
         if (reply is Refusal refusal) return ProblemFor(refusal);
         if (reply is not AdminSecretCreated created)
             return Problem(StatusCodes.Status500InternalServerError, "Unexpected reply", $"the cluster answered {reply.GetType().Name}");
-        var listed = await operations.HandleAsync(list, by) is TList all ? items(all).FirstOrDefault(i => id(i) == created.Id) : null;
+        var listed = await operations.HandleAsync(list, by, http.RequestAborted) is TList all ? items(all).FirstOrDefault(i => id(i) == created.Id) : null;
         return listed is null
             ? Problem(StatusCodes.Status503ServiceUnavailable, "Created, not listed yet", $"{created.Id} was created but is not listed yet; list {noun} again")
             : Results.Created($"/api/v1/{noun}/{created.Id}", withValue(listed, created.Value));

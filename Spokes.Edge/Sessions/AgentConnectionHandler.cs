@@ -231,6 +231,10 @@ public sealed class AgentConnectionHandler(AdminOperations operations, LocalLink
         {
             return await operation.WaitAsync(OneShotDeadline);
         }
+        catch (RefusedException refused)
+        {
+            return refused.Refusal;
+        }
         catch (Exception ex) when (ex is TimeoutException or AskTimeoutException)
         {
             return new Refusal(ErrorCode.Unavailable, $"the cluster did not answer within {OneShotDeadline.TotalSeconds:0} s; try again");

@@ -8,7 +8,9 @@ namespace Spokes.Edge.Sessions;
 /// keepalive pings detect a silently dead agent. When the channel ends, the actor hears LinkClosed.</summary>
 internal static class ControlLoop
 {
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>The node answers an agent's request within this, an error when the session did not decide in time
+    /// (the agent waits 25 s). See docs/internals.md, "Timeouts".</summary>
+    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
 
     public static void Start(TunnelLink link, IActorRef session)
@@ -51,7 +53,16 @@ internal static class ControlLoop
     {
         try
         {
-            var outcome = await session.Ask<ControlOutcome>(new AgentRequest(request), RequestTimeout);
+            ControlOutcome outcome;
+            try
+            {
+                outcome = await session.Ask<ControlOutcome>(new AgentRequest(request), RequestTimeout);
+            }
+            catch (AskTimeoutException)
+            {
+                outcome = ControlOutcome.Failed(
+                    $"the node did not decide {request.GetType().Name} within {RequestTimeout.TotalSeconds:0} s (the cluster is slow or a store step hangs); try again");
+            }
             if (outcome.Ok) await link.Control.ReplyOkAsync(request, outcome.Port, outcome.Results, link.Closed);
             else await link.Control.ReplyErrorAsync(request, outcome.Error ?? "refused", link.Closed);
         }

@@ -10,9 +10,7 @@ namespace Spokes.Edge.Sessions;
 /// requests on, the session's single decider) and asks its session manager to apply the change through the agent.</summary>
 public sealed class RulePusher(RouteTableSource routes, ActorSystem system) : IRulePusher
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(40);
-
-    public async Task<IWireMessage> PushAsync(string tunnelId, RuleChange change)
+    public async Task<IWireMessage> PushAsync(string tunnelId, RuleChange change, TimeSpan wait, CancellationToken cancellationToken)
     {
         if (!routes.Current.ByTunnel.TryGetValue(tunnelId, out var target))
             return new Refusal(ErrorCode.Failed, "the tunnel is offline: its cached rules are read-only");
@@ -20,11 +18,12 @@ public sealed class RulePusher(RouteTableSource routes, ActorSystem system) : IR
         var manager = system.ActorSelection($"{SpokesAkkaExtensions.SeedAddress(HostOf(node), PortOf(node))}/user/sessions");
         try
         {
-            return await manager.Ask<IWireMessage>(new PushRule(tunnelId, change), Timeout);
+            return await manager.Ask<IWireMessage>(new PushRule(tunnelId, change), wait, cancellationToken);
         }
-        catch (AskTimeoutException)
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
         {
-            return new Refusal(ErrorCode.Unavailable, "the agent did not answer in time");
+            return new Refusal(ErrorCode.Unavailable,
+                $"the session of tunnel {tunnelId} on node {node} (and its agent) did not apply the change within {wait.TotalSeconds:0} s");
         }
     }
 

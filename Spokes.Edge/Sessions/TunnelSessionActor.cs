@@ -51,6 +51,10 @@ public sealed class TunnelSessionActor : ReceiveActor
             {
                 outcome = await DecideAsync(r.Request);
             }
+            catch (RefusedException refused)
+            {
+                outcome = ControlOutcome.Failed(refused.Message);
+            }
             catch (Exception ex)
             {
                 _log.Warning("tunnel {0}: {1} failed: {2}", _link.TunnelId, r.Request.GetType().Name, ex.Message);
@@ -66,7 +70,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             {
                 reply = await PushAsync(p.Change);
             }
-            catch (Exception ex) when (ex is ControlRequestException or TimeoutException or IOException or OperationCanceledException
+            catch (Exception ex) when (ex is ControlRequestException or TimeoutException or IOException or OperationCanceledException or RefusedException
                                            or AskTimeoutException)
             {
                 reply = new Refusal(ErrorCode.Failed, "the agent did not apply the change: " + ex.Message);
