@@ -98,7 +98,7 @@ public sealed partial class AdminOperations
     public static bool IsChange(IAdminRequest request) => request switch
     {
         ListUsersRequest or ListRegistrationsRequest or ListTokensRequest or ListApiKeysRequest or ListTunnelsRequest
-            or ListPortsRequest or AuditRequest or ClusterStatusRequest or TrafficHistoryRequest or DrainNodeRequest
+            or ListPortsRequest or AuditRequest or ClusterStatusRequest or TrafficHistoryRequest or TrafficRollupsRequest or DrainNodeRequest
             or TunnelConnectionsRequest or TunnelDetailsRequest or GetUserRequest or AdminExistsRequest => false,
         CleanRequest c => !c.CheckOnly,
         TunnelRulesRequest r => r.Change is not null,

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using Spokes.Actors.Entities;
 
 namespace Spokes.Actors.Gateway;
@@ -8,6 +9,11 @@ namespace Spokes.Actors.Gateway;
 /// <summary>Traffic over time of one tunnel, or of all tunnels (<paramref name="TunnelId"/> null): the last hour in 10 s
 /// steps, or the last day (<paramref name="Day"/>) in 5 min steps, summed over every node.</summary>
 public sealed record TrafficHistoryRequest(string? TunnelId, bool Day) : IAdminRequest;
+
+/// <summary>Traffic per day over the last <see cref="AdminOperations.RollupDays"/> days, of one tunnel or all, from the
+/// store's daily roll-ups (every node's share, including nodes down now; a connection counts on the day it closed).
+/// Answered as a <see cref="TrafficHistoryReply"/> with one-day steps.</summary>
+public sealed record TrafficRollupsRequest(string? TunnelId) : IAdminRequest;
 
 /// <summary>What one node answers: its points of the period (a step without traffic may be left out).</summary>
 public sealed record NodeTrafficRequest(string? TunnelId, bool Day) : IWireMessage;
@@ -62,5 +68,38 @@ public sealed partial class AdminOperations
         var points = Enumerable.Range(0, steps).Select(i => last - (long)(steps - 1 - i) * step)
             .Select(start => sums.GetValueOrDefault(start) ?? new TrafficPoint(start, 0, 0, 0)).ToImmutableList();
         return new TrafficHistoryReply(tunnelId, step, points, members.Count, replies.Count);
+    }
+
+    public const int RollupDays = 30;
+
+    private async Task<IWireMessage> TrafficRollupsAsync(TrafficRollupsRequest r)
+    {
+        var tunnelId = r.TunnelId?.Trim().ToLowerInvariant();
+        if (tunnelId is { Length: 0 or > 64 }) return new Refusal(ErrorCode.Invalid, "which tunnel? the id is empty or too long");
+        if (tunnelId is not null && await AskAsync(regions.Tunnels, new Tunnels.GetTunnel(tunnelId)) is not Tunnels.TunnelReply { Tunnel.Exists: true })
+            return new Refusal(ErrorCode.NotFound, $"tunnel {tunnelId} not found");
+        if (Readiness is { StoreReachable: false }) return new Refusal(ErrorCode.Unavailable, HistoryDown);
+        var now = Now;
+        IReadOnlyList<Store.RollupRow> rows;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(RequestCancel))
+        {
+            timeout.CancelAfter(HistoryTimeout);
+            try
+            {
+                rows = await Traffic.DailyAsync(now, RollupDays, tunnelId, timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                _log.Warning("traffic roll-ups unreadable ({0})", ex.Message);
+                return new Refusal(ErrorCode.Unavailable, HistoryDown);
+            }
+        }
+        var byDay = rows.ToDictionary(x => x.StartMs / 1000);
+        var today = Store.TrafficStore.Start("d", now) / 1000;
+        var points = Enumerable.Range(0, RollupDays).Select(i => today - (long)(RollupDays - 1 - i) * 86_400)
+            .Select(day => byDay.TryGetValue(day, out var x) ? new TrafficPoint(day, x.BytesIn, x.BytesOut, x.Connections) : new TrafficPoint(day, 0, 0, 0))
+            .ToImmutableList();
+        // The store holds every node's share: nothing is missing for a node that is down.
+        return new TrafficHistoryReply(tunnelId, 86_400, points, 1, 1);
     }
 }

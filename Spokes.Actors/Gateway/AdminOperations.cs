@@ -76,6 +76,7 @@ public sealed partial class AdminOperations(
                 SocksSettingsRequest r => await SocksSettingsAsync(r, by),
                 DomainSettingsRequest r => await DomainSettingsAsync(r, by),
                 TrafficHistoryRequest r => await TrafficHistoryAsync(r),
+                TrafficRollupsRequest r => await TrafficRollupsAsync(r),
                 TunnelConnectionsRequest r => await TunnelConnectionsAsync(r),
                 TunnelDetailsRequest r => await TunnelDetailsAsync(r),
                 GetUserRequest r => await GetUserAsync(r),

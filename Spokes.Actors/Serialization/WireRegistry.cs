@@ -237,6 +237,7 @@ public static class WireRegistry
         ("adm.user.disable", typeof(SetUserDisabledRequest)),
         ("adm.user.role", typeof(SetUserRoleRequest)),
         ("adm.traffic", typeof(TrafficHistoryRequest)),
+        ("adm.traffic-rollups", typeof(TrafficRollupsRequest)),
         ("adm.tun.conns", typeof(TunnelConnectionsRequest)),
         ("adm.tun.details", typeof(TunnelDetailsRequest)),
         ("adm.tun.details.r", typeof(TunnelDetailsReply)),

@@ -150,6 +150,27 @@ public sealed class TrafficStore(DatabaseConfig db, TrafficConfig config)
         return new ConnectionPage(rows.ToImmutable(), total);
     }
 
+    /// <summary>The daily roll-ups of the last <paramref name="days"/> days up to <paramref name="now"/>'s, oldest first, of one
+    /// tunnel or summed over all (days without traffic left out): what every node recorded, whichever is up now.</summary>
+    public async Task<IReadOnlyList<RollupRow>> DailyAsync(DateTimeOffset now, int days, string? tunnelId = null, CancellationToken ct = default)
+    {
+        await using var connection = await _store.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT start_ms, CAST(SUM(bytes_in) AS BIGINT), CAST(SUM(bytes_out) AS BIGINT), CAST(SUM(connections) AS BIGINT)
+            FROM spokes_traffic WHERE period = 'd' AND start_ms >= @from AND start_ms <= @to{(tunnelId is null ? "" : " AND tunnel_id = @tunnel")}
+            GROUP BY start_ms ORDER BY start_ms
+            """;
+        StoreConnection.Add(command, "from", Start("d", now) - (days - 1) * 86_400_000L);
+        StoreConnection.Add(command, "to", Start("d", now));
+        if (tunnelId is not null) StoreConnection.Add(command, "tunnel", tunnelId);
+        var rows = new List<RollupRow>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            rows.Add(new RollupRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+        return rows;
+    }
+
     /// <summary>Deletes connections and hourly roll-ups older than the retention, in chunks; the number of rows deleted.</summary>
     public async Task<long> PruneAsync(DateTimeOffset now, CancellationToken ct = default)
     {
@@ -193,3 +214,6 @@ public sealed class TrafficStore(DatabaseConfig db, TrafficConfig config)
 
     private static string Bounded(string value, int length) => value.Length <= length ? value : value[..length];
 }
+
+/// <summary>One roll-up: its period's start (Unix ms, UTC), bytes each way and connections recorded in it.</summary>
+public sealed record RollupRow(long StartMs, long BytesIn, long BytesOut, long Connections);

@@ -15,11 +15,15 @@ public interface ITunnelDirectory
     Task<Outcome<ImmutableList<UserTunnelsDto>>> UsersAsync();
     Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync();
     Task<Outcome<string>> DrainAsync(string node, string by);
-    /// <summary>Traffic over the last hour (or <paramref name="day"/>) of one tunnel, or of all (null), summed over the nodes.</summary>
-    Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day);
+    /// <summary>Traffic of one tunnel, or of all (null): the last hour or day summed over the nodes' memory, or the last
+    /// 30 days from the store's daily roll-ups.</summary>
+    Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, TrafficPeriod period);
     /// <summary>A page of a tunnel's relayed connections, newest first.</summary>
     Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit);
 }
+
+/// <summary>The spans the traffic graphs show: live (nodes' memory) for the hour and the day, roll-ups for the month.</summary>
+public enum TrafficPeriod { Hour, Day, Month }
 
 public sealed class TunnelDirectory(AdminOperations operations) : ITunnelDirectory
 {
@@ -68,8 +72,10 @@ public sealed class TunnelDirectory(AdminOperations operations) : ITunnelDirecto
             .OrderByDescending(u => u.IsAdmin).ThenBy(u => u.User.Email, StringComparer.Ordinal).ToImmutableList());
     }
 
-    public async Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) =>
-        (await operations.HandleAsync(new TrafficHistoryRequest(tunnelId, day), "console")).ToOutcome(r => r as TrafficHistoryReply);
+    public async Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, TrafficPeriod period) =>
+        (await operations.HandleAsync(period == TrafficPeriod.Month
+            ? new TrafficRollupsRequest(tunnelId)
+            : new TrafficHistoryRequest(tunnelId, period == TrafficPeriod.Day), "console")).ToOutcome(r => r as TrafficHistoryReply);
 
     public async Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit) =>
         (await operations.HandleAsync(new TunnelConnectionsRequest(tunnelId, offset, limit), "console")).ToOutcome(r => r as TunnelConnectionsReply);

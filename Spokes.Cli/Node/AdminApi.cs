@@ -141,13 +141,14 @@ internal static class AdminApi
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    /// <summary>A tunnel's details (as the console's Tunnel details page), its last connections newest first.</summary>
-    /// <summary>Traffic over the last <c>hour</c> (default, 10 s steps) or <c>day</c> (5 min steps), summed over the nodes.</summary>
+    /// <summary>Traffic over the last <c>hour</c> (default, 10 s steps) or <c>day</c> (5 min steps), summed over the nodes'
+    /// memory, or <c>month</c>: the last 30 days in one-day steps from the store's daily roll-ups.</summary>
     private static Task<IResult> Traffic(HttpContext http, string? tunnelId, string? period) => period?.ToLowerInvariant() switch
     {
         null or "" or "hour" => Run<TrafficHistoryReply>(http, new TrafficHistoryRequest(tunnelId, false), Results.Ok),
         "day" => Run<TrafficHistoryReply>(http, new TrafficHistoryRequest(tunnelId, true), Results.Ok),
-        _ => Task.FromResult(Problem(StatusCodes.Status400BadRequest, "Bad period", "period is hour or day")),
+        "month" => Run<TrafficHistoryReply>(http, new TrafficRollupsRequest(tunnelId), Results.Ok),
+        _ => Task.FromResult(Problem(StatusCodes.Status400BadRequest, "Bad period", "period is hour, day or month")),
     };
 
     private static readonly IResult BadBody =

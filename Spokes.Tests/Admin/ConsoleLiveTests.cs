@@ -118,6 +118,13 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         await browser.ByTestId("traffic-period").GetByText("Last day").ClickAsync();
         await Expect(browser.ByTestId("traffic-summary")).ToContainTextAsync("in the last day");
         await Expect(browser.ByTestId("traffic-unit")).ToContainTextAsync("averaged per 15 min");
+        // The last 30 days, from the store's daily roll-ups: the connections above were recorded there when they closed.
+        await browser.ByTestId("traffic-period").GetByText("Last 30 days").ClickAsync();
+        await Expect(browser.ByTestId("traffic-summary")).ToHaveTextAsync(new Regex(@"B in, .* out, [1-9]\d* connections? in the last 30 days"),
+            new() { Timeout = 20_000 });
+        await Expect(browser.ByTestId("traffic-unit")).ToContainTextAsync("B per day");
+        await browser.Page.EvaluateAsync("() => { document.querySelector('[data-testid=traffic]').scrollIntoView(); window.scrollBy(0, -64); }");
+        await browser.ScreenshotAsync("traffic-month");
         await browser.ByTestId("port-reset").ClickAsync();
         await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("reset");
         await Expect(browser.ByTestId("port-table")).ToContainTextAsync("(not set)");

@@ -74,7 +74,7 @@ internal sealed class FakeDirectory : ITunnelDirectory
     public Task<Outcome<ImmutableList<NodeDto>>> ClusterAsync() => Task.FromResult(Outcome<ImmutableList<NodeDto>>.Success([]));
     public Task<Outcome<string>> DrainAsync(string node, string by) => Task.FromResult(Outcome<string>.Success($"node {node} is draining"));
     public Outcome<TrafficHistoryReply> Traffic { get; set; } = Outcome<TrafficHistoryReply>.Success(new TrafficHistoryReply(null, 10, [], 1, 1));
-    public Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, bool day) => Task.FromResult(Traffic);
+    public Task<Outcome<TrafficHistoryReply>> TrafficAsync(string? tunnelId, TrafficPeriod period) => Task.FromResult(Traffic);
     /// <summary>The connections <see cref="ConnectionsAsync"/> pages through, newest first.</summary>
     public ImmutableList<ConnectionRecord> Connections { get; set; } = [];
     public Task<Outcome<TunnelConnectionsReply>> ConnectionsAsync(string tunnelId, int offset, int limit) =>

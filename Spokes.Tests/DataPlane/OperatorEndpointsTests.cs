@@ -181,6 +181,16 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             Assert.True(doc.RootElement.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("connections").GetInt64()) >= 1);
             Assert.Equal(doc.RootElement.GetProperty("nodes").GetInt32(), doc.RootElement.GetProperty("nodesAnswered").GetInt32());
         }
+        // The last 30 days come from the store's daily roll-ups (the connection above is recorded there).
+        using (var month = await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/traffic?period=month"))
+        {
+            using var doc = JsonDocument.Parse(await month.Content.ReadAsStringAsync());
+            var points = doc.RootElement.GetProperty("points").EnumerateArray().ToList();
+            Assert.Equal((86_400, 30), (doc.RootElement.GetProperty("stepSeconds").GetInt32(), points.Count));
+            Assert.True(points.Sum(p => p.GetProperty("connections").GetInt64()) >= 1);
+            Assert.True(points.Sum(p => p.GetProperty("bytesIn").GetInt64()) > 0);
+            Assert.Equal(DateTimeOffset.UtcNow.Date, DateTimeOffset.FromUnixTimeSeconds(points[^1].GetProperty("start").GetInt64()).UtcDateTime.Date);
+        }
         await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, $"api/v1/tunnels/{jack}/traffic?period=week"), 400);
         await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist/traffic"), 404);
         await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/tunnels/doesnotexist"), 404);

@@ -45,6 +45,24 @@ public sealed class TrafficStoreTests : IDisposable
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
+    public async Task Daily_LastDaysOfOneTunnelOrAll_OldestFirst_OlderDaysLeftOut(string provider)
+    {
+        var store = new TrafficStore(await DatabaseAsync(provider), new TrafficConfig());
+        await store.WriteAsync([("t1", Connection(Day1, 100, 1)), ("t2", Connection(Day1, 5)), ("t1", Connection(Day1.AddMinutes(2), 7, 2)),
+            ("t1", Connection(Day1.AddDays(-40), 1000))]);
+
+        var t1 = await store.DailyAsync(Day1.AddHours(1), 30, "t1");
+        Assert.Equal([new RollupRow(TrafficStore.Start("d", Day1), 100, 1, 1), new RollupRow(TrafficStore.Start("d", Day1.AddMinutes(2)), 7, 2, 1)], t1);
+        var all = await store.DailyAsync(Day1.AddHours(1), 30);
+        Assert.Equal([105L, 7L], all.Select(r => r.BytesIn));
+        Assert.Equal([2L, 1L], all.Select(r => r.Connections));
+        // A one-day window at March 31st: that day alone (April 1st is after it, February is before it).
+        Assert.Equal([TrafficStore.Start("d", Day1)], (await store.DailyAsync(Day1, 1, "t1")).Select(r => r.StartMs));
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
     public async Task Connections_PagedNewestFirstBeyondTheFirstHundred(string provider)
     {
         var store = new TrafficStore(await DatabaseAsync(provider), new TrafficConfig());

@@ -60,6 +60,20 @@ public sealed class TrafficHistoryTests
         Assert.Equal("10:00", view.Labels[0]);
     }
 
+    [Fact]
+    public void TrafficView_DailyRollups_BytesPerDayLabelledByDate()
+    {
+        var day = new DateTimeOffset(2026, 11, 4, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+        var points = Enumerable.Range(0, 30).Select(i => new TrafficPoint(day + i * 86_400, i == 29 ? 3 * 1024 * 1024 : 0, 1024, 1)).ToList();
+        var view = TrafficView.Of(new TrafficHistoryReply("t1", 86_400, [.. points], 1, 1), merge: 1);
+        Assert.Equal(("MiB", 1024.0 * 1024), view.Unit);
+        Assert.Equal(3.0, view.Rates[0].Data.ToArray()[^1]);
+        Assert.Equal((3L * 1024 * 1024, 1024L), (view.LastIn, view.LastOut));
+        Assert.Equal(30L, view.Connections);
+        Assert.Equal(("11-04", "12-03"), (view.Labels[0], view.Labels[^1]));
+        Assert.False(view.Partial);
+    }
+
     /// <summary>A connection of <paramref name="tunnel"/> moving bytes each way, counted as the relays count them.</summary>
     private static void Move(TrafficMeter meter, string tunnel, long toAgent, long toVisitor)
     {
