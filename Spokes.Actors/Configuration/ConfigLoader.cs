@@ -184,6 +184,10 @@ public static partial class ConfigLoader
             throw new ConfigException($"config: 'traffic.retentionDays' must be between 1 and 3650, not {c.Traffic.RetentionDays}");
         if (c.Limits.TcpIdleSeconds is < 0 or > 604_800)
             throw new ConfigException("config: 'limits.tcpIdleSeconds' must be between 0 (never) and 604800");
+        if (c.Limits.ClaimDomains.FirstOrDefault(d => !Users.DomainPatterns.IsValid(d)) is { } badPattern)
+            throw new ConfigException($"config: 'limits.claimDomains': '{badPattern}' is not a domain or *.domain pattern");
+        if (c.Limits.ClaimDomains.Length > 1000)
+            throw new ConfigException("config: 'limits.claimDomains' holds at most 1000 patterns");
         if (Spokes.Tunnel.Control.Firewall.Canonical(c.Limits.Exempt, out _) is { } badNetwork)
             throw new ConfigException($"config: 'limits.exempt': {badNetwork}");
         if (!string.IsNullOrEmpty(c.Tls.Certificate) != !string.IsNullOrEmpty(c.Tls.PrivateKey))

@@ -64,6 +64,10 @@ public sealed record LimitsConfig
     /// which every visitor's connection appears to come from.</summary>
     public string[] Exempt { get; init; } = [];
 
+    /// <summary>Domains tunnels may claim for their HTTP rules besides the names below the server's domain: exact names or
+    /// <c>*.example.com</c> patterns. Empty (the default): any domain, first come first served.</summary>
+    public string[] ClaimDomains { get; init; } = [];
+
     /// <summary>Reads through an API key are written to the audit trail as one entry per key per node and period of this
     /// many seconds, with counts (changes are audited one by one).</summary>
     public int ApiKeyAuditSeconds { get; init; } = 300;

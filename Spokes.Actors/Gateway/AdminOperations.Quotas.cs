@@ -22,7 +22,7 @@ public sealed partial class AdminOperations
             return new Refusal(ErrorCode.Invalid, "quotas are 0 (no limit) to 1000000 tunnels, 0 to 65535 ports and 0 or more monthly bytes");
         var domains = r.Domains?.Select(d => d.Trim().TrimEnd('.').ToLowerInvariant()).Where(d => d.Length > 0).Distinct().ToImmutableList();
         if (domains is { Count: > MaxQuotaDomains }) return new Refusal(ErrorCode.Invalid, $"at most {MaxQuotaDomains} domain patterns");
-        if (domains?.FirstOrDefault(d => Uri.CheckHostName(d.StartsWith("*.", StringComparison.Ordinal) ? d[2..] : d) != UriHostNameType.Dns) is { } bad)
+        if (domains?.FirstOrDefault(d => !DomainPatterns.IsValid(d)) is { } bad)
             return new Refusal(ErrorCode.Invalid, $"'{bad}' is not a domain or *.domain pattern");
         var reply = await AskAsync(regions.Users, new GetUser(r.User.EntityId));
         if (reply is not UserReply { User: { Exists: true } user }) return new Refusal(ErrorCode.NotFound, $"user {r.User} not found");
@@ -73,9 +73,16 @@ public sealed partial class AdminOperations
         return used >= max ? new Refusal(ErrorCode.QuotaReached, $"the tunnels of this user already lease {used} of {max} allowed ports (user quota)") : null;
     }
 
-    /// <summary>Why <paramref name="tunnelId"/> may not claim <paramref name="domain"/> under its user's quota, or null.</summary>
-    public async Task<string?> DomainQuotaProblemAsync(string tunnelId, string domain)
+    /// <summary>Patterns of the domains tunnels may claim besides the server's domain and the names below it
+    /// (<c>limits.claimDomains</c>); empty: any domain.</summary>
+    public IReadOnlyList<string> ClaimDomains { get; init; } = [];
+
+    /// <summary>Why <paramref name="tunnelId"/> may not claim <paramref name="domain"/>: outside the server's claim
+    /// list, or outside its user's quota; null when it may.</summary>
+    public async Task<string?> DomainClaimProblemAsync(string tunnelId, string domain)
     {
+        if (ClaimDomains.Count > 0 && !DomainPatterns.Matches("*." + ServerDomain.Current, domain) && !DomainPatterns.AnyMatches(ClaimDomains, domain))
+            return $"{domain} is outside the domains this server lets tunnels claim (names below {ServerDomain.Current}, {string.Join(", ", ClaimDomains)})";
         try
         {
             if (await UserOfTunnelAsync(tunnelId) is not { } userId) return null;

@@ -216,6 +216,7 @@ public static class SpokesAkkaExtensions
             AutoNames = sp.GetRequiredService<AutoHostnames>(),
             ServerDomain = sp.GetRequiredService<DomainSource>(),
             ConfiguredDomain = config.Domain,
+            ClaimDomains = config.Limits.ClaimDomains,
             DomainChecks = sp.GetRequiredService<IDomainCheck>(),
             Certificates = sp.GetRequiredService<ITlsCertificateCheck>(),
         });

@@ -102,6 +102,21 @@ public sealed record TwoFactorEnrolled(string Id, string SealedSecret, long Acce
 {
     public string Describe() => "two-factor enrolment completed";
 }
+/// <summary>Domain patterns: an exact name (<c>app.example.com</c>) or <c>*.example.com</c> (any name below it, not the
+/// name itself), compared without case.</summary>
+public static class DomainPatterns
+{
+    public static bool Matches(string pattern, string domain) => pattern.StartsWith("*.", StringComparison.Ordinal)
+        ? domain.EndsWith(pattern[1..], StringComparison.OrdinalIgnoreCase) && domain.Length > pattern.Length - 1
+        : string.Equals(domain, pattern, StringComparison.OrdinalIgnoreCase);
+
+    public static bool AnyMatches(IEnumerable<string> patterns, string domain) => patterns.Any(p => Matches(p, domain));
+
+    /// <summary>Whether <paramref name="pattern"/> is a name or <c>*.</c> and a name.</summary>
+    public static bool IsValid(string pattern) =>
+        Uri.CheckHostName(pattern.StartsWith("*.", StringComparison.Ordinal) ? pattern[2..] : pattern) == UriHostNameType.Dns;
+}
+
 /// <summary>What a user's tunnels may hold together, cluster-wide (null or empty: no limit).</summary>
 /// <param name="Domains">Domain patterns the user's tunnels may claim: <c>app.example.com</c> or <c>*.example.com</c>
 /// (any name below it).</param>
@@ -112,11 +127,7 @@ public sealed record UserQuota(int? MaxTunnels = null, int? MaxPorts = null, Sys
 {
     public static readonly UserQuota None = new();
 
-    public bool AllowsDomain(string domain) =>
-        Domains is not { Count: > 0 } patterns
-        || patterns.Any(p => p.StartsWith("*.", StringComparison.Ordinal)
-            ? domain.EndsWith(p[1..], StringComparison.OrdinalIgnoreCase) && domain.Length > p.Length - 1
-            : string.Equals(domain, p, StringComparison.OrdinalIgnoreCase));
+    public bool AllowsDomain(string domain) => Domains is not { Count: > 0 } patterns || DomainPatterns.AnyMatches(patterns, domain);
 
     public override string ToString() =>
         $"tunnels {MaxTunnels?.ToString() ?? "any"}, ports {MaxPorts?.ToString() ?? "any"}, domains {(Domains is { Count: > 0 } d ? string.Join(",", d) : "any")}, "

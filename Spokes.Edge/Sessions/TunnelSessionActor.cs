@@ -251,7 +251,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (Firewall.Validate(rule.Allow, rule.Drop) is { } badLists) return badLists;
         if (!claimed)
         {
-            if (await _ctx.Operations.DomainQuotaProblemAsync(_link.TunnelId, domain) is { } outside) return outside;
+            if (await _ctx.Operations.DomainClaimProblemAsync(_link.TunnelId, domain) is { } outside) return outside;
             var claim = await _ctx.Regions.Domains.Ask<IWireMessage>(new ClaimDomain(DomainIds.For(domain), _link.TunnelId, "agent"),
                 SessionContext.AskTimeout);
             if (claim is Refusal refusal) return refusal.Message;

@@ -51,6 +51,7 @@ public sealed class CliConfigTests : IDisposable
     [InlineData("""{ "log": { "akka": "verbose" } }""", "log.akka")]
     [InlineData("""{ "console": { "sessionIdleMinutes": 1 } }""", "console.sessionIdleMinutes")]
     [InlineData("""{ "traffic": { "retentionDays": 0 } }""", "traffic.retentionDays")]
+    [InlineData("""{ "limits": { "claimDomains": ["*.example.com", "not a name"] } }""", "limits.claimDomains")]
     [InlineData("""{ "console": { "sessionLifetimeHours": 1000 } }""", "console.sessionLifetimeHours")]
     [InlineData("""{ "console": { "sessionIdleMinutes": 600, "sessionLifetimeHours": 2 } }""", "console.sessionLifetimeHours")]
     public async Task Start_BadValue_Exit2NamingTheKey(string json, string key)
