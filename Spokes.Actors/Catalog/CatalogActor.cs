@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
@@ -82,17 +83,23 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
     {
         Receive<EventEnvelope>(Apply);
         Receive<ICatalogUpsert>(u => { _state.Upsert(u); Sender.Tell(CatalogAck.Instance); });
-        Receive<ListUsers>(_ => Sender.Tell(new UserList(_state.Users)));
-        Receive<ListRegistrations>(_ => Sender.Tell(new RegistrationList(_state.Registrations)));
-        Receive<ListAuthTokens>(_ => Sender.Tell(new AuthTokenList(_state.Tokens)));
-        Receive<ListTunnels>(_ => Sender.Tell(new TunnelList(_state.Tunnels)));
-        Receive<ListPortLeases>(_ => Sender.Tell(new PortLeaseList(_state.Leases)));
-        Receive<ListDomains>(_ => Sender.Tell(new DomainList(_state.Domains)));
-        Receive<ListApiKeys>(_ => Sender.Tell(new ApiKeyList(_state.ApiKeys)));
+        Receive<ListUsers>(l => Sender.Tell(new UserList(Page(_state.Users, l.Offset, l.Limit))));
+        Receive<ListRegistrations>(l => Sender.Tell(new RegistrationList(Page(_state.Registrations, l.Offset, l.Limit))));
+        Receive<ListAuthTokens>(l => Sender.Tell(new AuthTokenList(Page(_state.Tokens, l.Offset, l.Limit))));
+        Receive<ListTunnels>(l => Sender.Tell(new TunnelList(Page(_state.Tunnels, l.Offset, l.Limit))));
+        Receive<ListPortLeases>(l => Sender.Tell(new PortLeaseList(Page(_state.Leases, l.Offset, l.Limit))));
+        Receive<ListDomains>(l => Sender.Tell(new DomainList(Page(_state.Domains, l.Offset, l.Limit))));
+        Receive<ListApiKeys>(l => Sender.Tell(new ApiKeyList(Page(_state.ApiKeys, l.Offset, l.Limit))));
         Receive<FindCappedUsers>(f => Sender.Tell(new CappedUsers(_state.CappedUsers(f.Now))));
         Receive<FindFreePorts>(f => Sender.Tell(new FreePorts(_state.FreePorts(f.Begin, f.End, f.Count, _random))));
         // A failed live stream restarts the singleton, which replays the journal from the start.
         Receive<Status.Failure>(f => throw new InvalidOperationException("catalog journal stream failed", f.Cause));
+    }
+
+    private static ImmutableList<T> Page<T>(ImmutableList<T> all, int offset, int limit)
+    {
+        offset = Math.Clamp(offset, 0, all.Count);
+        return limit <= 0 ? (offset == 0 ? all : all.GetRange(offset, all.Count - offset)) : all.GetRange(offset, Math.Min(limit, all.Count - offset));
     }
 
     /// <summary>Domains that tunnels cached before domains had an entity of their own are claimed for those tunnels

@@ -28,14 +28,17 @@ public sealed record CatalogAck : IWireMessage
     public static readonly CatalogAck Instance = new();
 }
 
-public sealed record ListUsers : IWireMessage;
-public sealed record ListRegistrations : IWireMessage;
-public sealed record ListAuthTokens : IWireMessage;
-public sealed record ListTunnels : IWireMessage;
-public sealed record ListPortLeases : IWireMessage;
+// Listings, in pages: Offset entries skipped, at most Limit answered (0: all). Across nodes, every answer must fit one
+// remoting message, so the operations ask in pages (AdminOperations.CatalogAllAsync); the order is the catalog's (by
+// creation, domains by name, leases by port).
+public sealed record ListUsers(int Offset = 0, int Limit = 0) : IWireMessage;
+public sealed record ListRegistrations(int Offset = 0, int Limit = 0) : IWireMessage;
+public sealed record ListAuthTokens(int Offset = 0, int Limit = 0) : IWireMessage;
+public sealed record ListTunnels(int Offset = 0, int Limit = 0) : IWireMessage;
+public sealed record ListPortLeases(int Offset = 0, int Limit = 0) : IWireMessage;
 public sealed record FindFreePorts(int Begin, int End, int Count) : IWireMessage;
-public sealed record ListDomains : IWireMessage;
-public sealed record ListApiKeys : IWireMessage;
+public sealed record ListDomains(int Offset = 0, int Limit = 0) : IWireMessage;
+public sealed record ListApiKeys(int Offset = 0, int Limit = 0) : IWireMessage;
 /// <summary>Every user with a monthly bandwidth cap, with its active tunnels, as of <paramref name="Now"/>.</summary>
 public sealed record FindCappedUsers(DateTimeOffset Now) : IWireMessage;
 public sealed record CappedUsers(ImmutableList<CappedUser> Users) : IWireMessage;

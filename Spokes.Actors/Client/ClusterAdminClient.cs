@@ -103,7 +103,19 @@ public sealed class ClusterAdminClient : IAsyncDisposable
     {
         try
         {
-            return await _client.Ask<IWireMessage>(new ClusterClient.Send(AdminGateway.Path, request, localAffinity: true), timeout);
+            var reply = await _client.Ask<IWireMessage>(new ClusterClient.Send(AdminGateway.Path, request, localAffinity: true), timeout);
+            if (reply is not ReplyChunk first) return reply;
+            // A large answer comes in parts from the same gateway (the receptionist this client talks to).
+            var parts = new List<ReplyChunk>(first.Count) { first };
+            for (var i = 1; i < first.Count; i++)
+            {
+                var next = await _client.Ask<IWireMessage>(
+                    new ClusterClient.Send(AdminGateway.Path, new NextReplyChunk(first.ReplyId, i), localAffinity: true), timeout);
+                if (next is not ReplyChunk part || part.ReplyId != first.ReplyId || part.Index != i)
+                    return next as Refusal ?? new Refusal(ErrorCode.Failed, "a large answer came back out of order; run the command again");
+                parts.Add(part);
+            }
+            return ReplyChunks.Join(_system, parts);
         }
         catch (AskTimeoutException)
         {

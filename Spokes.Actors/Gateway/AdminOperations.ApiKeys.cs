@@ -21,7 +21,7 @@ public sealed partial class AdminOperations
     }
 
     private async Task<IWireMessage> ListApiKeysAsync() =>
-        new ApiKeysReply((await AskForAsync<ApiKeyList>(regions.Catalog, new ListApiKeys())).Keys.Select(ToDto).ToImmutableList());
+        new ApiKeysReply((await CatalogApiKeysAsync()).Select(ToDto).ToImmutableList());
 
     internal static ApiKeyDto ToDto(ApiKeyState k) =>
         new(k.Id, k.Created, k.Scope.ToString().ToLowerInvariant(), k.Description, k.CreatedBy, k.Active);

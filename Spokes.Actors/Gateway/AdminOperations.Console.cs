@@ -50,7 +50,7 @@ public sealed partial class AdminOperations
             : new Refusal(ErrorCode.NotFound, "user not found");
 
     private async Task<IWireMessage> AdminExistsAsync() =>
-        new AdminExistsReply((await AskForAsync<UserList>(regions.Catalog, new ListUsers())).Users.Any(u => u.IsAdmin));
+        new AdminExistsReply((await CatalogUsersAsync()).Any(u => u.IsAdmin));
 
     private async Task<IWireMessage> AccountChangeAsync(AccountChangeRequest r, string by) =>
         await AskAsync(regions.Users, r.Change switch
@@ -81,7 +81,7 @@ public sealed partial class AdminOperations
         if (id.Length is 0 or > 64) return new Refusal(ErrorCode.NotFound, "tunnel not found");
         if (await AskAsync(regions.Tunnels, new GetTunnel(id)) is not TunnelReply { Tunnel: { Exists: true } tunnel })
             return new Refusal(ErrorCode.NotFound, "tunnel not found");
-        var leases = (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases;
+        var leases = (await CatalogLeasesAsync());
         var ports = tunnel.Ports.Select(p => leases.FirstOrDefault(l => l.Port == p && l.TunnelId == tunnel.Id) is { DestinationHost: not null } l
             ? new PortLeaseDto(p, $"{l.DestinationHost}:{l.DestinationPort}")
             : new PortLeaseDto(p, "")).ToImmutableList();

@@ -18,9 +18,9 @@ public sealed partial class AdminOperations
     /// hold, domains claimed by tunnels that are shut down, active tokens without a tunnel.</summary>
     private async Task<IWireMessage> CleanAsync(bool checkOnly, string by)
     {
-        var tokens = (await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens())).Tokens.ToDictionary(t => t.Id);
-        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.ToDictionary(t => t.Id);
-        var leases = (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases;
+        var tokens = (await CatalogTokensAsync()).ToDictionary(t => t.Id);
+        var tunnels = (await CatalogTunnelsAsync()).ToDictionary(t => t.Id);
+        var leases = (await CatalogLeasesAsync());
         var issues = ImmutableList.CreateBuilder<string>();
         var fixes = new List<Func<Task>>();
 
@@ -37,7 +37,7 @@ public sealed partial class AdminOperations
             issues.Add($"port {lease.Port} is leased to tunnel {lease.TunnelId} which does not hold it");
             fixes.Add(() => AskForAsync<PortLeaseReply>(regions.Ports, new ReleasePort(PortIds.For(lease.Port), null, by)));
         }
-        foreach (var domain in (await AskForAsync<DomainList>(regions.Catalog, new ListDomains())).Domains)
+        foreach (var domain in (await CatalogDomainsAsync()))
         {
             if (tunnels.GetValueOrDefault(domain.TunnelId!) is { IsActive: true }) continue;
             issues.Add($"domain {domain.Domain} is claimed by tunnel {domain.TunnelId} which is shut down");

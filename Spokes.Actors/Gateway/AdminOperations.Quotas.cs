@@ -43,12 +43,12 @@ public sealed partial class AdminOperations
     }
 
     private async Task<ImmutableList<TunnelState>> UserTunnelsAsync(string userId) =>
-        (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.Where(t => t.IsActive && t.UserId == userId).ToImmutableList();
+        (await CatalogTunnelsAsync()).Where(t => t.IsActive && t.UserId == userId).ToImmutableList();
 
     private async Task<int> UserPortsAsync(IReadOnlyCollection<TunnelState> tunnels)
     {
         var ids = tunnels.Select(t => t.Id).ToHashSet();
-        return (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases.Count(l => l.TunnelId is { } id && ids.Contains(id));
+        return (await CatalogLeasesAsync()).Count(l => l.TunnelId is { } id && ids.Contains(id));
     }
 
     /// <summary>The user a tunnel belongs to (null: made by <c>token create</c>, no user, so no quota).</summary>

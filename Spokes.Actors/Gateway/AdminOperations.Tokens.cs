@@ -37,8 +37,7 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> ListRegistrationsAsync()
     {
-        var list = await AskForAsync<RegistrationList>(regions.Catalog, new ListRegistrations());
-        return new RegistrationsReply(list.Registrations
+        return new RegistrationsReply((await CatalogRegistrationsAsync())
             .Select(t => new RegistrationDto(t.Id, t.Created, t.Description, secrets.Open(t.SealedValue), t.Active, t.Uses, t.MaxUses, t.Expires))
             .ToImmutableList());
     }
@@ -46,7 +45,7 @@ public sealed partial class AdminOperations
     private async Task<IWireMessage> RemoveRegistrationAsync(RemoveRegistrationRequest r, string by)
     {
         var ids = r.All
-            ? (await AskForAsync<RegistrationList>(regions.Catalog, new ListRegistrations())).Registrations
+            ? (await CatalogRegistrationsAsync())
                 .Where(t => t.Active).Select(t => t.Id).ToList()
             : [r.Id!.Trim().ToLowerInvariant()];
         foreach (var id in ids)
@@ -106,15 +105,14 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> ListTokensAsync()
     {
-        var list = await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens());
-        return new TokensReply(list.Tokens
+        return new TokensReply((await CatalogTokensAsync())
             .Select(t => new TokenDto(t.Id, t.Created, t.UserName ?? "", t.TunnelId, t.Hostname, secrets.Open(t.SealedValue), t.Active))
             .ToImmutableList());
     }
 
     private async Task<IWireMessage> RemoveTokenAsync(RemoveTokenRequest r, string by)
     {
-        var tokens = (await AskForAsync<AuthTokenList>(regions.Catalog, new ListAuthTokens())).Tokens;
+        var tokens = (await CatalogTokensAsync());
         List<AuthTokenState> targets;
         if (r.All)
         {

@@ -12,7 +12,7 @@ public sealed partial class AdminOperations
 {
     private async Task<IWireMessage> ListTunnelsAsync(ListTunnelsRequest r)
     {
-        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels;
+        var tunnels = (await CatalogTunnelsAsync());
         var online = presence.Online;
         var now = Now;
         var recorded = await RecordedTrafficAsync(now);
@@ -57,8 +57,8 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> ListPortsAsync()
     {
-        var leases = (await AskForAsync<PortLeaseList>(regions.Catalog, new ListPortLeases())).Leases;
-        var tunnels = (await AskForAsync<TunnelList>(regions.Catalog, new ListTunnels())).Tunnels.ToDictionary(t => t.Id);
+        var leases = (await CatalogLeasesAsync());
+        var tunnels = (await CatalogTunnelsAsync()).ToDictionary(t => t.Id);
         var online = presence.Online;
         var now = Now;
         var recorded = await RecordedTrafficAsync(now);

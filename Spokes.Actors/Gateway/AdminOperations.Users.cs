@@ -27,8 +27,7 @@ public sealed partial class AdminOperations
 
     private async Task<IWireMessage> ListUsersAsync(ListUsersRequest r)
     {
-        var list = await AskForAsync<UserList>(regions.Catalog, new ListUsers());
-        return new UsersReply(list.Users
+        return new UsersReply((await CatalogUsersAsync())
             .Where(u => r.All || u.IsAdmin)
             .Select(UserDto.Of)
             .ToImmutableList());
@@ -68,7 +67,7 @@ public sealed partial class AdminOperations
             // The last owner stays one, so that someone can always manage the administrators from the console (the CLI
             // can in any case). Two owners demoting each other at the same moment can both pass this check; the CLI
             // (its admins are owners) is the way back.
-            var owners = (await AskForAsync<UserList>(regions.Catalog, new ListUsers())).Users
+            var owners = (await CatalogUsersAsync())
                 .Where(u => u is { IsOwner: true, Disabled: false }).Select(u => u.Id).ToList();
             if (owners.Count == 1 && owners[0] == r.User.EntityId)
                 return new Refusal(ErrorCode.Conflict, "this is the last owner: make another administrator an owner first");

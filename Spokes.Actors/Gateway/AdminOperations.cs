@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Akka.Actor;
+using Spokes.Actors.Catalog;
 using Akka.Event;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Security;
@@ -167,6 +169,38 @@ public sealed partial class AdminOperations(
             Refusal refusal => throw new RefusedException(refusal),
             var other => throw new InvalidOperationException($"unexpected reply {other.GetType().Name}"),
         };
+
+    /// <summary>Every entry of a catalog listing, asked for <paramref name="size"/> at a time so that no answer outgrows
+    /// a remoting message when the catalog (a singleton) runs on another node. Entries made or removed between two pages
+    /// may be missed or seen twice (by id, the second is dropped).</summary>
+    private async Task<ImmutableList<T>> CatalogAllAsync<TReply, T>(Func<int, int, object> page, Func<TReply, ImmutableList<T>> items,
+        Func<T, string> id, int size = 2000) where TReply : IWireMessage
+    {
+        var all = ImmutableList.CreateBuilder<T>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var offset = 0; ; offset += size)
+        {
+            var got = items(await AskForAsync<TReply>(regions.Catalog, page(offset, size)));
+            all.AddRange(got.Where(x => seen.Add(id(x))));
+            if (got.Count < size) return all.ToImmutable();
+        }
+    }
+
+    private Task<ImmutableList<Users.UserState>> CatalogUsersAsync() =>
+        CatalogAllAsync<UserList, Users.UserState>((o, l) => new ListUsers(o, l), r => r.Users, x => x.Id);
+    private Task<ImmutableList<Tokens.RegistrationState>> CatalogRegistrationsAsync() =>
+        CatalogAllAsync<RegistrationList, Tokens.RegistrationState>((o, l) => new ListRegistrations(o, l), r => r.Registrations, x => x.Id);
+    private Task<ImmutableList<Tokens.AuthTokenState>> CatalogTokensAsync() =>
+        CatalogAllAsync<AuthTokenList, Tokens.AuthTokenState>((o, l) => new ListAuthTokens(o, l), r => r.Tokens, x => x.Id);
+    // Tunnel states are the largest (rules, services, an earlier release's last connections): smaller pages.
+    private Task<ImmutableList<Tunnels.TunnelState>> CatalogTunnelsAsync() =>
+        CatalogAllAsync<TunnelList, Tunnels.TunnelState>((o, l) => new ListTunnels(o, l), r => r.Tunnels, x => x.Id, 200);
+    private Task<ImmutableList<Ports.PortLeaseState>> CatalogLeasesAsync() =>
+        CatalogAllAsync<PortLeaseList, Ports.PortLeaseState>((o, l) => new ListPortLeases(o, l), r => r.Leases, x => x.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private Task<ImmutableList<Domains.DomainState>> CatalogDomainsAsync() =>
+        CatalogAllAsync<DomainList, Domains.DomainState>((o, l) => new ListDomains(o, l), r => r.Domains, x => x.Domain);
+    private Task<ImmutableList<Tokens.ApiKeyState>> CatalogApiKeysAsync() =>
+        CatalogAllAsync<ApiKeyList, Tokens.ApiKeyState>((o, l) => new ListApiKeys(o, l), r => r.Keys, x => x.Id);
 
     private DateTimeOffset Now => time.GetUtcNow();
 }

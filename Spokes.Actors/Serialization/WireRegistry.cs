@@ -238,6 +238,8 @@ public static class WireRegistry
         ("adm.user.role", typeof(SetUserRoleRequest)),
         ("adm.traffic", typeof(TrafficHistoryRequest)),
         ("adm.traffic-rollups", typeof(TrafficRollupsRequest)),
+        ("adm.reply-chunk", typeof(ReplyChunk)),
+        ("adm.reply-chunk-next", typeof(NextReplyChunk)),
         ("adm.tun.conns", typeof(TunnelConnectionsRequest)),
         ("adm.tun.details", typeof(TunnelDetailsRequest)),
         ("adm.tun.details.r", typeof(TunnelDetailsReply)),
