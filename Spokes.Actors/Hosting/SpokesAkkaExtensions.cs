@@ -75,9 +75,19 @@ public static class SpokesAkkaExtensions
         var (connectionString, provider) = db.Provider == "postgres"
             ? (db.ConnectionString, LinqToDB.ProviderName.PostgreSQL)
             : (SqliteStore.Prepare(db.Path), LinqToDB.ProviderName.SQLiteMS);
-        return builder.WithSqlPersistence(connectionString, provider, autoInitialize: true,
+        builder.WithSqlPersistence(connectionString, provider, autoInitialize: true,
             tagStorageMode: Akka.Persistence.Sql.Config.TagMode.TagTable);
+        return db.Provider == "postgres" ? builder : builder.AddHocon(SqliteReads, HoconAddMode.Prepend);
     }
+
+    /// <summary>On SQLite, reads run in deferred transactions: Microsoft.Data.Sqlite begins every other isolation level
+    /// with <c>BEGIN IMMEDIATE</c>, which takes the file's write lock, so a long replay (the catalog catching up with
+    /// 200,000 events) would lock every write out. In WAL mode a deferred read sees one consistent snapshot.</summary>
+    private const string SqliteReads = """
+        akka.persistence.journal.sql.read-isolation-level = read-uncommitted
+        akka.persistence.snapshot-store.sql.read-isolation-level = read-uncommitted
+        akka.persistence.query.journal.sql.read-isolation-level = read-uncommitted
+        """;
 
     /// <summary>The catalog singleton and one shard region per entity type.</summary>
     public static AkkaConfigurationBuilder WithSpokesEntities(this AkkaConfigurationBuilder builder, TimeProvider time)
