@@ -124,12 +124,15 @@ public static class NodeHost
             return ExitCodes.Failed;
         }
         var exit = app.Services.GetRequiredService<NodeExit>();
+        // Taken now: when the start fails, RunAsync has disposed the host before the catch below looks, and reading
+        // app.Lifetime then throws inside the filter, which let the cancellation escape as an unhandled crash (exit 134).
+        var stopping = app.Lifetime.ApplicationStopping;
         try
         {
             await app.RunAsync();
             return exit.Code;
         }
-        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // Stopped while still starting (removed from the cluster, a signal): the reason is already printed.
             return exit.Code != ExitCodes.Ok ? exit.Code : ExitCodes.Failed;
