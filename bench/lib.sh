@@ -174,3 +174,26 @@ EOF
   echo "$REG" | agent configure --hostname localhost --port "$2" --address 127.0.0.1 --registration - --id bench \
     --ca "$WORK/data/certs/self-signed.crt" >"$WORK/configure.log" 2>&1
 }
+
+# One node of a store-scale bench (history.sh, listings.sh): the config in $WORK/config.json, ports P_HTTP and P_HTTPS,
+# a read API key in KEY.
+spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+timed() { local t; t=$(now); "$@" >"$WORK/timed.out" 2>&1 || { cat "$WORK/timed.out" >&2; return 1; }; since "$t"; }
+
+# boot: starts the node; sets UP_S (start → "node up", within BOOT_WAIT s) and READY_S (start → /readyz 200)
+boot() {
+  local from t0
+  from=$(lines "$WORK/node.log"); t0=$(now)
+  start node "${SPOKES[@]}" start --config "$WORK/config.json"
+  wait_log "$WORK/node.log" "node up" "${BOOT_WAIT:-180}" "$from"
+  UP_S=$(since "$t0")
+  until curl -fsS -o /dev/null -H "Host: localhost" "http://127.0.0.1:$P_HTTP/readyz"; do sleep 0.05; done
+  READY_S=$(since "$t0")
+}
+halt() {
+  kill -TERM -- "-$PID_node"
+  while kill -0 "$PID_node" 2>/dev/null; do sleep 0.2; done
+}
+api_page() { curl -fsS -k -o "$WORK/page.json" -H "Authorization: Bearer $KEY" "https://localhost:$P_HTTPS/api/v1/$1" --resolve "localhost:$P_HTTPS:127.0.0.1"; }

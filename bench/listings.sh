@@ -25,25 +25,7 @@ cat >"$WORK/config.json" <<JSON
 {"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$P_HTTP","https":"127.0.0.1:$P_HTTPS"},
  "portRange":{"begin":$P_RANGE,"end":$((P_RANGE + 4))},"cluster":{"host":"127.0.0.1","port":$P_CLUSTER}}
 JSON
-spokes() { "${SPOKES[@]}" --config "$WORK/config.json" "$@"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-timed() { local t; t=$(now); "$@" >"$WORK/timed.out" 2>&1 || { cat "$WORK/timed.out" >&2; return 1; }; since "$t"; }
-
-boot() {
-  local from t0
-  from=$(lines "$WORK/node.log"); t0=$(now)
-  start node "${SPOKES[@]}" start --config "$WORK/config.json"
-  wait_log "$WORK/node.log" "node up" 600 "$from"
-  UP_S=$(since "$t0")
-  until curl -fsS -o /dev/null -H "Host: localhost" "http://127.0.0.1:$P_HTTP/readyz"; do sleep 0.05; done
-  READY_S=$(since "$t0")
-}
-halt() {
-  kill -TERM -- "-$PID_node"
-  while kill -0 "$PID_node" 2>/dev/null; do sleep 0.2; done
-}
-api_page() { curl -fsS -k -o "$WORK/page.json" -H "Authorization: Bearer $KEY" "https://localhost:$P_HTTPS/api/v1/$1" --resolve "localhost:$P_HTTPS:127.0.0.1"; }
+BOOT_WAIT=600
 
 log "first start: one real token and a read API key"
 boot

@@ -34,13 +34,15 @@ public sealed partial class AdminOperations
             ports.Ports.Where(p => p.TunnelId == tunnelId).ToImmutableList(), presence.PortFirewalls(tunnelId), tunnel.Services);
     }
 
+    /// <summary>Longest wait for a push (the agent answers within the session's own steps).</summary>
+    public static readonly TimeSpan RulePushTimeout = TimeSpan.FromSeconds(35);
+
+    /// <summary>What a push may wait: what is left of the request's deadline less a third of a step for recording it,
+    /// at least 1 s and at most <see cref="RulePushTimeout"/>.</summary>
     private TimeSpan PushWait()
     {
         if (Call.Value is not { } call) return RulePushTimeout;
         var left = TimeSpan.FromMilliseconds(call.Deadline - Environment.TickCount64) - Timeouts.Step / 3;
         return left < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left < RulePushTimeout ? left : RulePushTimeout;
     }
-
-    /// <summary>Longest wait for a push outside a request (the agent answers within the session's own steps).</summary>
-    public static readonly TimeSpan RulePushTimeout = TimeSpan.FromSeconds(35);
 }

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Spokes.Actors.Catalog;
 using Akka.Event;
+using Spokes.Actors.Catalog;
 using Spokes.Actors.Entities;
 using Spokes.Actors.Security;
 

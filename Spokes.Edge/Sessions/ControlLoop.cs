@@ -10,7 +10,7 @@ internal static class ControlLoop
 {
     /// <summary>The node answers an agent's request within this, an error when the session did not decide in time
     /// (the agent waits 25 s). See docs/internals.md, "Timeouts".</summary>
-    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
 
     public static void Start(TunnelLink link, IActorRef session)
