@@ -24,28 +24,39 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public CatalogActor(string? readJournalId)
+    private readonly Store.JournalReader? _reader;
+
+    public CatalogActor(string? readJournalId, Store.JournalReader? reader = null)
     {
         _readJournalId = readJournalId;
+        _reader = reader;
         if (readJournalId is null) Serving();
         else CatchingUp();
     }
 
     /// <param name="readJournalId">The persistence query plugin to follow, or null for a catalog fed by
     /// upserts only (actor tests on the in-memory journal).</param>
-    public static Props Props(string? readJournalId) => Akka.Actor.Props.Create(() => new CatalogActor(readJournalId));
+    /// <param name="reader">Reads the journal's past for the catch-up (docs/architecture.md, "Catalog catch-up"); without
+    /// it the query plugin's current-events query does.</param>
+    public static Props Props(string? readJournalId, Store.JournalReader? reader = null) =>
+        Akka.Actor.Props.Create(() => new CatalogActor(readJournalId, reader));
 
     /// <summary>The catalog under a backoff supervisor: when the store is slow or away (a fresh PostgreSQL creating
     /// its tables, a store restarting) and the journal stream fails, the catalog fails and starts over after
     /// 1 s, 2 s, … 15 s — never in a tight loop, never staying dead. Messages go through the supervisor to the
     /// current catalog.</summary>
-    public static Props Supervised(string readJournalId) => BackoffSupervisor.Props(
-        Backoff.OnFailure(Props(readJournalId), "catalog", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2, -1)
+    public static Props Supervised(string readJournalId, Store.JournalReader? reader = null) => BackoffSupervisor.Props(
+        Backoff.OnFailure(Props(readJournalId, reader), "catalog", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2, -1)
             .WithAutoReset(TimeSpan.FromSeconds(30)));
 
     protected override void PreStart()
     {
         if (_readJournalId is null) return;
+        if (_reader is not null)
+        {
+            ReadPage(0);
+            return;
+        }
         var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_readJournalId);
         var self = Self;
         journal.CurrentEventsByTag(JournalTags.All, Offset.NoOffset())
@@ -53,9 +64,24 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
             .PipeTo(self, success: () => CaughtUp.Instance, failure: ex => new Status.Failure(ex));
     }
 
+    /// <summary>Asks the reader for the page after <paramref name="ordering"/>; its rows come back as <see cref="JournalPage"/>.</summary>
+    private void ReadPage(long ordering) =>
+        _reader!.PageAsync(JournalTags.All, ordering).PipeTo(Self, success: rows => new JournalPage(rows), failure: ex => new Status.Failure(ex));
+
     private void CatchingUp()
     {
         Receive<EventEnvelope>(Apply);
+        Receive<JournalPage>(page =>
+        {
+            foreach (var row in page.Rows)
+            {
+                if (Context.System.Serialization.Deserialize(row.Message, row.Identifier, row.Manifest) is IDomainEvent e)
+                    _state.ApplyEvent(row.PersistenceId, row.SequenceNr, e);
+                _offset = Offset.Sequence(row.Ordering);
+            }
+            if (page.Rows.Count == Store.JournalReader.PageSize) ReadPage(((Sequence)_offset).Value);
+            else Self.Tell(CaughtUp.Instance);
+        });
         Receive<ICatalogUpsert>(u => { _state.Upsert(u); Sender.Tell(CatalogAck.Instance); });
         Receive<CaughtUp>(_ =>
         {
@@ -120,6 +146,8 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
             _state.ApplyEvent(envelope.PersistenceId, envelope.SequenceNr, e);
         _offset = envelope.Offset;
     }
+
+    private sealed record JournalPage(IReadOnlyList<Store.JournalEventRow> Rows);
 
     private sealed class CaughtUp
     {

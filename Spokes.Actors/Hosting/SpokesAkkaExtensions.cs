@@ -94,7 +94,7 @@ public static class SpokesAkkaExtensions
     {
         var shard = new ShardOptions { Role = NodeRole, RememberEntities = false, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData };
         return builder
-            .WithSingleton<CatalogActor>("catalog", (_, _, _) => CatalogActor.Supervised(SqlReadJournalId),
+            .WithSingleton<CatalogActor>("catalog", (_, _, resolver) => CatalogActor.Supervised(SqlReadJournalId, resolver.GetService<JournalReader>()),
                 new ClusterSingletonOptions { Role = NodeRole }, createProxyToo: true)
             .WithShardRegion<UserEntity>(UserEntity.Kind, (_, registry, _) =>
                 id => UserEntity.Props(id, registry.Get<CatalogActor>(), time), new EntityExtractor<IUserMessage>(), shard)
@@ -201,6 +201,7 @@ public static class SpokesAkkaExtensions
         services.AddSingleton<Nodes.NodeReadiness>();
         services.AddSingleton(new StoreLeases(config.Database));
         services.AddSingleton(new TrafficStore(config.Database, config.Traffic));
+        services.AddSingleton(new JournalReader(config.Database));
         services.AddSingleton<Nodes.NodeExit>();
         services.AddHostedService<StoreProbe>();
         services.TryAddSingleton<ITunnelPresence, NoPresence>();
@@ -222,6 +223,7 @@ public static class SpokesAkkaExtensions
             Nodes = sp.GetRequiredService<Nodes.INodeDirectory>(),
             Readiness = sp.GetRequiredService<Nodes.NodeReadiness>(),
             Traffic = sp.GetRequiredService<TrafficStore>(),
+            Journal = sp.GetRequiredService<JournalReader>(),
             Socks = sp.GetRequiredService<SocksSettingsSource>(),
             AutoNames = sp.GetRequiredService<AutoHostnames>(),
             ServerDomain = sp.GetRequiredService<DomainSource>(),
