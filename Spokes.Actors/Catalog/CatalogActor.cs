@@ -52,12 +52,13 @@ public sealed class CatalogActor : ReceiveActor, IWithStash
     protected override void PreStart()
     {
         if (_readJournalId is null) return;
+        // The query plugin waits for the write journal, which creates its tables on a fresh store: read after it.
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_readJournalId);
         if (_reader is not null)
         {
             ReadPage(0);
             return;
         }
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_readJournalId);
         var self = Self;
         journal.CurrentEventsByTag(JournalTags.All, Offset.NoOffset())
             .RunForeach(e => self.Tell(e), _materializer)
