@@ -45,8 +45,18 @@ public sealed partial class AdminOperations
         else
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(RequestCancel);
-            limit.CancelAfter(StepWait());
-            if (await DomainChecks.ProblemAsync(name, limit.Token) is { } problem)
+            var wait = StepWait();
+            limit.CancelAfter(wait);
+            string? problem;
+            try
+            {
+                problem = await DomainChecks.ProblemAsync(name, limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return new Refusal(ErrorCode.Unavailable, $"the check of {name} (DNS and this node's ports) did not finish within {wait.TotalSeconds:0} s; try again, or --force");
+            }
+            if (problem is not null)
                 return new Refusal(ErrorCode.Conflict, $"{problem}; --force applies the domain anyway");
             check = $"{name} resolves to this node and its HTTP and HTTPS ports answer";
         }
