@@ -20,8 +20,6 @@ public sealed partial class AdminOperations
     /// <summary>Why the certificate in force could not serve another domain (a fixed, uploaded one), or null.</summary>
     public ITlsCertificateCheck? Certificates { get; init; }
 
-    private static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(4);
-
     private async Task<IWireMessage> DomainSettingsAsync(DomainSettingsRequest r, string by)
     {
         if (r.Name is null) return new DomainSettingsReply(ServerDomain.Current, "");
@@ -29,8 +27,8 @@ public sealed partial class AdminOperations
         if (ConfigLoader.DomainProblem(name) is { } bad) return new Refusal(ErrorCode.Invalid, bad);
         if (name == ServerDomain.Current) return new DomainSettingsReply(name, $"the domain is already {name}");
         if (Certificates?.ServesOnly(name) is { } fixedCertificate) return new Refusal(ErrorCode.Invalid, fixedCertificate);
-        // 4 s + the check's 10 s + the settings entity's 15 s stay inside the CLI's 30 s.
-        var claim = await regions.Domains.Ask<Domains.DomainReply>(new Domains.GetDomain(name), ClaimTimeout);
+        // One step like any other: the request's deadline bounds it with the check and the settings entity's change.
+        var claim = await AskForAsync<Domains.DomainReply>(regions.Domains, new Domains.GetDomain(name));
         if (claim.Domain.TunnelId is { } owner)
             return new Refusal(ErrorCode.Conflict, $"{name} is claimed by an HTTP rule of tunnel {owner}; remove that rule first");
         string check;
