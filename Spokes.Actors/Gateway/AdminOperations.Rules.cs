@@ -41,8 +41,8 @@ public sealed partial class AdminOperations
     /// at least 1 s and at most <see cref="RulePushTimeout"/>.</summary>
     private TimeSpan PushWait()
     {
-        if (Call.Value is not { } call) return RulePushTimeout;
-        var left = TimeSpan.FromMilliseconds(call.Deadline - Environment.TickCount64) - Timeouts.Step / 3;
+        if (CallDeadline.Left is not { } callLeft) return RulePushTimeout;
+        var left = callLeft - Timeouts.Step / 3;
         return left < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left < RulePushTimeout ? left : RulePushTimeout;
     }
 }

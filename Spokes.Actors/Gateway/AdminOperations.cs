@@ -36,16 +36,11 @@ public sealed partial class AdminOperations(
 
     private readonly ILoggingAdapter _log = Logging.GetLogger(system, typeof(AdminOperations));
 
-    // The request's deadline flows with its awaits (like Activity.Current) so that every step, however deep,
-    // waits only for what is left of it; outside HandleAsync (the session actors' own asks) a step has its own timeout.
-    private static readonly AsyncLocal<RequestCall?> Call = new();
-
     public async Task<IWireMessage> HandleAsync(IAdminRequest request, string by, CancellationToken cancellationToken = default)
     {
         if (Readiness is { StoreReachable: false } && IsChange(request)) return new Refusal(ErrorCode.Unavailable, StoreDown);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Timeouts.Request);
-        Call.Value = new RequestCall(deadline.Token, Environment.TickCount64 + (long)Timeouts.Request.TotalMilliseconds);
+        // Every step below waits only for what is left of the request (CallDeadline).
+        using var call = CallDeadline.Begin(Timeouts.Request, cancellationToken);
         try
         {
             return request switch
@@ -119,8 +114,8 @@ public sealed partial class AdminOperations(
         {
             return target switch
             {
-                IActorRef actor => await actor.Ask<IWireMessage>(message, wait, Call.Value?.Cancel ?? default),
-                ActorSelection selection => await selection.Ask<IWireMessage>(message, wait, Call.Value?.Cancel ?? default),
+                IActorRef actor => await actor.Ask<IWireMessage>(message, wait, CallDeadline.Token),
+                ActorSelection selection => await selection.Ask<IWireMessage>(message, wait, CallDeadline.Token),
                 _ => throw new ArgumentException($"cannot ask {target.GetType().Name}", nameof(target)),
             };
         }
@@ -135,16 +130,11 @@ public sealed partial class AdminOperations(
     }
 
     /// <summary>What one step may wait: its own timeout, or less when the request's deadline is nearer.</summary>
-    private TimeSpan StepWait()
-    {
-        if (Call.Value is not { } call) return Timeouts.Step;
-        var left = TimeSpan.FromMilliseconds(Math.Max(1, call.Deadline - Environment.TickCount64));
-        return left < Timeouts.Step ? left : Timeouts.Step;
-    }
+    private TimeSpan StepWait() => CallDeadline.Wait(Timeouts.Step);
 
     /// <summary>The token of the request in progress (its deadline and its caller's cancellation), for steps that are
     /// not asks (the store, a domain check, a rule push).</summary>
-    private CancellationToken RequestCancel => Call.Value?.Cancel ?? default;
+    private static CancellationToken RequestCancel => CallDeadline.Token;
 
     private string NameOf(ICanTell target, object message)
     {
@@ -207,9 +197,6 @@ public sealed partial class AdminOperations(
 
 /// <summary>What one step is given to answer, and a whole request.</summary>
 public sealed record OperationTimeouts(TimeSpan Step, TimeSpan Request);
-
-/// <summary>The request in progress: its cancellation (deadline or caller) and its deadline (Environment.TickCount64).</summary>
-internal sealed record RequestCall(CancellationToken Cancel, long Deadline);
 
 /// <summary>Carries a refusal out of a multi-step operation.</summary>
 public sealed class RefusedException(Refusal refusal) : Exception(refusal.Message)

@@ -11,6 +11,11 @@ public sealed record SessionContext(SpokesRegions Regions, AdminOperations Opera
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>What one agent request or pushed rule may take in the session actor, all its steps together: the bound
+    /// on how long the actor's mailbox waits behind it. Below the control loop's 20 s answer to the agent, so the agent
+    /// hears the step that did not answer (docs/internals.md, "Timeouts").</summary>
+    public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(18);
+
     /// <summary>What agents are told about the server's name and certificate; null where nothing is told.</summary>
     public Tls.ServerNameBoard? ServerNames { get; init; }
 

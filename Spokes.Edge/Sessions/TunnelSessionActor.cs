@@ -20,7 +20,8 @@ namespace Spokes.Edge.Sessions;
 /// Active (publish the link; decide the agent's rule requests when primary; relay nodes and drain to the agent)
 ///   → stopped on LinkClosed / EndSession (link removed from presence, connections closed)
 /// </code>
-/// It decides; the <see cref="TunnelLink"/> moves bytes. Rule requests are decided one at a time.
+/// It decides; the <see cref="TunnelLink"/> moves bytes. Rule requests are decided one at a time, each
+/// within <see cref="SessionContext.RequestDeadline"/> (all its steps together).
 /// </summary>
 public sealed class TunnelSessionActor : ReceiveActor
 {
@@ -47,6 +48,8 @@ public sealed class TunnelSessionActor : ReceiveActor
         {
             var sender = Sender;
             ControlOutcome outcome;
+            // The mailbox waits behind this request: all its steps together get one deadline (CallDeadline).
+            using var call = CallDeadline.Begin(_ctx.RequestDeadline);
             try
             {
                 outcome = await DecideAsync(r.Request);
@@ -54,6 +57,13 @@ public sealed class TunnelSessionActor : ReceiveActor
             catch (RefusedException refused)
             {
                 outcome = ControlOutcome.Failed(refused.Message);
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or OperationCanceledException)
+            {
+                _log.Warning("tunnel {0}: {1} not decided within {2:0.#} s: {3}", _link.TunnelId, r.Request.GetType().Name,
+                    _ctx.RequestDeadline.TotalSeconds, ex.Message);
+                outcome = ControlOutcome.Failed($"the node did not decide {r.Request.GetType().Name} within " +
+                                                $"{_ctx.RequestDeadline.TotalSeconds:0.#} s (a cluster step did not answer); try again");
             }
             catch (Exception ex)
             {
@@ -66,6 +76,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         {
             var sender = Sender;
             IWireMessage reply;
+            using var call = CallDeadline.Begin(_ctx.RequestDeadline);
             try
             {
                 reply = await PushAsync(p.Change);
@@ -90,6 +101,11 @@ public sealed class TunnelSessionActor : ReceiveActor
         Receive<LinkClosed>(_ => Context.Stop(Self));
         Receive<EndSession>(e => End(e.ShutdownReason));
     }
+
+    /// <summary>What one step (an entity, presence, the agent) may wait: its own timeout or what is left of the message's deadline.</summary>
+    private static TimeSpan Step => CallDeadline.Wait(SessionContext.AskTimeout);
+
+    private static Task<T> AskAsync<T>(ICanTell target, object message) => target.Ask<T>(message, Step, CallDeadline.Token);
 
     public static Props Props(TunnelLink link, SessionContext ctx, bool newSession) =>
         Akka.Actor.Props.Create(() => new TunnelSessionActor(link, ctx, newSession));
@@ -144,7 +160,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (states.Services.FirstOrDefault(s => s.Rule.Length is 0 or > 300) is { } bad)
             return ControlOutcome.Failed($"'{bad.Rule[..Math.Min(bad.Rule.Length, 40)]}' is not a rule name");
         var services = states.Services.Select(s => new ServiceState(s.Rule, s.Online, s.Since)).ToImmutableList();
-        var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new RecordServiceStates(_link.TunnelId, services, "agent"), SessionContext.AskTimeout);
+        var reply = await AskAsync<IWireMessage>(_ctx.Regions.Tunnels, new RecordServiceStates(_link.TunnelId, services, "agent"));
         return reply is TunnelReply ? ControlOutcome.Done() : ControlOutcome.Failed((reply as Refusal)?.Message ?? "not recorded");
     }
 
@@ -213,8 +229,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             }
             if (FirewallInfo.Of(rule.Allow, rule.Drop) is { } lists) _tcpFirewalls[rule.Port] = lists;
             if (rule.Destination is { Length: > 0 } host && rule.DstPort is { } dst)
-                await _ctx.Regions.Ports.Ask<IWireMessage>(new SetPortDestination(PortIds.For(rule.Port), _link.TunnelId, host, dst, "agent"),
-                    SessionContext.AskTimeout);
+                await AskAsync<IWireMessage>(_ctx.Regions.Ports, new SetPortDestination(PortIds.For(rule.Port), _link.TunnelId, host, dst, "agent"));
             results.Add(new RuleResult("tcp:" + rule.Port, true));
         }
         var cached = await CacheAsync(known);
@@ -227,7 +242,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (_ports is { } ports) return ports;
         _ports = known is not null
             ? [.. known.Ports]
-            : (await _ctx.Regions.Tunnels.Ask<TunnelReply>(new GetTunnel(_link.TunnelId), SessionContext.AskTimeout)).Tunnel.Ports;
+            : (await AskAsync<TunnelReply>(_ctx.Regions.Tunnels, new GetTunnel(_link.TunnelId))).Tunnel.Ports;
         return _ports;
     }
 
@@ -252,8 +267,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (!claimed)
         {
             if (await _ctx.Operations.DomainClaimProblemAsync(_link.TunnelId, domain) is { } outside) return outside;
-            var claim = await _ctx.Regions.Domains.Ask<IWireMessage>(new ClaimDomain(DomainIds.For(domain), _link.TunnelId, "agent"),
-                SessionContext.AskTimeout);
+            var claim = await AskAsync<IWireMessage>(_ctx.Regions.Domains, new ClaimDomain(DomainIds.For(domain), _link.TunnelId, "agent"));
             if (claim is Refusal refusal) return refusal.Message;
         }
         _http[domain] = rule with { Domain = domain };
@@ -269,7 +283,7 @@ public sealed class TunnelSessionActor : ReceiveActor
     }
 
     private Task<IWireMessage> ReleaseDomainAsync(string domain) =>
-        _ctx.Regions.Domains.Ask<IWireMessage>(new ReleaseDomain(DomainIds.For(domain), _link.TunnelId, "agent"), SessionContext.AskTimeout);
+        AskAsync<IWireMessage>(_ctx.Regions.Domains, new ReleaseDomain(DomainIds.For(domain), _link.TunnelId, "agent"));
 
     /// <summary>Persists the rules in the Tunnel entity (shown while offline) when they changed, then writes the
     /// tunnel's routes and waits until this node routes them.</summary>
@@ -281,7 +295,7 @@ public sealed class TunnelSessionActor : ReceiveActor
             FirewallInfo.Of(r.Allow, r.Drop))).ToImmutableList();
         if (known is null || !known.Rules.SequenceEqual(infos))
         {
-            var reply = await _ctx.Regions.Tunnels.Ask<IWireMessage>(new CacheHttpRules(_link.TunnelId, infos, "agent"), SessionContext.AskTimeout);
+            var reply = await AskAsync<IWireMessage>(_ctx.Regions.Tunnels, new CacheHttpRules(_link.TunnelId, infos, "agent"));
             if (reply is Refusal refusal) return ControlOutcome.Failed(refusal.Message);
         }
         await PublishRoutesAsync(infos);
@@ -293,8 +307,8 @@ public sealed class TunnelSessionActor : ReceiveActor
         rules ??= _ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId)?.Rules ?? [];
         var ports = await PortsAsync(null);
         var firewalls = _tcpFirewalls.Where(f => ports.Contains(f.Key)).ToImmutableDictionary();
-        await _ctx.Presence.Ask<PresenceAck>(new PutRoutes(new TunnelRoutes(_link.TunnelId, _link.SessionId, rules, [.. ports],
-            _ctx.Time.GetUtcNow(), firewalls.IsEmpty ? null : firewalls)), SessionContext.AskTimeout);
+        await AskAsync<PresenceAck>(_ctx.Presence, new PutRoutes(new TunnelRoutes(_link.TunnelId, _link.SessionId, rules, [.. ports],
+            _ctx.Time.GetUtcNow(), firewalls.IsEmpty ? null : firewalls)));
     }
 
     /// <summary>Replaces a leased port's allow and drop lists (empty lists remove them); visitors meet them at once.</summary>
@@ -322,16 +336,15 @@ public sealed class TunnelSessionActor : ReceiveActor
     {
         if (!(await PortsAsync(null)).Contains(f.Port)) return ControlOutcome.Failed($"port {f.Port} is not leased to this tunnel");
         if (f.DstPort is < 1 or > 65535 || string.IsNullOrWhiteSpace(f.Destination)) return ControlOutcome.Failed("bad destination");
-        var reply = await _ctx.Regions.Ports.Ask<IWireMessage>(
-            new SetPortDestination(PortIds.For(f.Port), _link.TunnelId, f.Destination.Trim(), f.DstPort, "agent"), SessionContext.AskTimeout);
+        var reply = await AskAsync<IWireMessage>(_ctx.Regions.Ports,
+            new SetPortDestination(PortIds.For(f.Port), _link.TunnelId, f.Destination.Trim(), f.DstPort, "agent"));
         return reply is Refusal r ? ControlOutcome.Failed(r.Message) : ControlOutcome.Done();
     }
 
     private async Task<ControlOutcome> ResetAsync(int port)
     {
         if (!(await PortsAsync(null)).Contains(port)) return ControlOutcome.Failed($"port {port} is not leased to this tunnel");
-        var reply = await _ctx.Regions.Ports.Ask<IWireMessage>(new ResetPortDestination(PortIds.For(port), _link.TunnelId, "agent"),
-            SessionContext.AskTimeout);
+        var reply = await AskAsync<IWireMessage>(_ctx.Regions.Ports, new ResetPortDestination(PortIds.For(port), _link.TunnelId, "agent"));
         return reply is Refusal r ? ControlOutcome.Failed(r.Message) : ControlOutcome.Done();
     }
 
@@ -351,7 +364,6 @@ public sealed class TunnelSessionActor : ReceiveActor
     /// (claims, leases), the agent applies and saves it, then the node records the result.</summary>
     private async Task<IWireMessage> PushAsync(RuleChange change)
     {
-        var timeout = SessionContext.AskTimeout;
         var ports = await PortsAsync(_ctx.Routes.Current.Routes.GetValueOrDefault(_link.TunnelId));
         switch (change.Action)
         {
@@ -395,30 +407,30 @@ public sealed class TunnelSessionActor : ReceiveActor
                     return await PushHttpAsync(guarded with { Allow = allow, Drop = drop }, guarded, $"firewall lists of {guarded.Domain} set");
                 }
                 if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
-                await _link.Control.RequestAsync(new TcpFirewall { Port = change.Port.Value, Allow = allow, Drop = drop }, timeout);
+                await _link.Control.RequestAsync(new TcpFirewall { Port = change.Port.Value, Allow = allow, Drop = drop }, Step, CallDeadline.Token);
                 return Done(await SetTcpFirewallAsync(change.Port.Value, allow, drop), $"firewall lists of port {change.Port} set");
             case RuleAction.HttpRemove:
                 var name = Normalize(change.Domain!);
                 if (!_http.ContainsKey(name)) return new Refusal(ErrorCode.NotFound, $"no rule for {name}");
-                await _link.Control.RequestAsync(new HttpRemove { Domain = name }, timeout);
+                await _link.Control.RequestAsync(new HttpRemove { Domain = name }, Step, CallDeadline.Token);
                 return Done(await RemoveHttpAsync(name), $"http rule for {name} removed");
             case RuleAction.TcpAllocate:
                 var allocated = await AllocateAsync();
                 if (!allocated.Ok) return new Refusal(ErrorCode.Failed, allocated.Error!);
-                await _link.Control.RequestAsync(new TcpAllocated { Port = allocated.Port!.Value }, timeout);
+                await _link.Control.RequestAsync(new TcpAllocated { Port = allocated.Port!.Value }, Step, CallDeadline.Token);
                 return new AdminDone($"port {allocated.Port} allocated");
             case RuleAction.TcpForward:
                 if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
                 var forward = new TcpForward { Port = change.Port.Value, Destination = change.Destination!, DstPort = change.DstPort!.Value };
-                await _link.Control.RequestAsync(forward, timeout);
+                await _link.Control.RequestAsync(forward, Step, CallDeadline.Token);
                 return Done(await ForwardAsync(forward), $"port {change.Port} forwards to {change.Destination}:{change.DstPort}");
             case RuleAction.TcpReset:
                 if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
-                await _link.Control.RequestAsync(new TcpReset { Port = change.Port.Value }, timeout);
+                await _link.Control.RequestAsync(new TcpReset { Port = change.Port.Value }, Step, CallDeadline.Token);
                 return Done(await ResetAsync(change.Port.Value), $"port {change.Port} reset");
             case RuleAction.TcpRelease:
                 if (!ports.Contains(change.Port!.Value)) return new Refusal(ErrorCode.NotFound, $"port {change.Port} is not leased to this tunnel");
-                await _link.Control.RequestAsync(new TcpRelease { Port = change.Port.Value }, timeout);
+                await _link.Control.RequestAsync(new TcpRelease { Port = change.Port.Value }, Step, CallDeadline.Token);
                 return Done(await ReleaseAsync(change.Port.Value), $"port {change.Port} released");
             default:
                 return new Refusal(ErrorCode.Invalid, "unknown rule action");
@@ -433,7 +445,7 @@ public sealed class TunnelSessionActor : ReceiveActor
         if (await AddHttpAsync(rule, claimed: previous is not null, pushed: true) is { } error) return new Refusal(ErrorCode.Invalid, error);
         try
         {
-            await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, SessionContext.AskTimeout);
+            await _link.Control.RequestAsync(new HttpAdd { Rule = _http[domain] }, Step, CallDeadline.Token);
             // An uploaded certificate and new password hashes went to the agent, which keeps them; this node does not.
             _http[domain] = RuleSupport.ForNode(_http[domain] with { CertificatePem = null, KeyPem = null });
         }

@@ -8,6 +8,11 @@ using Spokes.Actors.Security;
 using Spokes.Actors.Store;
 using Spokes.Actors.Tokens;
 using Spokes.Actors.Tunnels;
+using Spokes.Edge.Relay;
+using Spokes.Edge.Routing;
+using Spokes.Edge.Sessions;
+using Spokes.Tests.Tunnel;
+using Spokes.Tunnel.Control;
 using Xunit.Abstractions;
 
 namespace Spokes.Tests.Actors.Gateway;
@@ -62,6 +67,37 @@ public sealed class OperationTimeoutsTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(ErrorCode.Unavailable, Assert.IsType<Refusal>(reply).Code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task SessionActor_AgentRequestWhoseStepsDoNotAnswer_EndsWithinItsDeadline_AndTheNextMessageIsServed()
+    {
+        var tunnels = Answering("tunnels");
+        var operations = Operations(tunnels, catalog: Silent("catalog"), new OperationTimeouts(AdminOperations.AskTimeout, AdminOperations.RequestDeadline));
+        var silent = Silent("domains");
+        // The domain shards do not answer: each of three claims would wait its own 15 s step (45 s of a stalled mailbox).
+        var regions = new SpokesRegions(silent, silent, silent, tunnels, silent, silent, silent, silent);
+        var context = new SessionContext(regions, operations, Silent("presence"), new LocalLinks(), new RouteTableSource(),
+            new EdgeIdentity("n1", "spokes.test", "127.0.0.1:1", "127.0.0.1:1"), TimeProvider.System) { RequestDeadline = TimeSpan.FromSeconds(4) };
+        var (agent, node) = MuxTestPeers.Sessions(pauseThreshold: 1 << 16);
+        await using var agentSession = agent;
+        await using var nodeSession = node;
+        var agentStream = await agent.OpenStreamAsync();
+        await agentStream.Output.FlushAsync();
+        var control = new ControlChannel((await node.AcceptStreamAsync().AsTask().WaitAsync(MuxTestPeers.Timeout))!);
+        var link = new TunnelLink("t1", "s1", "secret", 4, "127.0.0.1", node, control);
+        var session = Sys.ActorOf(TunnelSessionActor.Props(link, context, newSession: false), "session");
+        var rules = new[] { "a.test", "b.test", "c.test" }.Select(d => new HttpRule { Domain = d, Destination = "127.0.0.1", HttpPort = 80 }).ToList();
+        var clock = Stopwatch.StartNew();
+
+        var outcome = await session.Ask<ControlOutcome>(new AgentRequest(new SyncRules { Http = rules, Tcp = [] }), TimeSpan.FromSeconds(60));
+
+        Assert.False(outcome.Ok);
+        Assert.Equal("the node did not decide SyncRules within 4 s (a cluster step did not answer); try again", outcome.Error);
+        // One deadline for all the steps, not 15 s each (generous bound for a busy machine).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"took {clock.Elapsed}");
+        var next = await session.Ask<ControlOutcome>(new AgentRequest(new ServiceStates { Services = [] }), TimeSpan.FromSeconds(20));
+        Assert.True(next.Ok, next.Error);
     }
 
     private AdminOperations Operations(IActorRef tunnels, IActorRef catalog, OperationTimeouts timeouts, IRulePusher? pusher = null,
