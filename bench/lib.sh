@@ -154,7 +154,8 @@ NGINX
 }
 
 # start_spokes HTTP HTTPS CLUSTER RANGE_BEGIN RANGE_SIZE: one node on 127.0.0.1 (domain localhost, data in $WORK/data;
-# per-address visitor limits off: every load generator here is one address, 127.0.0.1 — the counters still run;
+# per-address visitor limits off unless SPOKES_LIMITS gives the "limits" keys: every load generator here is one
+# address, 127.0.0.1 — the counters still run;
 # NODE = its pid, REG = the registration the agent used) and an agent configured for it in $WORK/agent, not started.
 # Defines spokes() and agent() (CLIs).
 start_spokes() {
@@ -163,7 +164,7 @@ start_spokes() {
 {"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$1","https":"127.0.0.1:$2"},
  "portRange":{"begin":$4,"end":$(($4 + $5))},"cluster":{"host":"127.0.0.1","port":$3},
  "tunOptions":{"maxPoolSize":5,"maxPorts":5},
- "limits":{"connectionsPerAddressPerTunnel":0,"connectionsPerAddress":0}}
+ "limits":{${SPOKES_LIMITS:-"connectionsPerAddressPerTunnel":0,"connectionsPerAddress":0}}}
 EOF
   start node "${SPOKES[@]}" start --config "$WORK/config.json"
   wait_log "$WORK/node.log" "node up" 120
