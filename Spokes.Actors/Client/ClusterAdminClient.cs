@@ -26,6 +26,8 @@ public sealed class ClusterAdminClient : IAsyncDisposable
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
+    private IActorRef? _gateway;
+    private Task<bool>? _gatewayLost;
 
     private ClusterAdminClient(ActorSystem system, IActorRef client)
     {
@@ -43,6 +45,12 @@ public sealed class ClusterAdminClient : IAsyncDisposable
             akka.cluster.client {
               establishing-get-contacts-interval = 1s
               reconnect-timeout = 15s
+            }
+            # A node that dies or freezes under a request is noticed by watching its gateway (see SendAsync).
+            akka.remote.watch-failure-detector {
+              heartbeat-interval = 1s
+              acceptable-heartbeat-pause = 5s
+              unreachable-nodes-reaper-interval = 1s
             }
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             # The CLI's output is its answer (and JSON with --json): failures surface as one line, not logs.
@@ -99,33 +107,87 @@ public sealed class ClusterAdminClient : IAsyncDisposable
         throw new ClusterUnreachableException($"cannot reach the Spokes cluster at {string.Join(", ", errors)}: is a node running?");
     }
 
+    /// <summary>Sends one request and waits for its answer. The gateway that takes requests is watched, so a node that
+    /// dies or freezes under a request fails the call once the remote failure detector gives it up (~10 s), not after
+    /// <paramref name="timeout"/>.</summary>
     public async Task<IWireMessage> SendAsync(IAdminRequest request, TimeSpan timeout)
     {
         try
         {
-            var reply = await _client.Ask<IWireMessage>(new ClusterClient.Send(AdminGateway.Path, request, localAffinity: true), timeout);
-            if (reply is not ReplyChunk first) return reply;
-            // A large answer comes in parts from the same gateway (the receptionist this client talks to).
-            var parts = new List<ReplyChunk>(first.Count) { first };
-            for (var i = 1; i < first.Count; i++)
+            var (gateway, lost) = await WatchedGatewayAsync(timeout);
+            var answer = AnswerAsync(request, timeout);
+            if (await Task.WhenAny(answer, lost) == lost && await lost)
             {
-                var next = await _client.Ask<IWireMessage>(
-                    new ClusterClient.Send(AdminGateway.Path, new NextReplyChunk(first.ReplyId, i), localAffinity: true), timeout);
-                if (next is not ReplyChunk part || part.ReplyId != first.ReplyId || part.Index != i)
-                    return next as Refusal ?? new Refusal(ErrorCode.Failed, "a large answer came back out of order; run the command again");
-                parts.Add(part);
+                _ = answer.ContinueWith(t => t.Exception, TaskScheduler.Default); // its timeout is of no interest now
+                throw new ClusterUnreachableException(
+                    $"the node at {gateway!.Path.Address.Host}:{gateway.Path.Address.Port} stopped answering while it worked " +
+                    "on the request; run the command again (a change may or may not have been made)");
             }
-            return ReplyChunks.Join(_system, parts);
+            return await answer;
         }
         catch (AskTimeoutException)
         {
+            // The probe has already proved the certificate; what is left is a node that stalled under the request.
             throw new ClusterUnreachableException(
-                $"the Spokes cluster did not answer within {timeout.TotalSeconds:0} s (is the cluster certificate the node's?)");
+                $"the Spokes cluster did not answer within {timeout.TotalSeconds:0} s (the node is overloaded); run the command again");
         }
+    }
+
+    /// <summary>The gateway this client's requests reach (asked once, again after it was lost) and a task that completes
+    /// with true when it terminates.</summary>
+    private async Task<(IActorRef? Gateway, Task<bool> Lost)> WatchedGatewayAsync(TimeSpan timeout)
+    {
+        if (_gateway is { } known && _gatewayLost is { IsCompleted: false } watching) return (known, watching);
+        var identity = await _client.Ask<ActorIdentity>(
+            new ClusterClient.Send(AdminGateway.Path, new Identify(null), localAffinity: true), timeout);
+        _gateway = identity.Subject;
+        if (_gateway is null)
+        {
+            _gatewayLost = Task.FromResult(false);
+        }
+        else
+        {
+            var terminated = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _system.ActorOf(Props.Create(() => new GatewayWatcher(_gateway, terminated)));
+            _gatewayLost = terminated.Task;
+        }
+        return (_gateway, _gatewayLost);
+    }
+
+    private async Task<IWireMessage> AnswerAsync(IAdminRequest request, TimeSpan timeout)
+    {
+        var reply = await _client.Ask<IWireMessage>(new ClusterClient.Send(AdminGateway.Path, request, localAffinity: true), timeout);
+        if (reply is not ReplyChunk first) return reply;
+        // A large answer comes in parts from the same gateway (the receptionist this client talks to).
+        var parts = new List<ReplyChunk>(first.Count) { first };
+        for (var i = 1; i < first.Count; i++)
+        {
+            var next = await _client.Ask<IWireMessage>(
+                new ClusterClient.Send(AdminGateway.Path, new NextReplyChunk(first.ReplyId, i), localAffinity: true), timeout);
+            if (next is not ReplyChunk part || part.ReplyId != first.ReplyId || part.Index != i)
+                return next as Refusal ?? new Refusal(ErrorCode.Failed, "a large answer came back out of order; run the command again");
+            parts.Add(part);
+        }
+        return ReplyChunks.Join(_system, parts);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+    }
+
+    /// <summary>Completes its task when the watched gateway terminates (stopped, or its node lost to the remote failure
+    /// detector).</summary>
+    private sealed class GatewayWatcher : ReceiveActor
+    {
+        public GatewayWatcher(IActorRef gateway, TaskCompletionSource<bool> terminated)
+        {
+            Context.Watch(gateway);
+            Receive<Terminated>(_ =>
+            {
+                terminated.TrySetResult(true);
+                Context.Stop(Self);
+            });
+        }
     }
 }

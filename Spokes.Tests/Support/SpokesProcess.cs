@@ -114,8 +114,13 @@ internal sealed class SpokesProcess : IAsyncDisposable
     /// <summary>Sends a POSIX signal (SIGSTOP freezes a node as a hang would, SIGCONT thaws it, SIGTERM asks it to stop).</summary>
     public void Signal(int signal)
     {
-        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        Signal(_process.Id, signal);
         _log.Add(_name, $"<signal {signal} from the test>");
+    }
+
+    public static void Signal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"kill({pid}, {signal}) failed");
     }
 
     public const int SigTerm = 15;

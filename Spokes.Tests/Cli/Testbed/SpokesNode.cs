@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Spokes.Tests.Support;
 
 namespace Spokes.Tests.Cli.Testbed;
 
@@ -96,6 +97,14 @@ public sealed class SpokesNode : IAsyncDisposable
     private void Append(string line)
     {
         lock (_log) _log.AppendLine(line);
+    }
+
+    /// <summary>Sends a POSIX signal to the running node (<see cref="SpokesProcess.SigStop"/> freezes it as a hang would).</summary>
+    public void Signal(int signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("node not running");
+        SpokesProcess.Signal(process.Id, signal);
+        Append($"=== signal {signal} ({DateTime.UtcNow:HH:mm:ss.fff})");
     }
 
     /// <summary>SIGKILL, no goodbye: what a crash or <c>kill -9</c> does.</summary>
