@@ -27,7 +27,7 @@ public sealed class ClusterAdminClient : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private IActorRef? _gateway;
-    private Task<bool>? _gatewayLost;
+    private Task? _gatewayLost;
 
     private ClusterAdminClient(ActorSystem system, IActorRef client)
     {
@@ -116,7 +116,7 @@ public sealed class ClusterAdminClient : IAsyncDisposable
         {
             var (gateway, lost) = await WatchedGatewayAsync(timeout);
             var answer = AnswerAsync(request, timeout);
-            if (await Task.WhenAny(answer, lost) == lost && await lost)
+            if (lost is not null && await Task.WhenAny(answer, lost) == lost)
             {
                 _ = answer.ContinueWith(t => t.Exception, TaskScheduler.Default); // its timeout is of no interest now
                 throw new ClusterUnreachableException(
@@ -134,20 +134,17 @@ public sealed class ClusterAdminClient : IAsyncDisposable
     }
 
     /// <summary>The gateway this client's requests reach (asked once, again after it was lost) and a task that completes
-    /// with true when it terminates.</summary>
-    private async Task<(IActorRef? Gateway, Task<bool> Lost)> WatchedGatewayAsync(TimeSpan timeout)
+    /// when it terminates; no task when the node has no gateway (the request then times out).</summary>
+    private async Task<(IActorRef? Gateway, Task? Lost)> WatchedGatewayAsync(TimeSpan timeout)
     {
-        if (_gateway is { } known && _gatewayLost is { IsCompleted: false } watching) return (known, watching);
+        if (_gatewayLost is { IsCompleted: false }) return (_gateway, _gatewayLost);
         var identity = await _client.Ask<ActorIdentity>(
             new ClusterClient.Send(AdminGateway.Path, new Identify(null), localAffinity: true), timeout);
         _gateway = identity.Subject;
-        if (_gateway is null)
+        _gatewayLost = null;
+        if (_gateway is not null)
         {
-            _gatewayLost = Task.FromResult(false);
-        }
-        else
-        {
-            var terminated = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var terminated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _system.ActorOf(Props.Create(() => new GatewayWatcher(_gateway, terminated)));
             _gatewayLost = terminated.Task;
         }
@@ -180,12 +177,12 @@ public sealed class ClusterAdminClient : IAsyncDisposable
     /// detector).</summary>
     private sealed class GatewayWatcher : ReceiveActor
     {
-        public GatewayWatcher(IActorRef gateway, TaskCompletionSource<bool> terminated)
+        public GatewayWatcher(IActorRef gateway, TaskCompletionSource terminated)
         {
             Context.Watch(gateway);
             Receive<Terminated>(_ =>
             {
-                terminated.TrySetResult(true);
+                terminated.TrySetResult();
                 Context.Stop(Self);
             });
         }
