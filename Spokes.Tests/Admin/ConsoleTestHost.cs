@@ -79,12 +79,7 @@ public sealed class ConsoleTestHost : IAsyncDisposable
 
     public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Spokes.Tests.DataPlane.Testbed.FreePorts.One();
 
     private static X509Certificate2 SelfSigned()
     {

@@ -99,40 +99,9 @@ internal sealed class LiveNode : IAsyncDisposable
         return process;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Spokes.Tests.DataPlane.Testbed.FreePorts.One();
 
-    /// <summary>The first of <paramref name="count"/> consecutive ports free right now.</summary>
-    private static int FreeRange(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var first = Random.Shared.Next(30000, 60000 - count);
-            var listeners = new List<TcpListener>();
-            try
-            {
-                for (var p = first; p < first + count; p++)
-                {
-                    var l = new TcpListener(IPAddress.Loopback, p);
-                    l.Start();
-                    listeners.Add(l);
-                }
-                return first;
-            }
-            catch (SocketException)
-            {
-            }
-            finally
-            {
-                listeners.ForEach(l => l.Stop());
-            }
-        }
-        throw new InvalidOperationException("no free port range");
-    }
+    private static int FreeRange(int count) => Spokes.Tests.DataPlane.Testbed.FreePorts.Run(count);
 
     public async ValueTask DisposeAsync()
     {

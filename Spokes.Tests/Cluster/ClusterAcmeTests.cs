@@ -18,7 +18,7 @@ public sealed class ClusterAcmeTests(ITestOutputHelper output)
     [Fact]
     public async Task OneNodeOrders_AnotherAnswersTheValidation_EveryNodeServesTheStoredCertificate()
     {
-        var ports = MultiHostPorts.One(["127.0.0.1", "127.0.0.2", ClusterTestbed.BalancerHost]);
+        var ports = FreePorts.One(["127.0.0.1", "127.0.0.2", ClusterTestbed.BalancerHost]);
         await using var pebble = await PebbleServer.StartAsync(ports);
         var acmeOn = new HashSet<string> { "n2" };
         object? Tls(ClusterNode node) => acmeOn.Contains(node.Name)

@@ -19,7 +19,7 @@ public sealed class ClusterSocksTests(ClusterFixture cluster, ITestOutputHelper 
     {
         var bed = cluster.Bed;
         var hosts = bed.Nodes.Select(n => n.Host).ToList();
-        var port = MultiHostPorts.One(hosts);
+        var port = FreePorts.One(hosts);
         var ada = cluster.Agent;
         (await bed.CliAsync("settings", "socks", "--port", port.ToString())).ExpectExit(0).ExpectOutput($"port: {port}");
         try

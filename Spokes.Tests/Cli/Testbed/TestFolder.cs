@@ -23,13 +23,8 @@ public sealed class TestFolder : IDisposable
         }
     }
 
-    /// <summary>A port that was free a moment ago (bound on port 0, then released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
+    /// <summary>A port free right now (<see cref="DataPlane.Testbed.FreePorts"/>).</summary>
+    public static int FreePort() => DataPlane.Testbed.FreePorts.One();
 }
 
 /// <summary>A node's config.json (SPEC §3) with loopback addresses and free ports.</summary>

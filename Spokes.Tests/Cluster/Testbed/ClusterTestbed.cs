@@ -40,10 +40,10 @@ internal sealed class ClusterTestbed : IAsyncDisposable
         DataPath = Path.Combine(Directory, "data");
         string[] hosts = [.. Enumerable.Range(1, nodes).Select(i => $"127.0.0.{i}")];
         string[] everywhere = [.. hosts, BalancerHost];
-        HttpPort = httpPort ?? MultiHostPorts.One(everywhere);
-        HttpsPort = MultiHostPorts.One(everywhere);
-        ClusterPort = MultiHostPorts.One(everywhere);
-        RangeBegin = MultiHostPorts.Run(PortCount, everywhere);
+        HttpPort = httpPort ?? FreePorts.One(everywhere);
+        HttpsPort = FreePorts.One(everywhere);
+        ClusterPort = FreePorts.One(everywhere);
+        RangeBegin = FreePorts.Run(PortCount, everywhere);
         DrainSeconds = drainSeconds;
         Nodes = [.. hosts.Select((host, i) => new ClusterNode(this, $"n{i + 1}", host))];
     }
@@ -240,34 +240,4 @@ internal sealed class ClusterTestbed : IAsyncDisposable
             advertise = HideNodes ? $"127.0.0.250:{HttpsPort}" : "",
         },
     });
-}
-
-/// <summary>Ports free on every address that will bind them.</summary>
-internal static class MultiHostPorts
-{
-    public static int One(IReadOnlyList<string> hosts) => Run(1, hosts);
-
-    public static int Run(int count, IReadOnlyList<string> hosts)
-    {
-        for (int attempt = 0; attempt < 200; attempt++)
-        {
-            int begin = Random.Shared.Next(20_000, 32_000 - count);
-            if (Enumerable.Range(begin, count).All(p => hosts.All(h => IsFree(h, p)))) return begin;
-        }
-        throw new InvalidOperationException($"no run of {count} free ports on {string.Join(", ", hosts)}");
-    }
-
-    private static bool IsFree(string host, int port)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Parse(host), port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

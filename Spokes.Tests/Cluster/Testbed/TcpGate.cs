@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Spokes.Tests.DataPlane.Testbed;
 
 namespace Spokes.Tests.Cluster.Testbed;
 
@@ -15,10 +16,7 @@ internal sealed class TcpGate : IAsyncDisposable
     public TcpGate(IPEndPoint target)
     {
         _target = target;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        Port = FreePorts.One(); // reopened after each outage: a port outside the ephemeral range stays ours
         Open();
     }
 
