@@ -160,11 +160,12 @@ NGINX
 # Defines spokes() and agent() (CLIs).
 start_spokes() {
   mkdir -p "$WORK/data" "$WORK/agent"
+  local limits='"connectionsPerAddressPerTunnel":0,"connectionsPerAddress":0' # (a default inside ${:-} loses its quotes)
   cat >"$WORK/config.json" <<EOF
 {"domain":"localhost","dataPath":"$WORK/data","listen":{"http":"127.0.0.1:$1","https":"127.0.0.1:$2"},
  "portRange":{"begin":$4,"end":$(($4 + $5))},"cluster":{"host":"127.0.0.1","port":$3},
  "tunOptions":{"maxPoolSize":5,"maxPorts":5},
- "limits":{${SPOKES_LIMITS:-"connectionsPerAddressPerTunnel":0,"connectionsPerAddress":0}}}
+ "limits":{${SPOKES_LIMITS:-$limits}}}
 EOF
   start node "${SPOKES[@]}" start --config "$WORK/config.json"
   wait_log "$WORK/node.log" "node up" 120
