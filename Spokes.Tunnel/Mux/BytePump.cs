@@ -35,12 +35,16 @@ public sealed record RelayPolicy(Func<TimeSpan> Idle, Func<bool> Draining, bool 
 /// <summary>
 /// The one byte pump: between a socket-like <see cref="Stream"/> and a <see cref="MuxStream"/> (leased ports, the
 /// agent's services), and between two pipes (a Kestrel connection or another mux stream, and a mux stream).
-/// Stream reads go straight into the mux stream's pipe memory (no intermediate buffer); a zero-byte read first
-/// means an idle connection holds no buffer. Failures are results, not exceptions.
+/// Stream reads go straight into the mux stream's pipe memory (no intermediate buffer), up to 64 KiB at a time; a
+/// zero-byte read whenever the source was emptied means an idle connection holds no buffer. Failures are results,
+/// not exceptions.
 /// </summary>
 public static class BytePump
 {
     public static readonly TimeSpan DrainQuiet = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>What one read from a connection asks for: a frame's payload, so a busy stream moves in whole frames.</summary>
+    private const int ReadSize = 64 * 1024;
 
     /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> until end of input; completes the destination (FIN), or with the error (RST).</summary>
     public static async Task<(PumpResult Result, long Bytes)> CopyAsync(Stream source, PipeWriter destination, CancellationToken cancellationToken = default,
@@ -48,20 +52,28 @@ public static class BytePump
     {
         long total = 0;
         Exception? failure = null;
+        bool emptied = true;
         try
         {
             while (true)
             {
                 try
                 {
-                    await source.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                    Memory<byte> memory = destination.GetMemory(16 * 1024);
+                    if (emptied)
+                    {
+                        await source.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    Memory<byte> memory = destination.GetMemory(ReadSize);
                     int read = await source.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
                     if (read == 0)
                     {
                         return (PumpResult.Success, total);
                     }
 
+                    // A read that filled its buffer left more behind: read again at once. A short one emptied the
+                    // source, so the next wait is a zero-byte read again.
+                    emptied = read < memory.Length;
                     destination.Advance(read);
                     total += read;
                     progress?.Invoke(read);

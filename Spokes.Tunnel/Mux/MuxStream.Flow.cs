@@ -23,11 +23,11 @@ public sealed partial class MuxStream
             return;
         }
 
+        // One frame's payload (at most 64 KiB) goes into one segment of the receive pipe, so the consumer writes a
+        // whole frame to its socket with one send rather than one per 16 KiB segment.
         var writer = _receive.Writer;
-        foreach (ReadOnlyMemory<byte> segment in payload)
-        {
-            writer.Write(segment.Span);
-        }
+        payload.CopyTo(writer.GetSpan((int)length));
+        writer.Advance((int)length);
 
         ValueTask<FlushResult> flush = writer.FlushAsync();
         bool readerGone = !flush.IsCompletedSuccessfully || flush.Result.IsCompleted;
