@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -48,6 +49,56 @@ public class BytePumpTests
         Assert.Equal(new RelayResult(PumpResult.Success, data.Length, PumpResult.Success, 32), resultA);
         Assert.Equal(new RelayResult(PumpResult.Success, 32, PumpResult.Success, data.Length), resultB);
         await echo;
+    }
+
+    [Fact]
+    public async Task StreamToPipe_ReadsWholeFrames_ZeroByteReadOnlyAfterTheSourceWasEmptied()
+    {
+        // Two reads that fill their buffer, a short one, then end of input.
+        var source = new ScriptedSource(full: 2, shortRead: 10);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+
+        var (result, bytes) = await BytePump.CopyAsync(source, pipe.Writer).WaitAsync(MuxTestPeers.Timeout);
+
+        Assert.Equal(PumpResult.Success, result);
+        Assert.Equal(source.Delivered, bytes);
+        // A zero-byte read first; none between reads that filled their buffer; one again after the short read.
+        Assert.Equal([0, 1, 1, 1, 0, 1], source.Requested.Select(length => length == 0 ? 0 : 1));
+        Assert.All(source.Requested.Where(length => length > 0), length => Assert.True(length >= 64 * 1024, $"asked for {length} bytes"));
+    }
+
+    /// <summary>A source whose first reads fill whatever buffer they get, then one short read, then end of input.</summary>
+    private sealed class ScriptedSource(int full, int shortRead) : Stream
+    {
+        private int _reads;
+
+        public List<int> Requested { get; } = [];
+
+        public long Delivered { get; private set; }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Requested.Add(buffer.Length);
+            if (buffer.Length == 0)
+            {
+                return ValueTask.FromResult(0);
+            }
+
+            int n = _reads++ < full ? buffer.Length : _reads == full + 1 ? shortRead : 0;
+            Delivered += n;
+            return ValueTask.FromResult(n);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
