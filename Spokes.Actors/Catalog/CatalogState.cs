@@ -14,22 +14,39 @@ namespace Spokes.Actors.Catalog;
 /// </summary>
 public sealed class CatalogState
 {
-    private readonly Dictionary<string, Versioned<UserState>> _users = new();
-    private readonly Dictionary<string, Versioned<RegistrationState>> _registrations = new();
-    private readonly Dictionary<string, Versioned<AuthTokenState>> _tokens = new();
-    private readonly Dictionary<string, Versioned<TunnelState>> _tunnels = new();
-    private readonly Dictionary<string, Versioned<PortLeaseState>> _ports = new();
-    private readonly Dictionary<string, Versioned<DomainState>> _domains = new();
-    private readonly Dictionary<string, Versioned<ApiKeyState>> _apiKeys = new();
+    private readonly Table<UserState> _users = new(s => s.Exists, OrderedView<UserState>.By(s => s.Created, s => s.Id));
+    private readonly Table<RegistrationState> _registrations = new(s => s.Exists, OrderedView<RegistrationState>.By(s => s.Created, s => s.Id));
+    private readonly Table<AuthTokenState> _tokens = new(s => s.Exists, OrderedView<AuthTokenState>.By(s => s.Created, s => s.Id));
+    private readonly Table<TunnelState> _tunnels = new(s => s.Exists, OrderedView<TunnelState>.By(s => s.Created, s => s.Id));
+    private readonly Table<PortLeaseState> _ports = new(s => s.Leased, OrderedView<PortLeaseState>.By(s => s.Port, _ => ""));
+    private readonly Table<DomainState> _domains = new(s => s.Owned,
+        Comparer<DomainState>.Create((a, b) => string.CompareOrdinal(a.Domain, b.Domain)));
+    private readonly Table<ApiKeyState> _apiKeys = new(s => s.Exists, OrderedView<ApiKeyState>.By(s => s.Created, s => s.Id));
 
     private readonly record struct Versioned<T>(long SequenceNr, T State);
+
+    /// <summary>One entity kind: the latest state by persistence id, and the listed ones in listing order.</summary>
+    private sealed class Table<T>(Func<T, bool> listed, IComparer<T> order) where T : class
+    {
+        private readonly Dictionary<string, Versioned<T>> _byId = new();
+        public OrderedView<T> View { get; } = new(listed, order);
+        public IEnumerable<T> States => _byId.Values.Select(v => v.State);
+
+        public bool TryGet(string id, out Versioned<T> current) => _byId.TryGetValue(id, out current);
+
+        public void Set(string id, Versioned<T> next)
+        {
+            View.Replace(_byId.TryGetValue(id, out var before) ? before.State : null, next.State);
+            _byId[id] = next;
+        }
+    }
 
     /// <summary>Domains that active tunnels cache in their rules but whose Domain entity has no owner: claims made
     /// before domains had an entity of their own, adopted by their tunnel once at start.</summary>
     public IEnumerable<(string Domain, string TunnelId)> UnadoptedClaims()
     {
-        var owned = _domains.Values.Where(v => v.State.Owned).Select(v => v.State.Domain).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return _tunnels.Values.Select(v => v.State).Where(t => t.IsActive)
+        var owned = _domains.View.Items.Select(d => d.Domain).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return _tunnels.View.Items.Where(t => t.IsActive)
             .SelectMany(t => t.HttpRules.Select(r => (Domain: r.Domain, TunnelId: t.Id)))
             .Where(x => !owned.Contains(x.Domain))
             .DistinctBy(x => x.Domain, StringComparer.OrdinalIgnoreCase);
@@ -65,41 +82,35 @@ public sealed class CatalogState
         }
     }
 
-    private static void Put<T>(Dictionary<string, Versioned<T>> map, string id, long seq, T state)
+    private static void Put<T>(Table<T> table, string id, long seq, T state) where T : class
     {
-        if (!map.TryGetValue(id, out var current) || current.SequenceNr < seq)
-            map[id] = new Versioned<T>(seq, state);
+        if (!table.TryGet(id, out var current) || current.SequenceNr < seq)
+            table.Set(id, new Versioned<T>(seq, state));
     }
 
-    private static void Step<T>(Dictionary<string, Versioned<T>> map, string id, long seq, T empty, Func<T, T> apply)
+    private static void Step<T>(Table<T> table, string id, long seq, T empty, Func<T, T> apply) where T : class
     {
-        var current = map.TryGetValue(id, out var v) ? v : new Versioned<T>(0, empty);
+        var current = table.TryGet(id, out var v) ? v : new Versioned<T>(0, empty);
         // Events arrive in order per persistence id; one we already reflect (or a gap) is skipped.
         if (seq != current.SequenceNr + 1) return;
-        map[id] = new Versioned<T>(seq, apply(current.State));
+        table.Set(id, new Versioned<T>(seq, apply(current.State)));
     }
 
-    public ImmutableList<UserState> Users => _users.Values.Select(v => v.State).Where(s => s.Exists)
-        .OrderBy(s => s.Created).ToImmutableList();
-    public ImmutableList<RegistrationState> Registrations => _registrations.Values.Select(v => v.State)
-        .Where(s => s.Exists).OrderBy(s => s.Created).ToImmutableList();
-    public ImmutableList<AuthTokenState> Tokens => _tokens.Values.Select(v => v.State).Where(s => s.Exists)
-        .OrderBy(s => s.Created).ToImmutableList();
-    public ImmutableList<TunnelState> Tunnels => _tunnels.Values.Select(v => v.State).Where(s => s.Exists)
-        .OrderBy(s => s.Created).ToImmutableList();
-    public ImmutableList<ApiKeyState> ApiKeys => _apiKeys.Values.Select(v => v.State).Where(s => s.Exists)
-        .OrderBy(s => s.Created).ToImmutableList();
-    public ImmutableList<DomainState> Domains => _domains.Values.Select(v => v.State).Where(s => s.Owned)
-        .OrderBy(s => s.Domain, StringComparer.Ordinal).ToImmutableList();
-    public ImmutableList<PortLeaseState> Leases => _ports.Values.Select(v => v.State).Where(s => s.Leased)
-        .OrderBy(s => s.Port).ToImmutableList();
+    // The listings, each in its order (users, tokens, tunnels… by creation; domains by name; leases by port).
+    public ImmutableList<UserState> Users => _users.View.Items;
+    public ImmutableList<RegistrationState> Registrations => _registrations.View.Items;
+    public ImmutableList<AuthTokenState> Tokens => _tokens.View.Items;
+    public ImmutableList<TunnelState> Tunnels => _tunnels.View.Items;
+    public ImmutableList<ApiKeyState> ApiKeys => _apiKeys.View.Items;
+    public ImmutableList<DomainState> Domains => _domains.View.Items;
+    public ImmutableList<PortLeaseState> Leases => _ports.View.Items;
 
     /// <summary>Every user with a monthly bandwidth cap and its active tunnels.</summary>
     public ImmutableList<CappedUser> CappedUsers(DateTimeOffset now)
     {
-        var capped = _users.Values.Select(v => v.State).Where(u => u.Quota.MonthlyBytes is not null).ToList();
+        var capped = _users.States.Where(u => u.Quota.MonthlyBytes is not null).ToList();
         if (capped.Count == 0) return [];
-        var tunnels = _tunnels.Values.Select(v => v.State).Where(t => t.IsActive && t.UserId is not null).ToLookup(t => t.UserId!);
+        var tunnels = _tunnels.States.Where(t => t.IsActive && t.UserId is not null).ToLookup(t => t.UserId!);
         return capped.Select(u => new CappedUser(u.Id, u.Quota.MonthlyBytes!.Value,
             tunnels[u.Id].ToImmutableDictionary(t => t.Id, t => t.MonthlyAt(now)))).ToImmutableList();
     }
@@ -108,7 +119,7 @@ public sealed class CatalogState
     /// concurrent allocations on several nodes rarely race for the same port.</summary>
     public ImmutableList<int> FreePorts(int begin, int end, int count, Random random)
     {
-        var used = _ports.Values.Where(v => v.State.Leased).Select(v => v.State.Port).ToHashSet();
+        var used = _ports.View.Items.Select(p => p.Port).ToHashSet();
         var size = end - begin + 1;
         if (size <= 0) return [];
         var result = ImmutableList.CreateBuilder<int>();
