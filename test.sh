@@ -51,6 +51,11 @@ count() { { grep -oE "^ *$1: +[0-9]+" "$work/test.log" || true; } | awk '{s+=$2}
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+# The names of failed tests again at the end, where a truncated CI log still shows them.
+if [ "$failed" -gt 0 ]; then
+  echo "failed tests:"
+  grep -E "^ +Failed [A-Za-z]" "$work/test.log" | sed -E 's/^ +/  /' || true
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$passed" -eq 0 ]; then exit 1; fi
 exit "$status"
