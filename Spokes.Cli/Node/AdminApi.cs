@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
@@ -67,14 +68,17 @@ internal static class AdminApi
             return await next(filter);
         });
 
-        api.MapGet("/tunnels", (HttpContext h, bool? all, bool? online, int? offset, int? limit) =>
-            Run<TunnelsReply>(h, new ListTunnelsRequest(online == true, all == true), r => Page(r.Tunnels, offset, limit)));
+        api.MapGet("/tunnels", (HttpContext h, string? all, string? online, string? offset, string? limit) =>
+            Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Flag(all) is not { } everything || Flag(online) is not { } onlineOnly ? BadFlag
+            : Run<TunnelsReply>(h, new ListTunnelsRequest(onlineOnly, everything), r => Page(r.Tunnels, page)));
         api.MapGet("/tunnels/{id}/rules", (HttpContext h, string id) =>
             Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, null), Results.Ok));
         api.MapGet("/tunnels/{id}", (HttpContext h, string id) => Run<TunnelDetailsReply>(h, new TunnelDetailsRequest(id), Results.Ok));
-        api.MapGet("/tunnels/{id}/connections", (HttpContext h, string id, int? offset, int? limit) =>
-            Run<TunnelConnectionsReply>(h, new TunnelConnectionsRequest(id, offset ?? 0, limit ?? 100), r =>
-                Results.Ok(new PageOf<Spokes.Actors.Tunnels.ConnectionRecord>(r.Connections, (int)Math.Min(int.MaxValue, r.Total), offset ?? 0, limit ?? 100))));
+        api.MapGet("/tunnels/{id}/connections", (HttpContext h, string id, string? offset, string? limit) =>
+            Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Run<TunnelConnectionsReply>(h, new TunnelConnectionsRequest(id, page.Offset, page.Limit), r =>
+                Results.Ok(new PageOf<Spokes.Actors.Tunnels.ConnectionRecord>(r.Connections, (int)Math.Min(int.MaxValue, r.Total), page.Offset, page.Limit))));
         api.MapPost("/tunnels/{id}/rules", async (HttpContext h, string id) => await Body<RuleChange>(h) is not { } change ? BadBody
             : change.Problem() is { } problem ? Problem(StatusCodes.Status400BadRequest, "Bad rule change", problem)
             : await Run<TunnelRulesReply>(h, new TunnelRulesRequest(id, change), Results.Ok));
@@ -82,27 +86,30 @@ internal static class AdminApi
         api.MapGet("/traffic", (HttpContext h, string? period) => Traffic(h, null, period));
         api.MapPost("/tunnels/{id}/shutdown", (HttpContext h, string id) =>
             Run<IWireMessage>(h, new ShutdownTunnelRequest(id), _ => Results.NoContent()));
-        api.MapGet("/tokens", (HttpContext h, int? offset, int? limit) =>
-            Run<TokensReply>(h, new ListTokensRequest(), r => Page(r.Tokens.Select(t => t with { Value = SecretValues.Truncate(t.Value) }).ToList(), offset, limit)));
+        api.MapGet("/tokens", (HttpContext h, string? offset, string? limit) => Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Run<TokensReply>(h, new ListTokensRequest(), r => Page(r.Tokens.Select(t => t with { Value = SecretValues.Truncate(t.Value) }).ToList(), page)));
         api.MapPost("/tokens", Handler(async h => await Body<TokenBody>(h) is not { } b ? BadBody
             : await Created<TokensReply, TokenDto>(h, new CreateTokenRequest(b.Hostname ?? ""), new ListTokensRequest(), r => r.Tokens,
                 t => t.Id, (t, v) => t with { Value = v }, "tokens")));
         api.MapDelete("/tokens/{id}", (HttpContext h, string id) => Run<AdminCount>(h, new RemoveTokenRequest(id, false), _ => Results.NoContent()));
-        api.MapGet("/registrations", (HttpContext h, int? offset, int? limit) =>
-            Run<RegistrationsReply>(h, new ListRegistrationsRequest(),
-                r => Page(r.Registrations.Select(x => x with { Value = SecretValues.Truncate(x.Value, 14) }).ToList(), offset, limit)));
+        api.MapGet("/registrations", (HttpContext h, string? offset, string? limit) => Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Run<RegistrationsReply>(h, new ListRegistrationsRequest(),
+                r => Page(r.Registrations.Select(x => x with { Value = SecretValues.Truncate(x.Value, 14) }).ToList(), page)));
         api.MapPost("/registrations", Handler(async h => await Body<RegistrationBody>(h) is not { } b ? BadBody
             : await Created<RegistrationsReply, RegistrationDto>(h, new CreateRegistrationRequest(b.Description ?? "", b.Uses, b.Expires),
                 new ListRegistrationsRequest(), r => r.Registrations, x => x.Id, (x, v) => x with { Value = v }, "registrations")));
         api.MapDelete("/registrations/{id}", (HttpContext h, string id) =>
             Run<AdminCount>(h, new RemoveRegistrationRequest(id, false), _ => Results.NoContent()));
-        api.MapGet("/users", (HttpContext h, bool? all, int? offset, int? limit) =>
-            Run<UsersReply>(h, new ListUsersRequest(all == true), r => Page(r.Users, offset, limit)));
+        api.MapGet("/users", (HttpContext h, string? all, string? offset, string? limit) =>
+            Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Flag(all) is not { } everything ? BadFlag
+            : Run<UsersReply>(h, new ListUsersRequest(everything), r => Page(r.Users, page)));
         api.MapGet("/users/{id}/quota", (HttpContext h, string id) =>
             Run<UserQuotaReply>(h, new UserQuotaRequest(new UserSelector(null, id), null, null, null), Results.Ok));
         api.MapPut("/users/{id}/quota", async (HttpContext h, string id) => await Body<QuotaBody>(h) is not { } b ? BadBody
             : await Run<UserQuotaReply>(h, new UserQuotaRequest(new UserSelector(null, id), b.MaxTunnels, b.MaxPorts, b.Domains, b.MonthlyBytes), Results.Ok));
-        api.MapGet("/ports", (HttpContext h, int? offset, int? limit) => Run<PortsReply>(h, new ListPortsRequest(), r => Page(r.Ports, offset, limit)));
+        api.MapGet("/ports", (HttpContext h, string? offset, string? limit) => Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Run<PortsReply>(h, new ListPortsRequest(), r => Page(r.Ports, page)));
         api.MapGet("/settings/tunnel", Handler(h => Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(null, null), Results.Ok)));
         api.MapPut("/settings/tunnel", Handler(async h => await Body<TunnelSettingsBody>(h) is not { } b ? BadBody
             : await Run<TunnelOptionsReply>(h, new TunnelOptionsRequest(b.MaxPoolSize, b.MaxPorts, b.Monitor, b.MonitorIntervalSeconds, b.AutoHostnames), Results.Ok)));
@@ -113,9 +120,12 @@ internal static class AdminApi
         api.MapPut("/settings/socks", Handler(async h => await Body<SocksSettingsBody>(h) is not { } b ? BadBody
             : await Run<SocksSettingsReply>(h, new SocksSettingsRequest(b.Port, b.TlsPort, b.Allow), Results.Ok)));
         api.MapGet("/cluster", Handler(h => Run<ClusterReply>(h, new ClusterStatusRequest(), r => Results.Ok(r.Nodes))));
-        api.MapGet("/audit", (HttpContext h, DateTimeOffset? since, int? offset, int? limit) =>
-            Run<AuditReply>(h, new AuditRequest(since), r => Page(r.Entries, offset, limit)));
-        api.MapGet("/apikeys", (HttpContext h, int? offset, int? limit) => Run<ApiKeysReply>(h, new ListApiKeysRequest(), r => Page(r.Keys, offset, limit)));
+        api.MapGet("/audit", (HttpContext h, string? since, string? offset, string? limit) =>
+            Paging.Read(offset, limit) is not { } page ? BadPaging
+            : !TryTime(since, out var from) ? BadSince
+            : Run<AuditReply>(h, new AuditRequest(from), r => Page(r.Entries, page)));
+        api.MapGet("/apikeys", (HttpContext h, string? offset, string? limit) => Paging.Read(offset, limit) is not { } page ? BadPaging
+            : Run<ApiKeysReply>(h, new ListApiKeysRequest(), r => Page(r.Keys, page)));
         api.MapPost("/apikeys", Handler(async h => await Body<ApiKeyBody>(h) is not { } b ? BadBody
             : await Created<ApiKeysReply, ApiKeyDto>(h, new CreateApiKeyRequest(b.Scope ?? "", b.Description ?? ""), new ListApiKeysRequest(),
                 r => r.Keys, k => k.Id, (k, v) => k with { Value = v }, "apikeys")));
@@ -182,12 +192,48 @@ internal static class AdminApi
             : Results.Created($"/api/v1/{noun}/{created.Id}", withValue(listed, created.Value));
     }
 
-    private static IResult Page<T>(IReadOnlyList<T> all, int? offset, int? limit)
+    // Query values are bound as text and read here: minimal API's own binding answers a value that does not parse
+    // (limit=abc) with an empty 400, before the filter has authenticated the caller.
+
+    /// <summary>A listing's <c>offset</c> (default 0) and <c>limit</c> (default 100, at most <see cref="MaxPage"/>).</summary>
+    private readonly record struct Paging(int Offset, int Limit)
     {
-        if (offset is < 0 || limit is < 1 or > MaxPage)
-            return Problem(StatusCodes.Status400BadRequest, "Bad paging", $"offset must be ≥ 0 and limit between 1 and {MaxPage}");
-        int from = Math.Min(offset ?? 0, all.Count), size = limit ?? 100;
-        return Results.Ok(new PageOf<T>(all.Skip(from).Take(size).ToList(), all.Count, from, size));
+        public static Paging? Read(string? offset, string? limit)
+        {
+            int from = 0, size = 100;
+            return (offset is null || int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+                && (limit is null || int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size))
+                && size is >= 1 and <= MaxPage
+                ? new Paging(from, size)
+                : null;
+        }
+    }
+
+    /// <summary>A flag: absent is false; otherwise <c>true</c> or <c>false</c>; anything else is null.</summary>
+    private static bool? Flag(string? text) => text is null ? false : bool.TryParse(text, out var value) ? value : null;
+
+    private static bool TryTime(string? text, out DateTimeOffset? time)
+    {
+        time = null;
+        if (text is null) return true;
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) return false;
+        time = parsed;
+        return true;
+    }
+
+    private static readonly Task<IResult> BadPaging = Task.FromResult(
+        Problem(StatusCodes.Status400BadRequest, "Bad paging", $"offset must be a whole number ≥ 0 and limit one between 1 and {MaxPage}"));
+
+    private static readonly Task<IResult> BadFlag = Task.FromResult(
+        Problem(StatusCodes.Status400BadRequest, "Bad query", "all and online are true or false"));
+
+    private static readonly Task<IResult> BadSince = Task.FromResult(
+        Problem(StatusCodes.Status400BadRequest, "Bad query", "since is a date and time, ISO 8601 (2026-12-01T08:00:00Z)"));
+
+    private static IResult Page<T>(IReadOnlyList<T> all, Paging page)
+    {
+        var from = Math.Min(page.Offset, all.Count);
+        return Results.Ok(new PageOf<T>(all.Skip(from).Take(page.Limit).ToList(), all.Count, from, page.Limit));
     }
 
     private static async Task<T?> Body<T>(HttpContext http) where T : class

@@ -102,6 +102,12 @@ public sealed class OperatorEndpointsTests(TrafficFixture bed, ITestOutputHelper
             Assert.True(page.RootElement.GetProperty("total").GetInt32() >= 1);
         }
         await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/tunnels?limit=0"), 400);
+        // Values that do not parse get the same problem document as values out of range, and only after authentication.
+        foreach (var query in new[] { "tunnels?limit=abc", "tokens?offset=1e3", "audit?offset=-1", "tunnels?all=maybe", "users?all=1", "audit?since=yesterday" })
+            await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/" + query), 400);
+        await ExpectProblemAsync(await ApiAsync(https, "not-a-key", HttpMethod.Get, "api/v1/tunnels?limit=abc"), 401);
+        using (var flagged = await ApiAsync(https, read.Value, HttpMethod.Get, "api/v1/users?all=true&offset=0&limit=1"))
+            Assert.Equal(HttpStatusCode.OK, flagged.StatusCode);
         await ExpectProblemAsync(await ApiAsync(https, read.Value, HttpMethod.Post, "api/v1/tokens", "{}"), 403);
         await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Post, "api/v1/tokens", "{not json"), 400);
         await ExpectProblemAsync(await ApiAsync(https, admin.Value, HttpMethod.Get, "api/v1/nope"), 404);
