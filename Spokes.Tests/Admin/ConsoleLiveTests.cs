@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
+using Spokes.Tests.Support;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -87,6 +88,23 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
             signedIn.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ann:correct horse battery")));
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(signedIn)).StatusCode);
         }
+        // HTTPS with a certificate picked as files in the browser: the agent checks it, keeps it and terminates TLS.
+        var secure = TestCertificates.Issue("secure.example.com");
+        await browser.ByTestId("rule-add").ClickAsync();
+        await browser.Input("rule-domain").FillAsync("secure.example.com");
+        await browser.Input("rule-destination").FillAsync("127.0.0.1");
+        await browser.Input("rule-http").FillAsync(backendPort.ToString());
+        await browser.ByTestId("rule-cert-file").SetInputFilesAsync(new FilePayload
+            { Name = "chain.pem", MimeType = "application/x-pem-file", Buffer = System.Text.Encoding.ASCII.GetBytes(secure.Certificate) });
+        await browser.ByTestId("rule-key-file").SetInputFilesAsync(new FilePayload
+            { Name = "key.pem", MimeType = "application/x-pem-file", Buffer = System.Text.Encoding.ASCII.GetBytes(secure.Key) });
+        await Expect(browser.Page.Locator("textarea[data-testid=rule-cert], [data-testid=rule-cert] textarea").First).ToHaveValueAsync(secure.Certificate.Trim());
+        await Expect(browser.Page.Locator("[data-testid=rule-key] textarea, [data-testid=rule-key] input, textarea[data-testid=rule-key], input[data-testid=rule-key]").First)
+            .ToHaveValueAsync(secure.Key.Trim());
+        await browser.ByTestId("rule-save").ClickAsync();
+        await Expect(browser.ByTestId("rule-result")).ToContainTextAsync("secure.example.com added", new() { Timeout = 20_000 });
+        Assert.Equal((Body, secure.Thumbprint), await GetHttpsAsync(node.HttpsPort, "secure.example.com"));
+
         await browser.ByTestId("rule-add").ClickAsync();
         await browser.Input("rule-domain").FillAsync("not a domain");
         await browser.Input("rule-destination").FillAsync("127.0.0.1");
@@ -184,6 +202,27 @@ public sealed class ConsoleLiveTests(ITestOutputHelper output)
         using var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>GET https://<paramref name="host"/>/ through the node's HTTPS port: the body and the thumbprint of the
+    /// certificate presented for that SNI.</summary>
+    private static async Task<(string Body, string? Thumbprint)> GetHttpsAsync(int httpsPort, string host)
+    {
+        string? served = null;
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, httpsPort, token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => (served = certificate?.GetCertHashString()) is not null },
+        };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await client.GetAsync($"https://{host}/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadAsStringAsync(), served);
     }
 
     private static async Task<WebApplication> StartBackendAsync()

@@ -28,8 +28,13 @@ internal static class LiveTlsSteps
         await Expect(browser.ByTestId("tls-error")).ToContainTextAsync("does not cover localhost");
 
         var pem = TestCertificates.Issue("localhost");
-        await TextArea(browser, "tls-cert").FillAsync(pem.Certificate);
-        await TextArea(browser, "tls-key").FillAsync(pem.Key);
+        // This one picked as files.
+        await browser.ByTestId("tls-cert-file").SetInputFilesAsync(new Microsoft.Playwright.FilePayload
+            { Name = "localhost.crt", MimeType = "application/x-x509-ca-cert", Buffer = System.Text.Encoding.ASCII.GetBytes(pem.Certificate) });
+        await browser.ByTestId("tls-key-file").SetInputFilesAsync(new Microsoft.Playwright.FilePayload
+            { Name = "localhost.key", MimeType = "application/x-pem-file", Buffer = System.Text.Encoding.ASCII.GetBytes(pem.Key) });
+        await Expect(TextArea(browser, "tls-cert")).ToHaveValueAsync(pem.Certificate.Trim());
+        await Expect(TextArea(browser, "tls-key")).ToHaveValueAsync(pem.Key.Trim());
         await browser.ByTestId("tls-apply").ClickAsync();
         await Expect(browser.ByTestId("tls-applied")).ToContainTextAsync("custom certificate CN=localhost");
         await Expect(TextArea(browser, "tls-key")).ToHaveValueAsync("");

@@ -126,6 +126,30 @@ public sealed class RuleAndSettingsComponentTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void HttpRuleForm_CertificateAndKeyFiles_PickedIntoTheForm_NotPemOrTooLargeRefused()
+    {
+        var cut = RenderRules();
+        cut.Find("[data-testid=rule-add]").Click();
+        Fill(cut, "rule-domain", "shop.example.com");
+        Fill(cut, "rule-destination", "127.0.0.1");
+        Fill(cut, "rule-http", "3000");
+        var pickers = cut.FindComponents<Microsoft.AspNetCore.Components.Forms.InputFile>();
+        Assert.Equal(2, pickers.Count);
+        pickers[0].UploadFiles(InputFileContent.CreateFromText("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", "chain.pem"));
+        pickers[1].UploadFiles(InputFileContent.CreateFromBinary([0x30, 0x82, 0xff, 0xfe], "key.der"));
+        cut.WaitForAssertion(() => Assert.Contains("key.der is not a PEM file", cut.Find("[data-testid=rule-key-file-error]").TextContent));
+        pickers[1].UploadFiles(InputFileContent.CreateFromText("-----BEGIN PRIVATE KEY-----\n" + new string('A', 70_000), "huge.pem"));
+        cut.WaitForAssertion(() => Assert.Contains("huge.pem is 68 KiB; a PEM file here is at most 64 KiB", cut.Find("[data-testid=rule-key-file-error]").TextContent));
+        pickers[1].UploadFiles(InputFileContent.CreateFromText("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n", "key.pem"));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=rule-key-file-error]")));
+        cut.Find("[data-testid=rule-save]").Click();
+        cut.WaitForAssertion(() => Assert.Single(_rules.Changes));
+        var change = _rules.Changes[0];
+        Assert.Equal("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----", change.CertificatePem);
+        Assert.Equal("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----", change.KeyPem);
+    }
+
+    [Fact]
     public void HttpRuleForm_BasicAuth_SendsOnlyTheBrowsersHash()
     {
         JSInterop.Setup<int>("spokesPasswordLength", _ => true).SetResult(21);
